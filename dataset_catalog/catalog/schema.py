@@ -1,0 +1,97 @@
+"""Table definitions of the catalog (SQLAlchemy Core), shared by SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = sa.MetaData()
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+Json = sa.JSON().with_variant(JSONB(), "postgresql")
+Timestamp = sa.DateTime(timezone=True)
+
+SOURCES = ("huggingface", "kaggle")
+ENRICHMENT_STATUSES = ("pending", "in_progress", "enriched", "failed")
+ENRICHMENT_RESULTS = ("success", "failed", "rate_limited", "skipped")
+
+datasets = sa.Table(
+    "datasets",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("source", sa.String(32), nullable=False),
+    sa.Column("external_id", sa.String(512), nullable=False),
+    sa.Column("title", sa.Text),
+    sa.Column("subtitle", sa.Text),
+    sa.Column("url", sa.Text),
+    sa.Column("description", sa.Text),
+    sa.Column("tags", Json),
+    sa.Column("task_categories", Json),
+    sa.Column("languages", Json),
+    sa.Column("license", sa.String(256)),
+    sa.Column("file_formats", Json),
+    sa.Column("size_category", sa.String(64)),
+    sa.Column("size_bytes", sa.BigInteger),
+    sa.Column("row_count", sa.BigInteger),
+    sa.Column("column_names", Json),
+    sa.Column("download_count", sa.BigInteger),
+    sa.Column("view_count", sa.BigInteger),
+    sa.Column("like_count", sa.BigInteger),  # HF likes; Kaggle votes
+    sa.Column("usability_rating", sa.Float),
+    sa.Column("source_created_at", Timestamp),
+    sa.Column("source_updated_at", Timestamp),
+    sa.Column("enrichment_status", sa.String(16), nullable=False, server_default="pending"),
+    sa.Column("enrichment_attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_enrichment_error", sa.Text),
+    sa.Column("last_enriched_at", Timestamp),
+    sa.Column("enrichment_claimed_by", sa.String(64)),
+    sa.Column("enrichment_claimed_at", Timestamp),
+    sa.Column("is_active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("link_status", sa.String(32)),
+    sa.Column("link_http_status", sa.Integer),
+    sa.Column("link_failure_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_checked_at", Timestamp),
+    sa.Column("source_meta", Json),
+    # Hash of the source-synced columns: an upsert that brings nothing new changes nothing.
+    sa.Column("sync_hash", sa.String(64)),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("source", "external_id", name="uq_datasets_source_external_id"),
+    sa.Index("ix_datasets_enrichment", "source", "enrichment_status"),
+    sa.Index("ix_datasets_last_checked", "is_active", "last_checked_at"),
+    sa.Index("ix_datasets_source_updated", "source", "source_updated_at"),
+)
+
+enrichment_log = sa.Table(
+    "enrichment_log",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("dataset_id", sa.BigInteger, sa.ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("stage", sa.String(64), nullable=False),
+    sa.Column("result", sa.String(16), nullable=False),
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("error_type", sa.String(128)),
+    sa.Column("error_message", sa.Text),
+    sa.Column("duration_ms", sa.Integer),
+    sa.Column("run_id", sa.String(64)),
+    sa.Column("logged_at", Timestamp, nullable=False),
+    sa.Index("ix_enrichment_log_dataset", "dataset_id", "logged_at"),
+)
+
+# Columns owned by the catalog's own processes (enrichment, link checks), never by a source sync.
+STATE_COLUMNS = frozenset(
+    {
+        "id",
+        "enrichment_attempts",
+        "last_enrichment_error",
+        "last_enriched_at",
+        "enrichment_claimed_by",
+        "enrichment_claimed_at",
+        "link_status",
+        "link_http_status",
+        "link_failure_count",
+        "last_checked_at",
+        "created_at",
+    }
+)

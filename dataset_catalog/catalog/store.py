@@ -1,0 +1,256 @@
+"""CatalogStore: schema management and batched, idempotent upserts (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+
+from dataset_catalog import settings
+from dataset_catalog.catalog.schema import STATE_COLUMNS, datasets, enrichment_log, metadata
+from dataset_catalog.errors import CatalogConfigError
+
+KEY_COLUMNS = ("source", "external_id")
+_SYNCED_COLUMNS = frozenset(c.name for c in datasets.columns) - STATE_COLUMNS - {"sync_hash", "updated_at"}
+
+
+@dataclass(frozen=True)
+class UpsertCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __add__(self, other: UpsertCounts) -> UpsertCounts:
+        return UpsertCounts(
+            self.inserted + other.inserted, self.updated + other.updated, self.unchanged + other.unchanged
+        )
+
+    @property
+    def written(self) -> int:
+        return self.inserted + self.updated
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def sync_hash(row: Mapping[str, Any]) -> str:
+    """Stable hash of a row's synced values, so an identical re-sync is a no-op."""
+    payload = {k: row[k] for k in sorted(row) if k not in KEY_COLUMNS}
+    encoded = json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(encoded.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _configure_sqlite(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers (the UI, search) run while a sync writes; busy_timeout waits out short locks.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=60000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def engine_for(database_url: str) -> Engine:
+    """One engine (connection pool) per URL and process."""
+    with _engines_lock:
+        engine = _engines.get(database_url)
+        if engine is None:
+            try:
+                url = sa.make_url(database_url)
+            except sa.exc.ArgumentError as exc:
+                raise CatalogConfigError(
+                    f"{settings.DATABASE_URL_ENV} is not a valid SQLAlchemy URL "
+                    "(e.g. sqlite:////path/catalog.sqlite3 or postgresql://user:pass@host/db)."
+                ) from exc
+            if url.get_backend_name() == "sqlite":
+                if url.database and url.database != ":memory:":
+                    Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+                engine = sa.create_engine(url, connect_args={"timeout": 60})
+                sa.event.listen(engine, "connect", _configure_sqlite)
+            elif url.get_backend_name() == "postgresql":
+                engine = sa.create_engine(url, pool_pre_ping=True)
+            else:
+                raise CatalogConfigError(
+                    f"{settings.DATABASE_URL_ENV} names an unsupported database "
+                    f"'{url.get_backend_name()}': use sqlite:/// or postgresql://."
+                )
+            _engines[database_url] = engine
+        return engine
+
+
+class CatalogStore:
+    """All reads and writes of the catalog tables go through here."""
+
+    def __init__(self, database_url: str | None = None):
+        self.database_url = database_url or settings.database_url()
+        self.engine = engine_for(self.database_url)
+        self._schema_ready = False
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def display_url(self) -> str:
+        """The URL with its password hidden, safe for logs and metadata."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    # -- schema ---------------------------------------------------------------------------
+    def ensure_schema(self) -> CatalogStore:
+        """Create missing tables and columns; safe to call concurrently and repeatedly."""
+        if self._schema_ready:
+            return self
+        try:
+            with self.engine.begin() as conn:
+                if self.dialect == "postgresql":
+                    # Serialise concurrent first runs: CREATE TABLE IF NOT EXISTS still races on types.
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(7426001)"))
+                metadata.create_all(conn, checkfirst=True)
+                self._add_missing_columns(conn)
+        except sa.exc.OperationalError as exc:
+            raise CatalogConfigError(
+                f"Cannot open the catalog database {self.display_url}: {exc.orig}. "
+                f"Check {settings.DATABASE_URL_ENV} and that the server is running."
+            ) from None
+        self._schema_ready = True
+        return self
+
+    def _add_missing_columns(self, conn: sa.Connection) -> None:
+        """Upgrade tables created by an older version: add the columns it did not have."""
+        inspector = sa.inspect(conn)
+        for table in metadata.sorted_tables:
+            present = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present:
+                    continue
+                ddl = f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {column.type.compile(dialect=conn.dialect)}'
+                default = column.server_default.arg if column.server_default is not None else None
+                if isinstance(default, str):
+                    ddl += f" DEFAULT '{default}'"
+                elif default is not None:
+                    ddl += f" DEFAULT {default.compile(dialect=conn.dialect)}"
+                conn.execute(sa.text(ddl))
+
+    # -- writes ---------------------------------------------------------------------------
+    def _insert(self):
+        return (postgresql if self.dialect == "postgresql" else sqlite).insert(datasets)
+
+    def upsert_datasets(
+        self, rows: Sequence[Mapping[str, Any]], *, insert_only: Collection[str] = ()
+    ) -> UpsertCounts:
+        """Insert or update rows keyed on (source, external_id), in one transaction.
+
+        Only the columns a row carries are written on update, so enrichment and link state
+        survive a re-sync; `insert_only` columns (e.g. an initial enrichment status) are set
+        on insert and never overwritten. Rows whose synced values are unchanged are not touched.
+        """
+        if not rows:
+            return UpsertCounts()
+        latest: dict[tuple[str, str], dict[str, Any]] = {}
+        for row in rows:
+            unknown = set(row) - _SYNCED_COLUMNS
+            if unknown:
+                raise ValueError(f"upsert_datasets got columns it may not write: {sorted(unknown)}")
+            latest[(row["source"], row["external_id"])] = dict(row)  # last one wins within a batch
+        self.ensure_schema()
+        counts = UpsertCounts()
+        by_shape: dict[frozenset[str], list[dict[str, Any]]] = {}
+        for row in latest.values():
+            by_shape.setdefault(frozenset(row), []).append(row)
+        now = utcnow()
+        with self.engine.begin() as conn:
+            for shape, shape_rows in by_shape.items():
+                counts += self._upsert_shape(conn, sorted(shape), shape_rows, set(insert_only), now)
+        return counts
+
+    def _upsert_shape(self, conn, columns, rows, insert_only, now) -> UpsertCounts:
+        hashed_columns = [c for c in columns if c not in insert_only]
+        for row in rows:
+            row["sync_hash"] = sync_hash({c: row[c] for c in hashed_columns})
+        existing: dict[tuple[str, str], str | None] = {}
+        for source in {r["source"] for r in rows}:
+            ids = [r["external_id"] for r in rows if r["source"] == source]
+            found = conn.execute(
+                sa.select(datasets.c.external_id, datasets.c.sync_hash).where(
+                    datasets.c.source == source, datasets.c.external_id.in_(ids)
+                )
+            )
+            existing.update({(source, ext): h for ext, h in found})
+        to_write, inserted, updated = [], 0, 0
+        for row in rows:
+            key = (row["source"], row["external_id"])
+            if key not in existing:
+                inserted += 1
+            elif existing[key] != row["sync_hash"]:
+                updated += 1
+            else:
+                continue
+            to_write.append({**row, "created_at": now, "updated_at": now})
+        if to_write:
+            stmt = self._insert()
+            update_columns = [c for c in columns if c not in KEY_COLUMNS and c not in insert_only]
+            stmt = stmt.on_conflict_do_update(
+                index_elements=list(KEY_COLUMNS),
+                set_={c: stmt.excluded[c] for c in [*update_columns, "sync_hash", "updated_at"]},
+                where=datasets.c.sync_hash.is_distinct_from(stmt.excluded.sync_hash),
+            )
+            conn.execute(stmt, to_write)
+        return UpsertCounts(inserted, updated, len(rows) - inserted - updated)
+
+    def log_enrichment(self, entries: Iterable[Mapping[str, Any]]) -> int:
+        """Append enrichment_log rows (dataset_id, stage, result, attempt, error_*, duration_ms, run_id)."""
+        entries = [{"logged_at": utcnow(), **e} for e in entries]
+        if entries:
+            self.ensure_schema()
+            with self.engine.begin() as conn:
+                conn.execute(sa.insert(enrichment_log), entries)
+        return len(entries)
+
+    # -- reads ----------------------------------------------------------------------------
+    def fetch_datasets(self, source: str | None = None, external_ids: Iterable[str] | None = None) -> list[dict]:
+        self.ensure_schema()
+        query = sa.select(datasets).order_by(datasets.c.source, datasets.c.external_id)
+        if source:
+            query = query.where(datasets.c.source == source)
+        if external_ids is not None:
+            query = query.where(datasets.c.external_id.in_(list(external_ids)))
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def count_datasets(self, source: str | None = None) -> int:
+        self.ensure_schema()
+        query = sa.select(sa.func.count()).select_from(datasets)
+        if source:
+            query = query.where(datasets.c.source == source)
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar_one()
+
+    def status_summary(self) -> list[dict[str, Any]]:
+        """Rows per source, enrichment status and active flag: the catalog's completeness at a glance."""
+        self.ensure_schema()
+        query = (
+            sa.select(
+                datasets.c.source,
+                datasets.c.enrichment_status,
+                datasets.c.is_active,
+                sa.func.count().label("rows"),
+            )
+            .group_by(datasets.c.source, datasets.c.enrichment_status, datasets.c.is_active)
+            .order_by(datasets.c.source, datasets.c.enrichment_status, datasets.c.is_active)
+        )
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]

@@ -1,0 +1,33 @@
+"""Exception types raised by dataset_catalog.
+
+Every message says what went wrong and what the user can do about it. Secrets are
+never part of a message: use `redact` on anything that might echo one back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class DatasetCatalogError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class CatalogConfigError(DatasetCatalogError):
+    """The catalog database setting is missing, malformed or unreachable."""
+
+
+class SourceUnavailableError(DatasetCatalogError):
+    """A source API failed after the client's own retries, or stalled."""
+
+
+class CredentialsError(DatasetCatalogError):
+    """Credentials for a source are missing or were rejected."""
+
+
+def redact(text: str, secrets: Iterable[str | None]) -> str:
+    """Replace every non-empty secret occurring in `text` with '***'."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text

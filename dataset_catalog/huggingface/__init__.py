@@ -1,0 +1,1 @@
+"""Hugging Face Hub source: client, mapping, sync and the `hf_datasets` asset."""

@@ -1,0 +1,110 @@
+"""HuggingFaceResource and the paged `/api/datasets` listing.
+
+Paging (Link cursors) and retries (429/5xx, with backoff) are huggingface_hub's own: we call
+its pager with a per-request timeout, because `HfApi.list_datasets` passes none and a stalled
+server would otherwise block a run forever.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import dagster as dg
+import httpx2
+from huggingface_hub import HfApi
+from huggingface_hub.errors import HfHubHTTPError
+from huggingface_hub.utils import build_hf_headers
+from huggingface_hub.utils._pagination import _paginate_pages  # pinned huggingface_hub==2.4.0
+from pydantic import Field
+
+from dataset_catalog.errors import SourceUnavailableError, redact
+
+# Everything the mapping reads; `siblings` (file lists) is left out: large and unused here.
+LIST_EXPAND = (
+    "author",
+    "cardData",
+    "createdAt",
+    "description",
+    "disabled",
+    "downloads",
+    "downloadsAllTime",
+    "gated",
+    "lastModified",
+    "likes",
+    "private",
+    "sha",
+    "tags",
+    "trendingScore",
+    "usedStorage",
+)
+
+
+class HubListing:
+    """Pages of raw dataset items, newest `lastModified` first."""
+
+    def __init__(self, api: HfApi, token: str | None, request_timeout_seconds: float, page_size: int | None):
+        self.api = api
+        self._token = token
+        self.request_timeout_seconds = request_timeout_seconds
+        self.page_size = page_size
+
+    @property
+    def url(self) -> str:
+        return f"{self.api.endpoint}/api/datasets"
+
+    def pages(self) -> Iterator[list]:
+        params: dict = {"sort": "lastModified", "expand": list(LIST_EXPAND)}
+        if self.page_size:
+            params["limit"] = self.page_size
+        headers = build_hf_headers(token=self._token, library_name="dataset_catalog")
+        pager = _paginate_pages(self.url, params=params, headers=headers, timeout=self.request_timeout_seconds)
+        while True:
+            try:
+                page, _finished = next(pager)
+            except StopIteration:
+                return
+            except HfHubHTTPError as exc:
+                status = exc.response.status_code if exc.response is not None else "?"
+                raise SourceUnavailableError(
+                    self._redact(
+                        f"Hugging Face Hub listing at {self.url} failed with HTTP {status} after "
+                        f"huggingface_hub's retries: {exc.server_message or exc}. Batches already "
+                        "written are kept; re-run the partition later (set HF_TOKEN for a higher rate limit)."
+                    )
+                ) from None
+            except httpx2.TimeoutException:
+                raise SourceUnavailableError(
+                    f"Hugging Face Hub at {self.url} did not answer within {self.request_timeout_seconds:g} s "
+                    "(after retries). Batches already written are kept; re-run later, or raise "
+                    "the resource's request_timeout_seconds."
+                ) from None
+            except (httpx2.HTTPError, ValueError) as exc:
+                raise SourceUnavailableError(
+                    self._redact(f"Hugging Face Hub listing at {self.url} failed: {type(exc).__name__}: {exc}")
+                ) from None
+            if not isinstance(page, list):
+                raise SourceUnavailableError(
+                    f"Hugging Face Hub at {self.url} returned a {type(page).__name__} instead of a list of datasets."
+                )
+            yield page
+
+    def _redact(self, text: str) -> str:
+        return redact(text, [self._token])
+
+
+class HuggingFaceResource(dg.ConfigurableResource):
+    """Access to the Hugging Face Hub.
+
+    `token` is optional (anonymous listing works, with a lower rate limit); when unset,
+    huggingface_hub's own lookup applies (`HF_TOKEN`, the cached login). `endpoint`
+    unset means huggingface_hub's default, which honours `HF_ENDPOINT` (mirrors, local servers).
+    """
+
+    token: str | None = Field(default=None, description="Hub token; usually EnvVar('HF_TOKEN').")
+    endpoint: str | None = Field(default=None, description="Hub URL; default from HF_ENDPOINT or huggingface.co.")
+    request_timeout_seconds: float = Field(default=60.0, gt=0, description="Per-request timeout (list calls).")
+    page_size: int | None = Field(default=None, description="Items per page; unset = the Hub's default (1000).")
+
+    def listing(self) -> HubListing:
+        api = HfApi(endpoint=self.endpoint, token=self.token or None, library_name="dataset_catalog")
+        return HubListing(api, self.token or None, self.request_timeout_seconds, self.page_size)

@@ -1,0 +1,141 @@
+"""Map one raw `/api/datasets` item (the Hub's JSON) to a catalog row.
+
+We map the raw JSON rather than huggingface_hub's `DatasetInfo`: its constructor raises on a
+missing `id` or an unparseable date, which inside the library's generator would end the whole
+listing. Here a bad item is reported and skipped, and the rest of the listing goes on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from dataset_catalog.common.cleaning import (
+    clean_int,
+    clean_json,
+    clean_str_list,
+    clean_text,
+    parse_datetime,
+)
+
+SOURCE = "huggingface"
+DATASET_URL = "https://huggingface.co/datasets/{id}"
+MAX_ID_CHARS = 400
+
+
+class MalformedItem(ValueError):
+    """An item that can't become a catalog row; the message says why."""
+
+
+@dataclass(frozen=True)
+class MappedItem:
+    external_id: str
+    last_modified: datetime
+    row: dict[str, Any]
+    cleaned: bool  # some field had the wrong type or bad text and was dropped or repaired
+
+
+def item_id(item: Any) -> str | None:
+    """The item's id if it has a usable one (for logging malformed items too)."""
+    if not isinstance(item, dict):
+        return None
+    raw = item.get("id")
+    text = clean_text(raw, MAX_ID_CHARS + 1)
+    if not text or len(text) > MAX_ID_CHARS or text != raw or any(c.isspace() for c in text):
+        return None
+    return text
+
+
+def last_modified_of(item: dict) -> datetime | None:
+    return parse_datetime(item.get("lastModified") or item.get("last_modified"))
+
+
+def _tag_values(tags: list[str], prefix: str) -> list[str]:
+    return [t[len(prefix) :] for t in tags if t.startswith(prefix) and len(t) > len(prefix)]
+
+
+def _card_list(card: dict, key: str) -> list[str]:
+    return clean_str_list(card.get(key)) if isinstance(card, dict) else []
+
+
+def _dataset_info_stats(card: dict) -> tuple[int | None, list[str]]:
+    """Row count (sum of split sizes) and feature names from the card's `dataset_info`, if present."""
+    infos = card.get("dataset_info") if isinstance(card, dict) else None
+    infos = infos if isinstance(infos, list) else [infos] if isinstance(infos, dict) else []
+    rows, columns = 0, {}
+    for info in infos:
+        if not isinstance(info, dict):
+            continue
+        for split in info.get("splits") or []:
+            if isinstance(split, dict):
+                rows += clean_int(split.get("num_examples")) or 0
+        for feature in info.get("features") or []:
+            name = clean_text(feature.get("name"), 256) if isinstance(feature, dict) else None
+            if name:
+                columns.setdefault(name, None)
+    return (rows or None), list(columns)[:500]
+
+
+def map_item(item: Any) -> MappedItem:
+    """Raise MalformedItem when the item has no usable id or lastModified; clean everything else."""
+    external_id = item_id(item)
+    if external_id is None:
+        raise MalformedItem("missing or invalid 'id'")
+    last_modified = last_modified_of(item)
+    if last_modified is None:
+        raise MalformedItem(f"missing or unparseable 'lastModified' ({str(item.get('lastModified'))[:40]!r})")
+
+    cleaned = False
+    card = item.get("cardData")
+    if card is not None and not isinstance(card, dict):
+        card, cleaned = {}, True
+    card = card or {}
+    raw_tags = item.get("tags")
+    tags = clean_str_list(raw_tags)
+    cleaned |= raw_tags is not None and not isinstance(raw_tags, list)
+
+    license_values = _card_list(card, "license") or _tag_values(tags, "license:")
+    size_categories = _card_list(card, "size_categories") or _tag_values(tags, "size_categories:")
+    row_count, column_names = _dataset_info_stats(card)
+
+    description = item.get("description")
+    title = clean_text(card.get("pretty_name"), 512) or external_id.split("/")[-1]
+    numbers = {
+        "download_count": item.get("downloads"),
+        "like_count": item.get("likes"),
+        "size_bytes": item.get("usedStorage"),
+    }
+    clean_numbers = {k: clean_int(v) for k, v in numbers.items()}
+    cleaned |= any(v is not None and clean_numbers[k] is None for k, v in numbers.items())
+    clean_description = clean_text(description)
+    cleaned |= description is not None and (
+        not isinstance(description, str) or clean_description != (description.strip() or None)
+    )
+    created_raw = item.get("createdAt")
+    created_at = parse_datetime(created_raw)
+    cleaned |= created_raw is not None and created_at is None
+
+    row = {
+        "source": SOURCE,
+        "external_id": external_id,
+        "title": title,
+        "url": DATASET_URL.format(id=external_id),
+        "description": clean_description,
+        "tags": tags,
+        "task_categories": _card_list(card, "task_categories") or _tag_values(tags, "task_categories:"),
+        "languages": _card_list(card, "language") or _tag_values(tags, "language:"),
+        "license": license_values[0] if license_values else None,
+        "file_formats": _tag_values(tags, "format:"),
+        "size_category": size_categories[0] if size_categories else None,
+        "size_bytes": clean_numbers["size_bytes"],
+        "row_count": row_count,
+        "column_names": column_names,
+        "download_count": clean_numbers["download_count"],
+        "like_count": clean_numbers["like_count"],
+        "source_created_at": created_at,
+        "source_updated_at": last_modified,
+        "enrichment_status": "enriched",  # the listing already carries the full metadata
+        "source_meta": clean_json(item),
+    }
+    return MappedItem(external_id, last_modified, row, cleaned)

@@ -1,0 +1,1 @@
+"""Fake source services speaking the real wire formats, shared by tests and benchmarks."""

@@ -1,0 +1,84 @@
+import sqlalchemy as sa
+
+from dataset_catalog.catalog import CatalogStore
+from dataset_catalog.catalog.schema import datasets
+
+
+def _row(ext, **kw):
+    return {"source": "huggingface", "external_id": ext, "title": ext.upper(), "tags": ["a"], **kw}
+
+
+def test_upsert_counts_and_idempotence(store):
+    rows = [_row("a/1"), _row("a/2"), _row("a/3")]
+    assert store.upsert_datasets(rows).inserted == 3
+    again = store.upsert_datasets(rows)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 3)
+    rows[1]["title"] = "changed"
+    changed = store.upsert_datasets(rows)
+    assert (changed.inserted, changed.updated, changed.unchanged) == (0, 1, 2)
+    assert store.count_datasets("huggingface") == 3
+    assert {r["external_id"]: r["title"] for r in store.fetch_datasets()}["a/2"] == "changed"
+
+
+def test_update_keeps_columns_it_does_not_carry(store):
+    store.upsert_datasets([_row("k/1", description="long text", enrichment_status="pending")])
+    with store.engine.begin() as conn:
+        conn.execute(
+            sa.update(datasets).values(enrichment_attempts=2, link_status="ok", last_enrichment_error="boom")
+        )
+    store.upsert_datasets([_row("k/1", title="New title")], insert_only={"enrichment_status"})
+    row = store.fetch_datasets()[0]
+    assert row["title"] == "New title"
+    assert row["description"] == "long text"
+    assert (row["enrichment_attempts"], row["link_status"], row["last_enrichment_error"]) == (2, "ok", "boom")
+
+
+def test_insert_only_columns_are_not_overwritten(store):
+    store.upsert_datasets([_row("k/1", enrichment_status="pending")], insert_only={"enrichment_status"})
+    with store.engine.begin() as conn:
+        conn.execute(sa.update(datasets).values(enrichment_status="enriched"))
+    counts = store.upsert_datasets([_row("k/1", enrichment_status="pending")], insert_only={"enrichment_status"})
+    assert counts.unchanged == 1
+    assert store.fetch_datasets()[0]["enrichment_status"] == "enriched"
+
+
+def test_duplicate_keys_within_a_batch_last_wins(store):
+    counts = store.upsert_datasets([_row("d/1", title="first"), _row("d/1", title="second")])
+    assert counts.inserted == 1
+    assert store.fetch_datasets()[0]["title"] == "second"
+
+
+def test_schema_creation_is_idempotent_and_upgrades_old_tables(database_url):
+    engine = sa.create_engine(database_url)
+    id_ddl = "INTEGER PRIMARY KEY" if engine.dialect.name == "sqlite" else "BIGSERIAL PRIMARY KEY"
+    with engine.begin() as conn:  # a table as an older version created it
+        conn.execute(sa.text(f"CREATE TABLE datasets (id {id_ddl}, source VARCHAR(32) NOT NULL, external_id VARCHAR(512) NOT NULL, created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL, UNIQUE (source, external_id))"))
+    engine.dispose()
+    store = CatalogStore(database_url)
+    store.ensure_schema()
+    CatalogStore(database_url).ensure_schema()
+    columns = {c["name"] for c in sa.inspect(store.engine).get_columns("datasets")}
+    assert {"link_status", "enrichment_status", "source_meta", "sync_hash"} <= columns
+    store.upsert_datasets([_row("u/1")])
+    assert store.fetch_datasets()[0]["enrichment_status"] == "pending"
+
+
+def test_rejects_state_columns_from_a_sync(store):
+    import pytest
+
+    with pytest.raises(ValueError, match="link_status"):
+        store.upsert_datasets([_row("x/1", link_status="ok")])
+
+
+def test_enrichment_log_rows(store):
+    store.upsert_datasets([_row("e/1")])
+    dataset_id = store.fetch_datasets()[0]["id"]
+    store.log_enrichment([{"dataset_id": dataset_id, "stage": "api_metadata", "result": "success", "attempt": 1, "duration_ms": 5, "run_id": "r1"}])
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT stage, result, attempt FROM enrichment_log")).all()
+    assert [tuple(r) for r in rows] == [("api_metadata", "success", 1)]
+
+
+def test_password_hidden_in_display_url():
+    store = CatalogStore("postgresql://user:s3cretpass@127.0.0.1:1/db")
+    assert "s3cretpass" not in store.display_url
