@@ -7,6 +7,7 @@ server would otherwise block a run forever.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import dagster as dg
@@ -100,11 +101,13 @@ class HuggingFaceResource(dg.ConfigurableResource):
     unset means huggingface_hub's default, which honours `HF_ENDPOINT` (mirrors, local servers).
     """
 
-    token: str | None = Field(default=None, description="Hub token; usually EnvVar('HF_TOKEN').")
+    token: str | None = Field(default=None, description="Hub token; unset = $HF_TOKEN if set, else anonymous.")
     endpoint: str | None = Field(default=None, description="Hub URL; default from HF_ENDPOINT or huggingface.co.")
     request_timeout_seconds: float = Field(default=60.0, gt=0, description="Per-request timeout (list calls).")
     page_size: int | None = Field(default=None, description="Items per page; unset = the Hub's default (1000).")
 
     def listing(self) -> HubListing:
-        api = HfApi(endpoint=self.endpoint, token=self.token or None, library_name="dataset_catalog")
-        return HubListing(api, self.token or None, self.request_timeout_seconds, self.page_size)
+        # Read here rather than through EnvVar: an unset EnvVar fails the run, and the token is optional.
+        token = self.token or os.environ.get("HF_TOKEN") or None
+        api = HfApi(endpoint=self.endpoint, token=token, library_name="dataset_catalog")
+        return HubListing(api, token, self.request_timeout_seconds, self.page_size)
