@@ -1,0 +1,194 @@
+"""Seed the catalog from Meta Kaggle: fetch the six CSVs into the cache, join, upsert in batches.
+
+The cache folder `<cache_dir>/meta-kaggle/` holds `Datasets.csv` ... `DatasetTags.csv`. While a
+seed reads them it holds a shared lock on `.in-use.lock` there and leaves an `.in-use.<pid>` marker
+(see `MetaKaggleCache`); cleanup jobs call `cache_in_use()` and must not delete anything while it
+answers True. The lock dies with the process, so a SIGKILLed seed never blocks cleanup forever.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from dataset_catalog import settings
+from dataset_catalog.catalog import CatalogStore, UpsertCounts
+from dataset_catalog.kaggle.meta_kaggle import SKIP_REASONS, MetaKaggleJoin
+from dataset_catalog.kaggle.meta_kaggle_csv import META_KAGGLE_FILES
+
+logger = logging.getLogger(__name__)
+
+META_KAGGLE_REF = "kaggle/meta-kaggle"
+CACHE_SUBDIR = "meta-kaggle"
+LOCK_FILE = ".in-use.lock"
+MARKER_PREFIX = ".in-use."
+# Seeded rows start pending; on re-seed the status is left as enrichment set it.
+INSERT_ONLY = ("enrichment_status",)
+
+
+class MetaKaggleDownloader(Protocol):
+    """What the seed needs from the Kaggle client (KaggleResource.get_client())."""
+
+    def download_file(self, ref: str, file_name: str, dest_dir: Path, force: bool = False) -> Path: ...
+
+
+def meta_kaggle_cache_dir(cache_dir: Path | None = None) -> Path:
+    """`$DATASET_CATALOG_CACHE_DIR/meta-kaggle` (default `~/.dataset_catalog/cache/meta-kaggle`)."""
+    return Path(cache_dir or settings.cache_dir()) / CACHE_SUBDIR
+
+
+@contextmanager
+def meta_kaggle_in_use(folder: Path) -> Iterator[Path]:
+    """Mark `folder` in use for the duration: a shared flock on `.in-use.lock` plus a marker file.
+
+    Many seeds may hold the shared lock at once; a cleanup takes it exclusively (non-blocking)
+    and skips the folder when it can't. The marker `.in-use.<pid>` says who uses it, for humans.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    marker = folder / f"{MARKER_PREFIX}{os.getpid()}"
+    with (folder / LOCK_FILE).open("a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_SH)
+        marker.write_text(json.dumps({"pid": os.getpid(), "since": datetime.now(UTC).isoformat()}))
+        try:
+            yield folder
+        finally:
+            marker.unlink(missing_ok=True)
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def cache_in_use(folder: Path) -> bool:
+    """True while any process holds `meta_kaggle_in_use(folder)` (the contract for cleanup jobs)."""
+    lock_path = folder / LOCK_FILE
+    if not lock_path.exists():
+        return False
+    with lock_path.open("a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    return False
+
+
+def ensure_meta_kaggle_files(
+    client: MetaKaggleDownloader, cache_dir: Path, force_redownload: bool = False
+) -> dict[str, Path]:
+    """The six CSVs in `cache_dir`, downloading those missing (or all, when forced).
+
+    The client writes each download under a temporary name and renames it when complete, so a
+    file present here is whole; a killed download leaves no `<Name>.csv` and is fetched again.
+    """
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    for name in META_KAGGLE_FILES:
+        dest = cache_dir / f"{name}.csv"
+        if force_redownload or not dest.is_file():
+            logger.info(f"Downloading {name}.csv of {META_KAGGLE_REF} into {cache_dir}")
+            started = time.perf_counter()
+            got = Path(client.download_file(META_KAGGLE_REF, dest.name, cache_dir, force=True))
+            if got.resolve() != dest.resolve():
+                os.replace(got, dest)  # e.g. an extracted name differing in case; same folder, atomic
+            size_mb = dest.stat().st_size / 1e6
+            logger.info(f"Downloaded {name}.csv: {size_mb:.1f} MB in {time.perf_counter() - started:.1f}s")
+        paths[name] = dest
+    return paths
+
+
+@dataclass
+class SeedReport:
+    total_processed: int = 0  # Datasets.csv rows read
+    counts: UpsertCounts = field(default_factory=UpsertCounts)
+    skipped: dict[str, int] = field(default_factory=dict)
+    csv_rejected: dict[str, dict[str, int]] = field(default_factory=dict)  # lines DuckDB could not parse
+    repaired_utf8: list[str] = field(default_factory=list)
+    batches: int = 0
+    join_seconds: float = 0.0
+    write_seconds: float = 0.0
+
+    @property
+    def total_skipped(self) -> int:
+        return sum(self.skipped.values())
+
+    def metadata(self) -> dict[str, Any]:
+        """Flat values for MaterializeResult metadata."""
+        values: dict[str, Any] = {
+            "total_processed": self.total_processed,
+            "total_inserted": self.counts.inserted,
+            "total_updated": self.counts.updated,
+            "total_unchanged": self.counts.unchanged,
+            "total_skipped": self.total_skipped,
+        }
+        values.update({f"skipped_{reason}": self.skipped.get(reason, 0) for reason in SKIP_REASONS})
+        values["csv_rejected_lines"] = sum(sum(v.values()) for v in self.csv_rejected.values())
+        values["utf8_repaired_files"] = ", ".join(self.repaired_utf8) or "none"
+        values["join_seconds"] = round(self.join_seconds, 2)
+        values["write_seconds"] = round(self.write_seconds, 2)
+        return values
+
+
+def seed_catalog(
+    store: CatalogStore,
+    paths: Mapping[str, Path],
+    *,
+    batch_size: int = 1000,
+    log: logging.Logger | Any = logger,
+    temp_parent: Path | None = None,
+    memory_limit: str = "1GB",
+) -> SeedReport:
+    """Join Meta Kaggle and upsert every resolvable dataset, one transaction per batch.
+
+    Each batch commits on its own and upserts are keyed on (source, ref), so a seed killed at
+    any point and run again ends with exactly the same rows. Enrichment state is never written:
+    `enrichment_status='pending'` is set on insert only.
+    """
+    report = SeedReport()
+    with MetaKaggleJoin.build(paths, temp_parent=temp_parent, memory_limit=memory_limit) as joined:
+        jr = joined.report
+        report.total_processed = jr.lines_read
+        report.skipped = {r: jr.skipped.get(r, 0) for r in SKIP_REASONS}
+        report.csv_rejected, report.repaired_utf8 = jr.csv.rejected, jr.csv.repaired_utf8
+        report.join_seconds = jr.seconds
+        log.info(
+            f"Joined Meta Kaggle in {jr.seconds:.1f}s: {jr.lines_read} datasets read, {jr.resolved} resolved, "
+            f"skipped {jr.total_skipped} ({', '.join(f'{k}={v}' for k, v in jr.skipped.items()) or 'none'})"
+        )
+        started = time.perf_counter()
+        for rows in joined.batches(batch_size):
+            for row in rows:
+                row["enrichment_status"] = "pending"
+            report.counts += store.upsert_datasets(rows, insert_only=INSERT_ONLY)
+            report.batches += 1
+            done = report.counts.inserted + report.counts.updated + report.counts.unchanged
+            elapsed = time.perf_counter() - started
+            log.info(
+                f"Batch {report.batches}: {done}/{jr.resolved} rows ({report.counts.inserted} new, "
+                f"{report.counts.updated} updated, {report.counts.unchanged} unchanged), "
+                f"{done / max(elapsed, 1e-9):.0f} rows/s"
+            )
+        report.write_seconds = time.perf_counter() - started
+    return report
+
+
+def seed_from_cache(
+    client: MetaKaggleDownloader,
+    store: CatalogStore,
+    *,
+    cache_dir: Path | None = None,
+    force_redownload: bool = False,
+    batch_size: int = 1000,
+    log: logging.Logger | Any = logger,
+) -> SeedReport:
+    """Download what is missing and seed, holding the cache's in-use lock throughout."""
+    folder = meta_kaggle_cache_dir(cache_dir)
+    with meta_kaggle_in_use(folder):
+        paths = ensure_meta_kaggle_files(client, folder, force_redownload)
+        return seed_catalog(store, paths, batch_size=batch_size, log=log, temp_parent=folder)
