@@ -10,6 +10,7 @@ resolved or skipped with exactly one reason.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -97,7 +98,7 @@ class MetaKaggleJoin:
     ) -> MetaKaggleJoin:
         files = file_map(paths)
         owns = work_dir is None
-        work = Path(tempfile.mkdtemp(prefix=".join-", dir=temp_parent)) if work_dir is None else work_dir
+        work = Path(tempfile.mkdtemp(prefix=f".join-{os.getpid()}-", dir=temp_parent)) if work_dir is None else work_dir
         work.mkdir(parents=True, exist_ok=True)
         con = duckdb_connection(work, memory_limit=memory_limit, threads=threads)
         joined = cls(con, work, owns, JoinReport())

@@ -12,8 +12,9 @@ import fcntl
 import json
 import logging
 import os
+import shutil
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -178,8 +179,48 @@ def seed_catalog(
     return report
 
 
+class _LazyDownloader:
+    """Builds the Kaggle client on the first download: a fully cached seed needs no credentials."""
+
+    def __init__(self, factory: Callable[[], MetaKaggleDownloader]):
+        self._factory = factory
+        self._client: MetaKaggleDownloader | None = None
+
+    def download_file(self, ref: str, file_name: str, dest_dir: Path, force: bool = False) -> Path:
+        if self._client is None:
+            self._client = self._factory()
+        return self._client.download_file(ref, file_name, dest_dir, force=force)
+
+
+def remove_stale_work_dirs(folder: Path) -> list[Path]:
+    """Delete `.join-<pid>-*` scratch folders left by seeds that were killed (their pid is gone)."""
+    removed = []
+    for work in folder.glob(".join-*"):
+        try:
+            pid = int(work.name.split("-")[1])
+        except (IndexError, ValueError):
+            continue
+        if pid != os.getpid() and not _pid_alive(pid):
+            shutil.rmtree(work, ignore_errors=True)
+            removed.append(work)
+    for marker in folder.glob(f"{MARKER_PREFIX}[0-9]*"):
+        if not _pid_alive(int(marker.name.rsplit(".", 1)[-1])):
+            marker.unlink(missing_ok=True)
+    return removed
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def seed_from_cache(
-    client: MetaKaggleDownloader,
+    client_factory: Callable[[], MetaKaggleDownloader],
     store: CatalogStore,
     *,
     cache_dir: Path | None = None,
@@ -190,5 +231,7 @@ def seed_from_cache(
     """Download what is missing and seed, holding the cache's in-use lock throughout."""
     folder = meta_kaggle_cache_dir(cache_dir)
     with meta_kaggle_in_use(folder):
-        paths = ensure_meta_kaggle_files(client, folder, force_redownload)
+        for stale in remove_stale_work_dirs(folder):
+            log.info(f"Removed scratch folder of a killed seed: {stale}")
+        paths = ensure_meta_kaggle_files(_LazyDownloader(client_factory), folder, force_redownload)
         return seed_catalog(store, paths, batch_size=batch_size, log=log, temp_parent=folder)

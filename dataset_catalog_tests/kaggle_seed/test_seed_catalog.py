@@ -1,0 +1,71 @@
+"""seed_catalog into SQLite and PostgreSQL: exact rows, idempotent re-seed, enrichment state kept."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from dataset_catalog.catalog.schema import datasets
+from dataset_catalog.kaggle.seed import seed_catalog
+from dataset_catalog_tests.kaggle_seed.meta_kaggle_fixture import (
+    EXPECTED_LINES_READ,
+    EXPECTED_REFS,
+    EXPECTED_SKIPPED,
+    FILES,
+    write_meta_kaggle,
+)
+
+
+def test_seed_writes_exactly_the_resolvable_datasets(store, tmp_path):
+    report = seed_catalog(store, write_meta_kaggle(tmp_path), batch_size=2)
+    rows = {r["external_id"]: r for r in store.fetch_datasets("kaggle")}
+    assert set(rows) == set(EXPECTED_REFS)
+    assert (report.total_processed, report.counts.inserted, report.counts.updated) == (EXPECTED_LINES_READ, 7, 0)
+    assert report.skipped == EXPECTED_SKIPPED and report.batches == 4
+    row = rows["alice/titanic-clean"]
+    assert row["enrichment_status"] == "pending" and row["enrichment_attempts"] == 0 and row["is_active"]
+    assert row["tags"] == ["computer science", "nlp"]
+    assert row["source_meta"]["meta_kaggle"]["current_version_id"] == 501
+    assert row["source_created_at"].replace(tzinfo=None).isoformat() == "2020-02-03T11:12:13"
+    assert rows["alice/cafe-data"]["title"] == "Caf\ufffd data \ufffd"
+    assert row["description"].count("\n") == 3
+
+
+def test_reseed_is_idempotent_and_keeps_enrichment_state(store, tmp_path):
+    paths = write_meta_kaggle(tmp_path / "v1")
+    seed_catalog(store, paths, batch_size=3)
+    enriched_at = sa.func.now()
+    with store.engine.begin() as conn:
+        conn.execute(
+            sa.update(datasets)
+            .where(datasets.c.external_id == "alice/titanic-clean")
+            .values(enrichment_status="enriched", enrichment_attempts=1, last_enriched_at=enriched_at,
+                    file_formats=["csv"], size_bytes=1234, usability_rating=0.9)
+        )
+        conn.execute(
+            sa.update(datasets).where(datasets.c.external_id == "acme/acme-data")
+            .values(enrichment_status="failed", enrichment_attempts=3, last_enrichment_error="boom")
+        )
+    before = {r["external_id"]: r for r in store.fetch_datasets("kaggle")}
+
+    again = seed_catalog(store, paths, batch_size=3)
+    assert (again.counts.inserted, again.counts.updated, again.counts.unchanged) == (0, 0, 7)
+    assert {r["external_id"]: r for r in store.fetch_datasets("kaggle")} == before
+
+    # A newer Meta Kaggle: counts and text change, enrichment stays.
+    newer = dict(FILES)
+    newer["Datasets"] = FILES["Datasets"].replace(b"1,1,1,,501,501,1,2,02/03/2020 11:12:13,03/04/2021,1000,200,30",
+                                                  b"1,1,1,,501,501,1,2,02/03/2020 11:12:13,03/04/2022,1500,260,41")
+    newer["DatasetVersions"] = FILES["DatasetVersions"].replace(b"Org description", b"Org description revised")
+    updated = seed_catalog(store, write_meta_kaggle(tmp_path / "v2", newer), batch_size=3)
+    assert (updated.counts.inserted, updated.counts.updated, updated.counts.unchanged) == (0, 2, 5)
+    after = {r["external_id"]: r for r in store.fetch_datasets("kaggle")}
+    titanic, acme = after["alice/titanic-clean"], after["acme/acme-data"]
+    assert (titanic["view_count"], titanic["download_count"], titanic["like_count"]) == (1500, 260, 41)
+    assert titanic["source_updated_at"].year == 2022
+    assert (titanic["enrichment_status"], titanic["enrichment_attempts"]) == ("enriched", 1)
+    assert titanic["last_enriched_at"] == before["alice/titanic-clean"]["last_enriched_at"]
+    assert (titanic["file_formats"], titanic["size_bytes"], titanic["usability_rating"]) == (["csv"], 1234, 0.9)
+    assert acme["description"] == "Org description revised"
+    assert (acme["enrichment_status"], acme["enrichment_attempts"], acme["last_enrichment_error"]) == (
+        "failed", 3, "boom")
+    assert store.count_datasets("kaggle") == 7
