@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import logging
 import os
 from collections.abc import Mapping
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +41,8 @@ NEEDED_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 _CHUNK_BYTES = 16 * 1024 * 1024
+MAX_LINE_BYTES = 4 * 1024 * 1024  # a longer CSV record is rejected (DuckDB max_line_size)
+MAX_LINES_REREAD = 10_000  # more lines with bad UTF-8 than this: repair a copy of the whole file
 
 
 class MetaKaggleFormatError(ValueError):
@@ -61,24 +65,26 @@ def csv_scan(path: Path, rejects: str | None = None) -> str:
     """A read_csv() table expression: every column as text, RFC-4180 quoting, multi-line fields."""
     options = [
         "header=true", "delim=','", "quote='\"'", "escape='\"'", "all_varchar=true",
-        "max_line_size=4194304", "parallel=true",
+        f"max_line_size={MAX_LINE_BYTES}", "parallel=true",
     ]
     if rejects:
         options += ["store_rejects=true", f"rejects_table='{rejects}_errors'", f"rejects_scan='{rejects}_scans'"]
     return f"read_csv({sql_path(path)}, {', '.join(options)})"
 
 
-def check_columns(name: str, path: Path) -> None:
+def check_columns(name: str, path: Path) -> list[str]:
     """Fail clearly when the header lacks a needed column (another export format, a wrong file)."""
     with path.open("rb") as f:
         head = f.readline(1 << 20).decode("utf-8-sig", "replace")
-    present = {c.strip() for c in next(csv.reader([head]), [])}
+    header = [c.strip() for c in next(csv.reader([head]), [])]
+    present = set(header)
     missing = [c for c in NEEDED_COLUMNS[name] if c not in present]
     if missing:
         raise MetaKaggleFormatError(
             f"{path.name} lacks the column(s) {', '.join(missing)}; found {', '.join(sorted(present))}. "
             "Re-download Meta Kaggle with force_redownload=true, or check that it is kaggle/meta-kaggle."
         )
+    return header
 
 
 def load_table(
@@ -92,36 +98,85 @@ def load_table(
     report: CsvReadReport,
     where: str = "",
 ) -> None:
-    """CREATE TEMP TABLE `table` AS SELECT `select` FROM the file [WHERE ...], repairing bad UTF-8."""
-    check_columns(name, path)
+    """CREATE TEMP TABLE `table` AS SELECT `select` FROM the file [WHERE ...], repairing bad UTF-8.
+
+    DuckDB rejects a line with invalid UTF-8 in a column we read. Those lines are read again by
+    Python (bad bytes replaced by U+FFFD) and inserted through the same SELECT; if there are very
+    many, the whole file is repaired into a copy and read once more instead.
+    """
+    header = check_columns(name, path)
     rejects = f"rej_{table}"
 
     def run(source: Path) -> dict[str, int]:
         for stale in (table, f"{rejects}_errors", f"{rejects}_scans"):
             con.execute(f"DROP TABLE IF EXISTS {stale}")
-        con.execute(
-            f"CREATE TEMP TABLE {table} AS SELECT {select} "
-            f"FROM {csv_scan(source, rejects)} {where}"
-        )
+        con.execute(f"CREATE TEMP TABLE {table} AS SELECT {select} FROM {csv_scan(source, rejects)} {where}")
         rows = con.execute(
             f"SELECT error_type::VARCHAR, count(DISTINCT line) FROM {rejects}_errors GROUP BY ALL"
         ).fetchall()
         return {str(kind).lower().replace(" ", "_"): int(n) for kind, n in rows}
 
     errors = run(path)
-    if errors.get("invalid_encoding"):
-        logger.warning(f"{path.name} has {errors['invalid_encoding']} line(s) with invalid UTF-8: repairing")
+    bad_lines = errors.get("invalid_encoding", 0)
+    if 0 < bad_lines <= MAX_LINES_REREAD:
+        logger.warning(f"{path.name}: {bad_lines} line(s) with invalid UTF-8, re-read with the bytes replaced")
+        positions = [
+            int(p)
+            for (p,) in con.execute(
+                f"SELECT DISTINCT line_byte_position FROM {rejects}_errors "
+                f"WHERE error_type = 'INVALID ENCODING' ORDER BY 1"
+            ).fetchall()
+        ]
+        records = [r for r in (read_record(path, pos, len(header)) for pos in positions) if r is not None]
+        if records:
+            recovered = pa.table({c: [r[i] for r in records] for i, c in enumerate(header)})
+            con.register("recovered_lines", recovered)
+            con.execute(f"INSERT INTO {table} SELECT {select} FROM recovered_lines {where}")
+            con.unregister("recovered_lines")
+        errors["invalid_encoding"] = bad_lines - len(records)
+        report.repaired_utf8.append(name)
+    elif bad_lines:
+        logger.warning(f"{path.name}: {bad_lines} line(s) with invalid UTF-8, repairing a copy of the file")
         repaired = repair_utf8(path, work_dir / f".{path.stem}.utf8.csv")
         try:
             errors = run(repaired)
         finally:
             repaired.unlink(missing_ok=True)
         report.repaired_utf8.append(name)
+    errors = {kind: n for kind, n in errors.items() if n}
     if errors:
         report.rejected[name] = errors
         logger.warning(f"{path.name}: lines not readable as CSV rows: {errors}")
     con.execute(f"DROP TABLE IF EXISTS {rejects}_errors")
     con.execute(f"DROP TABLE IF EXISTS {rejects}_scans")
+
+
+def read_record(path: Path, position: int, width: int) -> list[str | None] | None:
+    """The CSV record starting at byte `position`, decoded with bad bytes replaced; None if unreadable."""
+    window = 1 << 16
+    with path.open("rb") as f:
+        # DuckDB's line_byte_position can be a byte past the line start: back up to the newline.
+        base = max(0, position - 64)
+        f.seek(base)
+        before = f.read(position - base + 1)  # up to and including the byte at `position`
+        if not before.endswith(b"\n"):  # (pointing at a newline means the line starts after it)
+            before = before[:-1]
+        cut = before.rfind(b"\n")
+        if cut >= 0:
+            position = base + cut + 1
+        while True:
+            f.seek(position)
+            raw = f.read(window)
+            at_eof = len(raw) < window
+            rows = csv.reader(io.StringIO(raw.decode("utf-8", "replace"), newline=""))
+            record = next(rows, None)
+            complete = at_eof or next(rows, None) is not None  # a following record: this one ended
+            if complete or window >= MAX_LINE_BYTES:
+                break
+            window *= 4
+    if not complete or record is None or len(record) != width:
+        return None
+    return [value if value != "" else None for value in record]  # DuckDB reads empty fields as NULL
 
 
 def repair_utf8(source: Path, dest: Path) -> Path:

@@ -107,3 +107,13 @@ def test_a_missing_file_is_a_clear_error(tmp_path):
     paths["Tags"].unlink()
     with pytest.raises(FileNotFoundError, match="Tags.csv"):
         MetaKaggleJoin.build(paths)
+
+
+def test_many_bad_utf8_lines_repair_a_copy_of_the_file_with_the_same_result(tmp_path, monkeypatch):
+    import dataset_catalog.kaggle.meta_kaggle_csv as csv_module
+
+    _, line_by_line = joined_rows(write_meta_kaggle(tmp_path / "a"))
+    monkeypatch.setattr(csv_module, "MAX_LINES_REREAD", 0)
+    report, whole_file = joined_rows(write_meta_kaggle(tmp_path / "b"))
+    assert whole_file == line_by_line and report.csv.repaired_utf8 == ["DatasetVersions"]
+    assert not list((tmp_path / "b").glob(".*utf8*"))
