@@ -30,6 +30,11 @@ from dataset_catalog.kaggle.meta_kaggle_csv import (
 logger = logging.getLogger(__name__)
 
 SOURCE = "kaggle"
+# Column order of db_batches() tuples.
+DB_COLUMNS = (
+    "external_id", "url", "title", "subtitle", "description", "license", "tags",
+    "view_count", "download_count", "like_count", "source_created_at", "source_updated_at", "source_meta",
+)
 DATASET_URL = "https://www.kaggle.com/datasets/{ref}"
 
 # Why a Datasets.csv line yields no catalog row, in the order the checks apply.
@@ -184,6 +189,26 @@ class MetaKaggleJoin:
                 pending = pending[batch_size:]
         if pending:
             yield pending
+
+    def db_batches(self, timestamp_format: str, batch_size: int) -> Iterator[list[tuple]]:
+        """The resolved rows as tuples in DB_COLUMNS order, formatted for bulk_upsert_datasets.
+
+        JSON and timestamps are rendered by DuckDB, so no Python object is built per value.
+        """
+        fmt = timestamp_format.replace("'", "''")
+        self._con.execute(
+            f"""SELECT ref, 'https://www.kaggle.com/datasets/' || ref, title, subtitle, description, license,
+                       to_json(tags)::VARCHAR, views, downloads, votes,
+                       strftime(created_at, '{fmt}'), strftime(last_activity_at, '{fmt}'),
+                       json_object('meta_kaggle', json_object(
+                           'dataset_id', dataset_id, 'current_version_id', version_id,
+                           'version_number', version_number, 'owner_user_id', owner_user_id,
+                           'owner_organization_id', owner_org_id, 'creator_user_id', creator_user_id,
+                           'total_kernels', kernels, 'total_uncompressed_bytes', uncompressed_bytes))::VARCHAR
+                FROM mk_resolved WHERE skip_reason IS NULL ORDER BY dataset_id"""
+        )
+        while rows := self._con.fetchmany(batch_size):
+            yield rows
 
     def close(self) -> None:
         try:

@@ -116,4 +116,3 @@ def test_many_bad_utf8_lines_repair_a_copy_of_the_file_with_the_same_result(tmp_
     monkeypatch.setattr(csv_module, "MAX_LINES_REREAD", 0)
     report, whole_file = joined_rows(write_meta_kaggle(tmp_path / "b"))
     assert whole_file == line_by_line and report.csv.repaired_utf8 == ["DatasetVersions"]
-    assert not list((tmp_path / "b").glob(".*utf8*"))

@@ -18,7 +18,7 @@ from dataset_catalog.kaggle.meta_kaggle import MetaKaggleJoin
 from dataset_catalog.kaggle.seed import remove_stale_work_dirs, seed_catalog
 
 REPO = Path(__file__).resolve().parents[2]
-SCALE = 0.04  # 20k datasets: a few seconds of 50-row batches, so the kill lands mid-way
+SCALE = 0.04  # 20k datasets: a few seconds of 20-row batches, so the kill lands mid-way
 
 CHILD = """
 import sys
@@ -27,7 +27,7 @@ from dataset_catalog.catalog import CatalogStore
 from dataset_catalog.kaggle.seed import seed_catalog
 folder, url, work = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
 paths = {p.stem: p for p in folder.glob("*.csv")}
-seed_catalog(CatalogStore(url).ensure_schema(), paths, batch_size=50, temp_parent=work)
+seed_catalog(CatalogStore(url).ensure_schema(), paths, batch_size=20, temp_parent=work)
 """
 
 
