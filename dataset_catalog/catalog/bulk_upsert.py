@@ -24,6 +24,7 @@ from dataset_catalog.catalog.store import KEY_COLUMNS, CatalogStore, UpsertCount
 
 _WRITABLE = frozenset(c.name for c in datasets.columns) - STATE_COLUMNS - {"sync_hash", "updated_at"}
 _STAGE = "bulk_stage_datasets"
+SQLITE_CACHE_KIB = 256 * 1024
 
 
 def timestamp_text_format(dialect: str) -> str:
@@ -76,6 +77,10 @@ def _stage(conn: sa.Connection, dialect: str, names: list[str], rows: list[tuple
             for row in rows:
                 copy.write_row(row)
     else:
+        # SQLite's default 2 MB page cache thrashes on index updates of 100k+ rows; the stage is
+        # scratch, so it lives in memory. Both settings are per connection and harmless to keep.
+        conn.execute(sa.text(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}"))
+        conn.execute(sa.text("PRAGMA temp_store = MEMORY"))
         conn.execute(sa.text(f"DROP TABLE IF EXISTS temp.{_STAGE}"))
         conn.execute(sa.text(f"CREATE TEMP TABLE {_STAGE} ({quoted})"))
         cursor = dbapi.cursor()

@@ -12,14 +12,16 @@ import fcntl
 import json
 import logging
 import os
+import queue
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from dataset_catalog import settings
 from dataset_catalog.catalog import CatalogStore, UpsertCounts
@@ -28,6 +30,7 @@ from dataset_catalog.kaggle.meta_kaggle import DB_COLUMNS, SKIP_REASONS, SOURCE,
 from dataset_catalog.kaggle.meta_kaggle_csv import META_KAGGLE_FILES
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 META_KAGGLE_REF = "kaggle/meta-kaggle"
 CACHE_SUBDIR = "meta-kaggle"
@@ -137,11 +140,51 @@ class SeedReport:
         return values
 
 
+def prefetched(batches: Iterator[T], depth: int = 1) -> Iterator[T]:
+    """Produce the next batch in a thread while the caller writes this one.
+
+    DuckDB builds the tuples holding the GIL; SQLite and psycopg write with it released, so
+    the two overlap. The producer stops when the consumer does (exception, early exit).
+    """
+    slots: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        slots.put((batch, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            slots.put((done, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            slots.put((done, exc))
+
+    producer = threading.Thread(target=produce, name="meta-kaggle-batches", daemon=True)
+    producer.start()
+    try:
+        while True:
+            batch, error = slots.get()
+            if batch is done:
+                if error is not None:
+                    raise error
+                return
+            yield batch
+    finally:
+        stop.set()
+        producer.join()
+
+
 def seed_catalog(
     store: CatalogStore,
     paths: Mapping[str, Path],
     *,
-    batch_size: int = 1000,
+    batch_size: int = 20_000,
     log: logging.Logger | Any = logger,
     temp_parent: Path | None = None,
     memory_limit: str = "1GB",
@@ -165,7 +208,8 @@ def seed_catalog(
             f"skipped {jr.total_skipped} ({', '.join(f'{k}={v}' for k, v in jr.skipped.items()) or 'none'})"
         )
         started = time.perf_counter()
-        for rows in joined.db_batches(timestamp_text_format(store.dialect), batch_size):
+        batches = joined.db_batches(timestamp_text_format(store.dialect), batch_size)
+        for rows in prefetched(batches):
             report.counts += bulk_upsert_datasets(
                 store, DB_COLUMNS, rows, constants={"source": SOURCE}, insert_only=INSERT_ONLY
             )
@@ -227,7 +271,7 @@ def seed_from_cache(
     *,
     cache_dir: Path | None = None,
     force_redownload: bool = False,
-    batch_size: int = 1000,
+    batch_size: int = 20_000,
     log: logging.Logger | Any = logger,
 ) -> SeedReport:
     """Download what is missing and seed, holding the cache's in-use lock throughout."""

@@ -10,8 +10,10 @@ from dataset_catalog.kaggle.seed import meta_kaggle_cache_dir, seed_from_cache
 
 
 class KaggleSeedConfig(dg.Config):
+    # Measured at 500k rows into SQLite: 5k-row batches 17s of writing, 20k 8s, 50k 7s (commits
+    # dominate); 20k keeps each transaction around a second.
     batch_size: int = Field(
-        default=5000, ge=1, le=50_000, description="Rows per upsert transaction (one commit each)."
+        default=20_000, ge=1, le=100_000, description="Rows per upsert transaction (one commit each)."
     )
     force_redownload: bool = Field(
         default=False, description="Download the six Meta Kaggle CSVs again even if they are cached."

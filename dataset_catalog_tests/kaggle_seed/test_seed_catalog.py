@@ -113,3 +113,35 @@ def joined_rows_of(paths):
 
     with MetaKaggleJoin.build(paths) as joined:
         return [r for batch in joined.batches(100) for r in batch]
+
+
+def test_prefetched_batches_keep_order_and_pass_errors_on():
+    import threading
+
+    import pytest
+
+    from dataset_catalog.kaggle.seed import prefetched
+
+    assert list(prefetched(iter([[1], [2], [3]]))) == [[1], [2], [3]]
+
+    def failing():
+        yield [1]
+        raise RuntimeError("duckdb broke")
+
+    with pytest.raises(RuntimeError, match="duckdb broke"):
+        list(prefetched(failing()))
+
+    produced = []
+
+    def endless():
+        i = 0
+        while True:
+            produced.append(i)
+            yield [i]
+            i += 1
+
+    batches = prefetched(endless())
+    assert next(batches) == [0]
+    batches.close()  # the consumer stops early: the producer thread must end too
+    assert not [t for t in threading.enumerate() if t.name == "meta-kaggle-batches"]
+    assert len(produced) <= 3
