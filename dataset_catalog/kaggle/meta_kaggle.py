@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -72,6 +73,7 @@ class JoinReport:
     skipped: dict[str, int] = field(default_factory=dict)
     csv: CsvReadReport = field(default_factory=CsvReadReport)
     seconds: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # per file read, and the join
 
     @property
     def total_skipped(self) -> int:
@@ -121,9 +123,11 @@ class MetaKaggleJoin:
         con.execute(_MACROS)
 
         def load(table: str, name: str, select: str, where: str = "") -> None:
+            started = time.perf_counter()
             load_table(
                 con, table, name, files[name], select, work_dir=self._work_dir, report=report.csv, where=where
             )
+            report.stage_seconds[name] = round(time.perf_counter() - started, 2)
 
         load(
             "mk_datasets",
@@ -166,22 +170,28 @@ class MetaKaggleJoin:
             "DISTINCT kid(DatasetId) AS dataset_id, kid(TagId) AS tag_id",
             "WHERE kid(DatasetId) IS NOT NULL AND kid(TagId) IS NOT NULL",
         )
+        started = time.perf_counter()
+        versions, distinct = con.execute("SELECT count(*), count(DISTINCT version_id) FROM mk_versions").fetchone()
+        if versions != distinct:
+            con.execute(_DEDUPE_VERSIONS_SQL)
+        con.execute(_TAG_LISTS_SQL)
         con.execute(_RESOLVE_SQL)
+        report.stage_seconds["join"] = round(time.perf_counter() - started, 2)
         for reason, count in con.execute(
             "SELECT skip_reason, count(*) FROM mk_resolved WHERE skip_reason IS NOT NULL GROUP BY ALL"
         ).fetchall():
             report.skipped[reason] = int(count)
         report.resolved = con.execute("SELECT count(*) FROM mk_resolved WHERE skip_reason IS NULL").fetchone()[0]
-        for table in ("mk_datasets", "mk_versions", "mk_users", "mk_orgs", "mk_dataset_tags"):
+        for table in ("mk_datasets", "mk_users", "mk_orgs", "mk_dataset_tags", "mk_tags"):
             con.execute(f"DROP TABLE {table}")
 
     def batches(self, batch_size: int) -> Iterator[list[dict[str, Any]]]:
         """The resolved rows as catalog-row dicts, `batch_size` at a time, in dataset-id order."""
         reader = self._con.sql(
-            """SELECT ref, title, subtitle, description, license, tags, views, downloads, votes,
-                      created_at, last_activity_at, dataset_id, version_id, version_number,
-                      owner_user_id, owner_org_id, creator_user_id, kernels, uncompressed_bytes
-               FROM mk_resolved WHERE skip_reason IS NULL ORDER BY dataset_id"""
+            f"""SELECT ref, title, subtitle, description, license, coalesce(tags, []) AS tags, views, downloads,
+                       votes, created_at, last_activity_at, dataset_id, version_id, version_number,
+                       owner_user_id, owner_org_id, creator_user_id, kernels, uncompressed_bytes
+                {_OUTPUT_FROM} ORDER BY dataset_id"""
         ).to_arrow_reader(batch_size)
         pending: list[dict[str, Any]] = []
         for record_batch in reader:
@@ -200,14 +210,14 @@ class MetaKaggleJoin:
         fmt = timestamp_format.replace("'", "''")
         self._con.execute(
             f"""SELECT ref, 'https://www.kaggle.com/datasets/' || ref, title, subtitle, description, license,
-                       to_json(tags)::VARCHAR, views, downloads, votes,
+                       to_json(coalesce(tags, []))::VARCHAR, views, downloads, votes,
                        strftime(created_at, '{fmt}'), strftime(last_activity_at, '{fmt}'),
                        json_object('meta_kaggle', json_object(
                            'dataset_id', dataset_id, 'current_version_id', version_id,
                            'version_number', version_number, 'owner_user_id', owner_user_id,
                            'owner_organization_id', owner_org_id, 'creator_user_id', creator_user_id,
                            'total_kernels', kernels, 'total_uncompressed_bytes', uncompressed_bytes))::VARCHAR
-                FROM mk_resolved WHERE skip_reason IS NULL ORDER BY dataset_id"""
+                {_OUTPUT_FROM}"""
         )
         while rows := self._con.fetchmany(batch_size):
             yield rows
@@ -230,29 +240,37 @@ class MetaKaggleJoin:
 
 # Each Datasets line gets exactly one outcome. Duplicate ids keep the line that resolves, then the
 # latest activity; duplicate refs keep the newest dataset id (a re-upload under the same slug).
+# Duplicate version ids are rare: deduplicating 500k wide rows is only paid when there are any.
+_DEDUPE_VERSIONS_SQL = """
+CREATE OR REPLACE TEMP TABLE mk_versions AS SELECT * FROM mk_versions
+QUALIFY row_number() OVER (PARTITION BY version_id ORDER BY (nullif(slug, '') IS NOT NULL) DESC,
+                            version_number DESC NULLS LAST, title NULLS LAST) = 1
+"""
+
+_TAG_LISTS_SQL = """
+CREATE TEMP TABLE mk_tag_lists AS
+SELECT dt.dataset_id, list(DISTINCT t.tag_name ORDER BY t.tag_name) AS tags
+FROM mk_dataset_tags dt
+JOIN (SELECT tag_id, min(tag_name) AS tag_name FROM mk_tags WHERE tag_name IS NOT NULL GROUP BY tag_id) t
+  USING (tag_id)
+SEMI JOIN mk_datasets d ON d.dataset_id = dt.dataset_id
+GROUP BY dt.dataset_id
+"""
+
+# Narrow on purpose (no text columns): the window functions sort keys, not descriptions.
+# Each Datasets line gets exactly one outcome. Duplicate ids keep the line that resolves, then the
+# latest activity; duplicate refs keep the newest dataset id (a re-upload under the same slug).
 _RESOLVE_SQL = r"""
 CREATE TEMP TABLE mk_resolved AS
-WITH versions AS (
-    SELECT * FROM mk_versions
-    QUALIFY row_number() OVER (PARTITION BY version_id ORDER BY (nullif(slug, '') IS NOT NULL) DESC,
-                                version_number DESC NULLS LAST, title NULLS LAST) = 1
-), users AS (
+WITH users AS (
     SELECT user_id, min(user_name) AS user_name FROM mk_users GROUP BY user_id
 ), orgs AS (
     SELECT org_id, min(org_slug) AS org_slug FROM mk_orgs GROUP BY org_id
-), tags AS (
-    SELECT dt.dataset_id, list(DISTINCT t.tag_name ORDER BY t.tag_name) AS tags
-    FROM mk_dataset_tags dt
-    JOIN (SELECT tag_id, min(tag_name) AS tag_name FROM mk_tags WHERE tag_name IS NOT NULL GROUP BY tag_id) t
-      USING (tag_id)
-    WHERE dt.dataset_id IN (SELECT dataset_id FROM mk_datasets)
-    GROUP BY dt.dataset_id
 ), joined AS (
-    SELECT d.*, v.version_id IS NOT NULL AS version_found, v.slug, v.title, v.subtitle, v.description,
-           v.license, v.version_number, v.uncompressed_bytes,
+    SELECT d.*, v.version_id IS NOT NULL AS version_found, v.slug,
            coalesce(u.user_name, o.org_slug) AS owner
     FROM mk_datasets d
-    LEFT JOIN versions v ON v.version_id = d.version_id
+    LEFT JOIN (SELECT version_id, slug FROM mk_versions) v ON v.version_id = d.version_id
     LEFT JOIN users u ON u.user_id = d.owner_user_id
     LEFT JOIN orgs o ON o.org_id = d.owner_org_id
 ), reasoned AS (
@@ -277,9 +295,16 @@ WITH versions AS (
 SELECT r.* REPLACE (
         CASE WHEN skip_reason IS NULL AND row_number() OVER (
                 PARTITION BY (CASE WHEN skip_reason IS NULL THEN ref END) ORDER BY dataset_id DESC) > 1
-             THEN 'duplicate_ref' ELSE skip_reason END AS skip_reason),
-       coalesce(t.tags, []) AS tags
-FROM reasoned r LEFT JOIN tags t USING (dataset_id)
+             THEN 'duplicate_ref' ELSE skip_reason END AS skip_reason)
+FROM reasoned r
+"""
+
+# The resolved rows with their text (from the current version) and tags.
+_OUTPUT_FROM = """
+FROM mk_resolved r
+JOIN mk_versions v USING (version_id)
+LEFT JOIN mk_tag_lists t USING (dataset_id)
+WHERE r.skip_reason IS NULL
 """
 
 

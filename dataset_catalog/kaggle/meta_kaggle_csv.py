@@ -197,6 +197,7 @@ def duckdb_connection(work_dir: Path, *, memory_limit: str = "1GB", threads: int
     con.execute(f"SET memory_limit='{memory_limit}'")
     con.execute(f"SET temp_directory={sql_path(work_dir / '.duckdb-spill')}")
     con.execute("SET preserve_insertion_order=false")
+    con.execute("SET enable_progress_bar=false")
     con.execute(f"SET threads={threads or max(1, min(4, os.cpu_count() or 1))}")
     return con
 

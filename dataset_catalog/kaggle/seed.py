@@ -205,7 +205,8 @@ def seed_catalog(
         report.join_seconds = jr.seconds
         log.info(
             f"Joined Meta Kaggle in {jr.seconds:.1f}s: {jr.lines_read} datasets read, {jr.resolved} resolved, "
-            f"skipped {jr.total_skipped} ({', '.join(f'{k}={v}' for k, v in jr.skipped.items()) or 'none'})"
+            f"skipped {jr.total_skipped} ({', '.join(f'{k}={v}' for k, v in jr.skipped.items()) or 'none'}); "
+            f"seconds per step: {jr.stage_seconds}"
         )
         started = time.perf_counter()
         batches = joined.db_batches(timestamp_text_format(store.dialect), batch_size)
