@@ -1,8 +1,9 @@
 """Reading Meta Kaggle's CSVs into DuckDB: dialect, rejected lines and invalid UTF-8.
 
-DuckDB's CSV reader is the fastest of the engines measured (see docs/kaggle-seed.md) but it
-rejects a whole line whose bytes are not valid UTF-8. Such a line is still a good dataset, so a
-file with any is first copied with the bad bytes replaced by U+FFFD and read again from the copy.
+DuckDB's CSV reader was the fastest engine measured (see docs/kaggle-seed.md), but it rejects a
+whole line with invalid UTF-8 in a column we read. Such a line is still a good dataset: rejected
+lines are recorded (store_rejects), read again by Python with the bad bytes replaced by U+FFFD,
+and inserted through the same SELECT. Lines rejected for other reasons are counted per file.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+
+from dataset_catalog.errors import DatasetCatalogError
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +48,8 @@ MAX_LINE_BYTES = 4 * 1024 * 1024  # a longer CSV record is rejected (DuckDB max_
 MAX_LINES_REREAD = 10_000  # more lines with bad UTF-8 than this: repair a copy of the whole file
 
 
-class MetaKaggleFormatError(ValueError):
-    """A Meta Kaggle file lacks a column the seed needs (a different export format)."""
+class MetaKaggleFormatError(DatasetCatalogError):
+    """A Meta Kaggle file is missing or lacks a column the seed needs (another export format)."""
 
 
 @dataclass
@@ -205,5 +208,8 @@ def duckdb_connection(work_dir: Path, *, memory_limit: str = "1GB", threads: int
 def file_map(paths: Mapping[str, Path]) -> dict[str, Path]:
     missing = [n for n in META_KAGGLE_FILES if n not in paths or not Path(paths[n]).is_file()]
     if missing:
-        raise FileNotFoundError(f"Meta Kaggle files missing: {', '.join(f'{n}.csv' for n in missing)}")
+        raise MetaKaggleFormatError(
+            f"Meta Kaggle files missing: {', '.join(f'{n}.csv' for n in missing)}. "
+            "Run kaggle_seeded_datasets with force_redownload=true to fetch them again."
+        )
     return {n: Path(paths[n]) for n in META_KAGGLE_FILES}

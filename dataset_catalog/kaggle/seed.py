@@ -2,7 +2,7 @@
 
 The cache folder `<cache_dir>/meta-kaggle/` holds `Datasets.csv` ... `DatasetTags.csv`. While a
 seed reads them it holds a shared lock on `.in-use.lock` there and leaves an `.in-use.<pid>` marker
-(see `MetaKaggleCache`); cleanup jobs call `cache_in_use()` and must not delete anything while it
+(see `meta_kaggle_in_use`); cleanup jobs call `cache_in_use()` and must not delete anything while it
 answers True. The lock dies with the process, so a SIGKILLed seed never blocks cleanup forever.
 """
 
@@ -192,8 +192,9 @@ def seed_catalog(
     """Join Meta Kaggle and upsert every resolvable dataset, one transaction per batch.
 
     Rows go through `bulk_upsert_datasets` (staged tuples, one merge statement per batch): the
-    same semantics as CatalogStore.upsert_datasets at a fraction of its per-row cost. Each batch commits on its own and upserts are keyed on (source, ref), so a seed killed at
-    any point and run again ends with exactly the same rows. Enrichment state is never written:
+    semantics of CatalogStore.upsert_datasets at a fraction of its per-row cost. Each batch
+    commits on its own and upserts are keyed on (source, ref), so a seed killed at any point and
+    run again ends with exactly the same rows. Enrichment state is never written:
     `enrichment_status='pending'` is set on insert only.
     """
     report = SeedReport()

@@ -105,7 +105,7 @@ def test_a_missing_column_is_a_clear_error(tmp_path):
 def test_a_missing_file_is_a_clear_error(tmp_path):
     paths = write_meta_kaggle(tmp_path)
     paths["Tags"].unlink()
-    with pytest.raises(FileNotFoundError, match="Tags.csv"):
+    with pytest.raises(MetaKaggleFormatError, match="Tags.csv.*force_redownload=true"):
         MetaKaggleJoin.build(paths)
 
 
