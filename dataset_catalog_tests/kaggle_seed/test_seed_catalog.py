@@ -28,6 +28,9 @@ def test_seed_writes_exactly_the_resolvable_datasets(store, tmp_path):
     assert row["source_created_at"].replace(tzinfo=None).isoformat() == "2020-02-03T11:12:13"
     assert rows["alice/cafe-data"]["title"] == "Caf\ufffd data \ufffd"
     assert row["description"].count("\n") == 3
+    if store.dialect == "sqlite":  # the bulk load's checkpoint setting is put back on its connection
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
 
 
 def test_reseed_is_idempotent_and_keeps_enrichment_state(store, tmp_path):
