@@ -14,7 +14,7 @@ in `timestamp_text_format(dialect)`, everything else as str/int/float/None.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -45,17 +45,46 @@ def bulk_upsert_datasets(
     `constants` are written into every row (e.g. source); `insert_only` only into new rows.
     Within `rows` the last tuple of a key wins.
     """
-    constants, insert_only = dict(constants or {}), dict(insert_only or {})
-    names = [*columns, *constants]
-    unknown = (set(names) | set(insert_only)) - _WRITABLE
-    if unknown or not set(KEY_COLUMNS) <= set(names):
-        raise ValueError(f"bulk_upsert_datasets: bad columns {sorted(unknown)} (need source and external_id)")
+    constants = dict(constants or {})
+    names = _checked([*columns, *constants], insert_only)
     if not rows:
         return UpsertCounts()
-    store.ensure_schema()
     key_at = [columns.index(k) for k in KEY_COLUMNS if k in columns]
     latest = {tuple(row[i] for i in key_at): tuple(row) for row in rows}
     staged = [(*row, *constants.values()) for row in latest.values()]
+    return _load(store, names, lambda conn: _stage_rows(conn, store.dialect, names, staged), insert_only)
+
+
+def bulk_upsert_datasets_csv(
+    store: CatalogStore, columns: Sequence[str], csv_data: bytes, *, insert_only: Mapping[str, Any] | None = None
+) -> UpsertCounts:
+    """PostgreSQL: like bulk_upsert_datasets, with the rows as CSV bytes streamed straight into COPY.
+
+    RFC-4180 CSV without header, in `columns` order (which include source and external_id);
+    an unquoted empty field is NULL. Keys must be unique within `csv_data`.
+    """
+    if store.dialect != "postgresql":
+        raise ValueError("bulk_upsert_datasets_csv is for PostgreSQL; use bulk_upsert_datasets")
+    names = _checked(list(columns), insert_only)
+    if not csv_data:
+        return UpsertCounts()
+    return _load(store, names, lambda conn: _stage_csv(conn, names, csv_data), insert_only)
+
+
+def _checked(names: list[str], insert_only: Mapping[str, Any] | None) -> list[str]:
+    unknown = (set(names) | set(insert_only or {})) - _WRITABLE
+    if unknown or not set(KEY_COLUMNS) <= set(names):
+        raise ValueError(f"bulk upsert: bad columns {sorted(unknown)} (need source and external_id)")
+    return names
+
+
+def _load(
+    store: CatalogStore,
+    names: list[str],
+    stage: Callable[[sa.Connection], None],
+    insert_only: Mapping[str, Any] | None,
+) -> UpsertCounts:
+    store.ensure_schema()
     now = utcnow()
     with store.engine.connect() as conn:
         if store.dialect == "postgresql":
@@ -67,9 +96,9 @@ def bulk_upsert_datasets(
             # rewrote the same index pages again and again: ~25% of the seed's SQLite time.
             restore = conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
             conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {SQLITE_BULK_AUTOCHECKPOINT_PAGES}")
-        _stage(conn, store.dialect, names, staged)
+        stage(conn)
         total, present = _existing(conn)
-        written = _merge(conn, store.dialect, names, insert_only, now)
+        written = _merge(conn, store.dialect, names, dict(insert_only or {}), now)
         conn.commit()
         if store.dialect == "sqlite":
             conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {int(restore)}")
@@ -79,14 +108,16 @@ def bulk_upsert_datasets(
     return UpsertCounts(inserted, written - inserted, present - (written - inserted))
 
 
-def _stage(conn: sa.Connection, dialect: str, names: list[str], rows: list[tuple]) -> None:
+def _create_pg_stage(conn: sa.Connection, quoted: str) -> None:
+    # Same column types as datasets, so COPY parses JSON and timestamps; gone at commit.
+    conn.execute(sa.text(f"CREATE TEMP TABLE {_STAGE} ON COMMIT DROP AS SELECT {quoted} FROM datasets WITH NO DATA"))
+
+
+def _stage_rows(conn: sa.Connection, dialect: str, names: list[str], rows: list[tuple]) -> None:
     quoted = ", ".join(f'"{n}"' for n in names)
     dbapi = conn.connection.dbapi_connection
     if dialect == "postgresql":
-        # Same column types as datasets, so COPY parses JSON and timestamps; gone at commit.
-        conn.execute(sa.text(
-            f"CREATE TEMP TABLE {_STAGE} ON COMMIT DROP AS SELECT {quoted} FROM datasets WITH NO DATA"
-        ))
+        _create_pg_stage(conn, quoted)
         with dbapi.cursor() as cursor, cursor.copy(f"COPY {_STAGE} ({quoted}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
@@ -99,6 +130,16 @@ def _stage(conn: sa.Connection, dialect: str, names: list[str], rows: list[tuple
             cursor.executemany(f"INSERT INTO {_STAGE} VALUES ({', '.join('?' * len(names))})", rows)
         finally:
             cursor.close()
+
+
+def _stage_csv(conn: sa.Connection, names: list[str], csv_data: bytes) -> None:
+    quoted = ", ".join(f'"{n}"' for n in names)
+    _create_pg_stage(conn, quoted)
+    with conn.connection.dbapi_connection.cursor() as cursor:
+        with cursor.copy(f"COPY {_STAGE} ({quoted}) FROM STDIN (FORMAT csv)") as copy:
+            view = memoryview(csv_data)
+            for start in range(0, len(view), 1 << 20):
+                copy.write(view[start : start + (1 << 20)])
 
 
 def _differs(dialect: str, names: list[str], left: str, right: str) -> str:

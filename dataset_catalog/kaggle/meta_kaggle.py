@@ -9,6 +9,7 @@ resolved or skipped with exactly one reason.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import shutil
@@ -19,6 +20,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import pyarrow as pa
+from pyarrow import csv as pa_csv
 
 from dataset_catalog.common.cleaning import MAX_TEXT_CHARS
 from dataset_catalog.kaggle.meta_kaggle_csv import (
@@ -31,7 +35,7 @@ from dataset_catalog.kaggle.meta_kaggle_csv import (
 logger = logging.getLogger(__name__)
 
 SOURCE = "kaggle"
-# Column order of db_batches() tuples.
+# Column order of db_batches() tuples (csv_batches() adds "source" at the end).
 DB_COLUMNS = (
     "external_id", "url", "title", "subtitle", "description", "license", "tags",
     "view_count", "download_count", "like_count", "source_created_at", "source_updated_at", "source_meta",
@@ -207,8 +211,34 @@ class MetaKaggleJoin:
 
         JSON and timestamps are rendered by DuckDB, so no Python object is built per value.
         """
+        self._con.execute(self._db_rows_sql(timestamp_format))
+        while rows := self._con.fetchmany(batch_size):
+            yield rows
+
+    def csv_batches(self, timestamp_format: str, batch_size: int) -> Iterator[bytes]:
+        """The same rows, plus the source, as headerless CSV (bulk_upsert_datasets_csv's input).
+
+        Arrow batches from DuckDB written by pyarrow's CSV writer: no Python object per row at all.
+        NULL is an unquoted empty field, an empty string is quoted, as PostgreSQL's COPY reads them.
+        """
+        reader = self._con.sql(
+            f"SELECT *, '{SOURCE}' AS source FROM ({self._db_rows_sql(timestamp_format)})"
+        ).to_arrow_reader(batch_size)
+        options = pa_csv.WriteOptions(include_header=False)
+        pending: list[pa.RecordBatch] = []
+        rows = 0
+        for record_batch in reader:
+            pending.append(record_batch)
+            rows += record_batch.num_rows
+            if rows >= batch_size:
+                yield _to_csv(pending, options)
+                pending, rows = [], 0
+        if pending:
+            yield _to_csv(pending, options)
+
+    def _db_rows_sql(self, timestamp_format: str) -> str:
         fmt = timestamp_format.replace("'", "''")
-        self._con.execute(
+        return (
             f"""SELECT ref, 'https://www.kaggle.com/datasets/' || ref, title, subtitle, description, license,
                        to_json(coalesce(tags, []))::VARCHAR, views, downloads, votes,
                        strftime(created_at, '{fmt}'), strftime(last_activity_at, '{fmt}'),
@@ -219,8 +249,6 @@ class MetaKaggleJoin:
                            'total_kernels', kernels, 'total_uncompressed_bytes', uncompressed_bytes))::VARCHAR
                 {_OUTPUT_FROM}"""
         )
-        while rows := self._con.fetchmany(batch_size):
-            yield rows
 
     def close(self) -> None:
         try:
@@ -306,6 +334,12 @@ JOIN mk_versions v USING (version_id)
 LEFT JOIN mk_tag_lists t USING (dataset_id)
 WHERE r.skip_reason IS NULL
 """
+
+
+def _to_csv(batches: list[pa.RecordBatch], options: pa_csv.WriteOptions) -> bytes:
+    sink = io.BytesIO()
+    pa_csv.write_csv(pa.Table.from_batches(batches), sink, options)
+    return sink.getvalue()
 
 
 def _utc(moment: datetime | None) -> datetime | None:

@@ -25,7 +25,11 @@ from typing import Any, Protocol, TypeVar
 
 from dataset_catalog import settings
 from dataset_catalog.catalog import CatalogStore, UpsertCounts
-from dataset_catalog.catalog.bulk_upsert import bulk_upsert_datasets, timestamp_text_format
+from dataset_catalog.catalog.bulk_upsert import (
+    bulk_upsert_datasets,
+    bulk_upsert_datasets_csv,
+    timestamp_text_format,
+)
 from dataset_catalog.kaggle.meta_kaggle import DB_COLUMNS, SKIP_REASONS, SOURCE, MetaKaggleJoin
 from dataset_catalog.kaggle.meta_kaggle_csv import META_KAGGLE_FILES
 
@@ -210,11 +214,8 @@ def seed_catalog(
             f"seconds per step: {jr.stage_seconds}"
         )
         started = time.perf_counter()
-        batches = joined.db_batches(timestamp_text_format(store.dialect), batch_size)
-        for rows in prefetched(batches):
-            report.counts += bulk_upsert_datasets(
-                store, DB_COLUMNS, rows, constants={"source": SOURCE}, insert_only=INSERT_ONLY
-            )
+        for counts in _write_batches(store, joined, batch_size):
+            report.counts += counts
             report.batches += 1
             done = report.counts.inserted + report.counts.updated + report.counts.unchanged
             elapsed = time.perf_counter() - started
@@ -225,6 +226,17 @@ def seed_catalog(
             )
         report.write_seconds = time.perf_counter() - started
     return report
+
+
+def _write_batches(store: CatalogStore, joined: MetaKaggleJoin, batch_size: int) -> Iterator[UpsertCounts]:
+    """Upsert batch after batch; PostgreSQL gets CSV for COPY (no Python object per row)."""
+    timestamps = timestamp_text_format(store.dialect)
+    if store.dialect == "postgresql":
+        for data in prefetched(joined.csv_batches(timestamps, batch_size)):
+            yield bulk_upsert_datasets_csv(store, [*DB_COLUMNS, "source"], data, insert_only=INSERT_ONLY)
+    else:
+        for rows in prefetched(joined.db_batches(timestamps, batch_size)):
+            yield bulk_upsert_datasets(store, DB_COLUMNS, rows, constants={"source": SOURCE}, insert_only=INSERT_ONLY)
 
 
 class _LazyDownloader:
