@@ -89,7 +89,11 @@ def cache_in_use(folder: Path) -> bool:
 
 
 def ensure_meta_kaggle_files(
-    client: MetaKaggleDownloader, cache_dir: Path, force_redownload: bool = False
+    client: MetaKaggleDownloader,
+    cache_dir: Path,
+    force_redownload: bool = False,
+    *,
+    log: logging.Logger | Any = logger,
 ) -> dict[str, Path]:
     """The six CSVs in `cache_dir`, downloading those missing (or all, when forced).
 
@@ -101,13 +105,13 @@ def ensure_meta_kaggle_files(
     for name in META_KAGGLE_FILES:
         dest = cache_dir / f"{name}.csv"
         if force_redownload or not dest.is_file():
-            logger.info(f"Downloading {name}.csv of {META_KAGGLE_REF} into {cache_dir}")
+            log.info(f"Downloading {name}.csv of {META_KAGGLE_REF} into {cache_dir}")
             started = time.perf_counter()
             got = Path(client.download_file(META_KAGGLE_REF, dest.name, cache_dir, force=True))
             if got.resolve() != dest.resolve():
                 os.replace(got, dest)  # e.g. an extracted name differing in case; same folder, atomic
             size_mb = dest.stat().st_size / 1e6
-            logger.info(f"Downloaded {name}.csv: {size_mb:.1f} MB in {time.perf_counter() - started:.1f}s")
+            log.info(f"Downloaded {name}.csv: {size_mb:.1f} MB in {time.perf_counter() - started:.1f}s")
         paths[name] = dest
     return paths
 
@@ -293,5 +297,5 @@ def seed_from_cache(
     with meta_kaggle_in_use(folder):
         for stale in remove_stale_work_dirs(folder):
             log.info(f"Removed scratch folder of a killed seed: {stale}")
-        paths = ensure_meta_kaggle_files(_LazyDownloader(client_factory), folder, force_redownload)
+        paths = ensure_meta_kaggle_files(_LazyDownloader(client_factory), folder, force_redownload, log=log)
         return seed_catalog(store, paths, batch_size=batch_size, log=log, temp_parent=folder)
