@@ -14,9 +14,7 @@ from dataset_catalog.catalog.resource import CatalogResource
 from dataset_catalog.kaggle.assets import kaggle_enriched_datasets
 from dataset_catalog.kaggle.client import KaggleResource
 from dataset_catalog_tests.fakes.kaggle_api import make_datasets
-
-JITTER = 0.02
-
+from dataset_catalog_tests.kaggle.conftest import assert_paced
 
 def seed_rows(store: CatalogStore, fake, count: int) -> list[str]:
     """Rows as the Meta Kaggle seed writes them (pending, counts, no files), from the fake's datasets."""
@@ -205,8 +203,7 @@ def test_two_concurrent_materializations_share_the_pace_and_split_the_rows(datab
     assert sorted(e["dataset_id"] for e in log) == sorted(r["id"] for r in by_ref(store).values())
     assert {e["run_id"] for e in log} == {r.run_id for r in results}
     assert len(kaggle_env.api_requests) == 12
-    times = sorted(r.at for r in kaggle_env.api_requests)
-    assert min(b - a for a, b in zip(times, times[1:])) >= 0.1 - JITTER
+    assert_paced(kaggle_env.api_requests, 10)
     assert {b["datasetSlug"] for b in kaggle_env.bodies("GetDatasetMetadata")} == {r.split("/")[1] for r in refs}
 
 
@@ -247,4 +244,8 @@ def test_the_key_never_appears_in_logs_metadata_or_errors(
     else:
         texts.append(str(result.get_step_failure_events()[0].step_failure_data.error))
         assert step_error(result).cls_name == "CredentialsError" and "KAGGLE_KEY" in texts[-1]
+        # The run failed on the first call; its claims were handed back.
+        assert {(r["enrichment_status"], r["enrichment_claimed_by"]) for r in store.fetch_datasets("kaggle")} == {
+            ("pending", None)
+        }
     assert all(secret not in text for text in texts)
