@@ -43,3 +43,18 @@ def kaggle_env(monkeypatch, fake_kaggle):
 def kaggle_resource(kaggle_env) -> KaggleResource:
     """Fast pace and tiny backoff: only the pacing tests run at a realistic pace."""
     return KaggleResource(requests_per_second=200.0, retry_backoff_seconds=0.01, request_timeout_seconds=5.0)
+
+
+# Loopback delivery varies by a few ms between two requests on a loaded machine; the pacer itself
+# never undershoots, so single gaps get this much slack and the whole span none beyond it.
+PACING_JITTER = 0.03
+
+
+def assert_paced(requests, requests_per_second: float) -> None:
+    """The fake saw these requests no faster than `requests_per_second`."""
+    interval = 1.0 / requests_per_second
+    times = sorted(r.at for r in requests)
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert gaps, "need at least two requests to measure a pace"
+    assert min(gaps) >= interval - PACING_JITTER, f"gap {min(gaps):.3f}s < interval {interval:.3f}s"
+    assert times[-1] - times[0] >= (len(times) - 1) * interval - PACING_JITTER
