@@ -39,10 +39,13 @@ def bulk_upsert_datasets(
     *,
     constants: Mapping[str, Any] | None = None,
     insert_only: Mapping[str, Any] | None = None,
+    merge_json: Mapping[str, Sequence[str]] | None = None,
 ) -> UpsertCounts:
     """Upsert `rows` (tuples in `columns` order, keyed on source + external_id) in one transaction.
 
     `constants` are written into every row (e.g. source); `insert_only` only into new rows.
+    `merge_json` maps a JSON column to the top-level keys this writer owns: an update replaces
+    those keys and keeps the others (e.g. source_meta keys written by enrichment).
     Within `rows` the last tuple of a key wins.
     """
     constants = dict(constants or {})
@@ -52,11 +55,18 @@ def bulk_upsert_datasets(
     key_at = [columns.index(k) for k in KEY_COLUMNS if k in columns]
     latest = {tuple(row[i] for i in key_at): tuple(row) for row in rows}
     staged = [(*row, *constants.values()) for row in latest.values()]
-    return _load(store, names, lambda conn: _stage_rows(conn, store.dialect, names, staged), insert_only)
+    return _load(
+        store, names, lambda conn: _stage_rows(conn, store.dialect, names, staged), insert_only, merge_json
+    )
 
 
 def bulk_upsert_datasets_csv(
-    store: CatalogStore, columns: Sequence[str], csv_data: bytes, *, insert_only: Mapping[str, Any] | None = None
+    store: CatalogStore,
+    columns: Sequence[str],
+    csv_data: bytes,
+    *,
+    insert_only: Mapping[str, Any] | None = None,
+    merge_json: Mapping[str, Sequence[str]] | None = None,
 ) -> UpsertCounts:
     """PostgreSQL: like bulk_upsert_datasets, with the rows as CSV bytes streamed straight into COPY.
 
@@ -68,7 +78,7 @@ def bulk_upsert_datasets_csv(
     names = _checked(list(columns), insert_only)
     if not csv_data:
         return UpsertCounts()
-    return _load(store, names, lambda conn: _stage_csv(conn, names, csv_data), insert_only)
+    return _load(store, names, lambda conn: _stage_csv(conn, names, csv_data), insert_only, merge_json)
 
 
 def _checked(names: list[str], insert_only: Mapping[str, Any] | None) -> list[str]:
@@ -83,6 +93,7 @@ def _load(
     names: list[str],
     stage: Callable[[sa.Connection], None],
     insert_only: Mapping[str, Any] | None,
+    merge_json: Mapping[str, Sequence[str]] | None,
 ) -> UpsertCounts:
     store.ensure_schema()
     now = utcnow()
@@ -98,7 +109,7 @@ def _load(
             conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {SQLITE_BULK_AUTOCHECKPOINT_PAGES}")
         stage(conn)
         total, present = _existing(conn)
-        written = _merge(conn, store.dialect, names, dict(insert_only or {}), now)
+        written = _merge(conn, store.dialect, names, dict(insert_only or {}), dict(merge_json or {}), now)
         conn.commit()
         if store.dialect == "sqlite":
             conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {int(restore)}")
@@ -142,9 +153,35 @@ def _stage_csv(conn: sa.Connection, names: list[str], csv_data: bytes) -> None:
                 copy.write(view[start : start + (1 << 20)])
 
 
-def _differs(dialect: str, names: list[str], left: str, right: str) -> str:
-    op = "IS DISTINCT FROM" if dialect == "postgresql" else "IS NOT"
-    return " OR ".join(f'{left}."{n}" {op} {right}."{n}"' for n in names if n not in KEY_COLUMNS) or "false"
+def _new_value(dialect: str, name: str, merge_json: Mapping[str, Sequence[str]]) -> str:
+    """The value an update writes: the staged one, or for a merged JSON column the old object
+    with only the named top-level keys replaced (other writers' keys survive)."""
+    keys = merge_json.get(name)
+    if not keys:
+        return f'excluded."{name}"'
+    if dialect == "postgresql":
+        pairs = ", ".join(f"'{k}', excluded.\"{name}\" -> '{k}'" for k in keys)
+        return f"coalesce(datasets.\"{name}\", '{{}}'::jsonb) || jsonb_build_object({pairs})"
+    sets = ", ".join(f"'$.\"{k}\"', json(json_extract(excluded.\"{name}\", '$.\"{k}\"'))" for k in keys)
+    return f"json_set(coalesce(datasets.\"{name}\", '{{}}'), {sets})"
+
+
+def _differs(dialect: str, names: list[str], merge_json: Mapping[str, Sequence[str]]) -> str:
+    if dialect == "postgresql":  # jsonb compares by value
+        return " OR ".join(
+            f'datasets."{n}" IS DISTINCT FROM {_new_value(dialect, n, merge_json)}'
+            for n in names if n not in KEY_COLUMNS
+        ) or "false"
+    # SQLite keeps JSON as text: minify both sides (json()) so formatting alone is no change.
+    terms = []
+    for n in names:
+        if n in KEY_COLUMNS:
+            continue
+        if isinstance(datasets.c[n].type, sa.JSON):
+            terms.append(f'json(datasets."{n}") IS NOT json({_new_value(dialect, n, merge_json)})')
+        else:
+            terms.append(f'datasets."{n}" IS NOT {_new_value(dialect, n, merge_json)}')
+    return " OR ".join(terms) or "false"
 
 
 def _existing(conn: sa.Connection) -> tuple[int, int]:
@@ -156,21 +193,29 @@ def _existing(conn: sa.Connection) -> tuple[int, int]:
     return int(total), int(present)
 
 
-def _merge(conn: sa.Connection, dialect: str, names: list[str], insert_only: dict[str, Any], now) -> int:
+def _merge(
+    conn: sa.Connection,
+    dialect: str,
+    names: list[str],
+    insert_only: dict[str, Any],
+    merge_json: Mapping[str, Sequence[str]],
+    now,
+) -> int:
     """INSERT ... ON CONFLICT DO UPDATE WHERE changed; returns the rows inserted or updated."""
     extra = {**insert_only, "created_at": now, "updated_at": now}
     binds = [sa.bindparam(f"p_{i}", v, type_=datasets.c[n].type) for i, (n, v) in enumerate(extra.items())]
     target = ", ".join(f'"{n}"' for n in [*names, *extra, "sync_hash"])
     values = ", ".join([*(f's."{n}"' for n in names), *(f":{b.key}" for b in binds), "NULL"])
     updates = ", ".join(
-        f'"{n}" = excluded."{n}"' for n in [*names, "sync_hash", "updated_at"] if n not in KEY_COLUMNS
+        [f'"{n}" = {_new_value(dialect, n, merge_json)}' for n in names if n not in KEY_COLUMNS]
+        + ['"sync_hash" = NULL', '"updated_at" = excluded."updated_at"']
     )
     result = conn.execute(
         sa.text(
             f"""INSERT INTO datasets ({target})
                 SELECT {values} FROM {_STAGE} s WHERE true
                 ON CONFLICT (source, external_id) DO UPDATE SET {updates}
-                WHERE {_differs(dialect, names, 'datasets', 'excluded')}"""
+                WHERE {_differs(dialect, names, merge_json)}"""
         ).bindparams(*binds)
     )
     return result.rowcount

@@ -42,6 +42,8 @@ LOCK_FILE = ".in-use.lock"
 MARKER_PREFIX = ".in-use."
 # Seeded rows start pending; on re-seed the status is left as enrichment set it.
 INSERT_ONLY = {"enrichment_status": "pending"}
+# The seed owns only source_meta.meta_kaggle; enrichment keeps its file list in the same column.
+MERGE_JSON = {"source_meta": ("meta_kaggle",)}
 
 
 class MetaKaggleDownloader(Protocol):
@@ -237,10 +239,14 @@ def _write_batches(store: CatalogStore, joined: MetaKaggleJoin, batch_size: int)
     timestamps = timestamp_text_format(store.dialect)
     if store.dialect == "postgresql":
         for data in prefetched(joined.csv_batches(timestamps, batch_size)):
-            yield bulk_upsert_datasets_csv(store, [*DB_COLUMNS, "source"], data, insert_only=INSERT_ONLY)
+            yield bulk_upsert_datasets_csv(
+                store, [*DB_COLUMNS, "source"], data, insert_only=INSERT_ONLY, merge_json=MERGE_JSON
+            )
     else:
         for rows in prefetched(joined.db_batches(timestamps, batch_size)):
-            yield bulk_upsert_datasets(store, DB_COLUMNS, rows, constants={"source": SOURCE}, insert_only=INSERT_ONLY)
+            yield bulk_upsert_datasets(
+                store, DB_COLUMNS, rows, constants={"source": SOURCE}, insert_only=INSERT_ONLY, merge_json=MERGE_JSON
+            )
 
 
 class _LazyDownloader:

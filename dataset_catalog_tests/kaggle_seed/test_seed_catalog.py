@@ -48,6 +48,14 @@ def test_reseed_is_idempotent_and_keeps_enrichment_state(store, tmp_path):
             sa.update(datasets).where(datasets.c.external_id == "acme/acme-data")
             .values(enrichment_status="failed", enrichment_attempts=3, last_enrichment_error="boom")
         )
+        # Enrichment keeps the file list in source_meta, beside the seed's meta_kaggle key.
+        seeded_meta = conn.execute(
+            sa.select(datasets.c.source_meta).where(datasets.c.external_id == "alice/titanic-clean")
+        ).scalar_one()
+        conn.execute(
+            sa.update(datasets).where(datasets.c.external_id == "alice/titanic-clean")
+            .values(source_meta={**seeded_meta, "kaggle_files": [{"name": "train.csv"}], "kaggle_file_count": 1})
+        )
     before = {r["external_id"]: r for r in store.fetch_datasets("kaggle")}
 
     again = seed_catalog(store, paths, batch_size=3)
@@ -68,6 +76,9 @@ def test_reseed_is_idempotent_and_keeps_enrichment_state(store, tmp_path):
     assert (titanic["enrichment_status"], titanic["enrichment_attempts"]) == ("enriched", 1)
     assert titanic["last_enriched_at"] == before["alice/titanic-clean"]["last_enriched_at"]
     assert (titanic["file_formats"], titanic["size_bytes"], titanic["usability_rating"]) == (["csv"], 1234, 0.9)
+    assert titanic["source_meta"]["kaggle_files"] == [{"name": "train.csv"}]
+    assert titanic["source_meta"]["kaggle_file_count"] == 1
+    assert titanic["source_meta"]["meta_kaggle"]["current_version_id"] == 501
     assert acme["description"] == "Org description revised"
     assert (acme["enrichment_status"], acme["enrichment_attempts"], acme["last_enrichment_error"]) == (
         "failed", 3, "boom")
