@@ -83,7 +83,10 @@ class HfFreshnessConfig(dg.Config):
 )
 def hf_latest_partition_fresh(context: dg.AssetCheckExecutionContext, config: HfFreshnessConfig) -> dg.AssetCheckResult:
     now = datetime.now(UTC)
-    expected = hf_daily_partitions.get_last_partition_key(current_time=now - timedelta(hours=config.grace_hours))
+    # The last complete UTC day, as seen `grace_hours` ago (the daily sync runs after midnight).
+    expected = hf_daily_partitions.get_partition_key_for_timestamp(
+        (now - timedelta(hours=config.grace_hours, days=1)).timestamp()
+    )
     records = context.instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=hf_datasets.key, asset_partitions=[expected]), limit=1
     ).records
