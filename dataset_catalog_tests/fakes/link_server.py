@@ -4,12 +4,17 @@ Paths choose the answer: /ok/*, /gone/* (404), /removed/* (410), /error/* (500),
 /forbidden/* (403 to HEAD and GET), /nohead/* (405 to HEAD, 200 to GET with a large body),
 /slow/<ms>/* (200 after a delay), /stall/* (no answer for 30 s), /redirect/<n>/* (n hops, then 200),
 /loop/* (redirects to itself), /to?url=<absolute url> (one redirect there).
-Each host records how many requests it had in flight at most, measured around the handler.
+Each host records how many requests it had in flight at most, measured around the handler; a
+stalled request stops counting the moment its client hangs up (as it does on its timeout).
 """
 
 from __future__ import annotations
 
+import select
+import socket
+import sys
 import threading
+import time
 from collections import defaultdict
 from urllib.parse import quote
 
@@ -41,6 +46,40 @@ class LinkHost(FakeServer):
         super().__init__(host)
         self.host = host
         self.in_flight = in_flight
+        self._local = threading.local()
+        serve_connection = self.server.finish_request
+
+        def finish_request(request, client_address):
+            self._local.sock = request  # the handler thread's client socket, to see a hang-up
+            serve_connection(request, client_address)
+
+        self.server.finish_request = finish_request
+        default_handle_error = self.server.handle_error
+
+        def handle_error(request, client_address):
+            # A client that read 4 KiB of a large body, or timed out, hangs up: expected, not news.
+            if not isinstance(sys.exc_info()[1], ConnectionError):
+                default_handle_error(request, client_address)
+
+        self.server.handle_error = handle_error
+
+    def _wait_unless_client_leaves(self, seconds: float) -> bool:
+        """Sleep up to `seconds`; False as soon as the client has closed the connection."""
+        sock: socket.socket = self._local.sock
+        deadline = time.monotonic() + seconds
+        while not self.stopping.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return True
+            readable, _, _ = select.select([sock], [], [], min(remaining, 0.2))
+            if readable:
+                try:
+                    if sock.recv(1, socket.MSG_PEEK) == b"":
+                        return False  # EOF: the client gave up
+                except OSError:
+                    return False
+                time.sleep(min(remaining, 0.01))  # unexpected extra bytes: keep waiting
+        return False
 
     def handle(self, request: RecordedRequest):
         self.in_flight.enter(self.host)
@@ -69,10 +108,10 @@ class LinkHost(FakeServer):
                 return 405, {"Allow": "GET"}, b""
             return 200, {"Content-Type": "text/html"}, BIG_BODY
         if kind == "slow":
-            self.stopping.wait(int(parts[1]) / 1000)
+            self._wait_unless_client_leaves(int(parts[1]) / 1000)
             return 200, {}, b"finally"
         if kind == "stall":
-            self.stopping.wait(30)
+            self._wait_unless_client_leaves(30)
             return 200, {}, b"too late"
         if kind == "redirect":
             hops = int(parts[1])
