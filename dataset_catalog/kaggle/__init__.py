@@ -1,0 +1,1 @@
+"""Kaggle source: paced API client, Meta Kaggle seed, API enrichment and latest datasets."""

@@ -1,0 +1,120 @@
+"""kaggle's own `KaggleApi`, wired for the catalog: our credentials, our endpoint, paced HTTP.
+
+This is the one module that touches private names of the pinned kaggle==2.2.5 / kagglesdk
+packages; tests/kaggle/test_client.py::test_endpoint_override* pins the behaviour:
+- `KaggleHttpClient._endpoint`: the base URL. Neither package reads a URL from the
+  environment, so `DATASET_CATALOG_KAGGLE_ENDPOINT` is applied here (mirrors, the test fake).
+- `KaggleHttpClient._init_session()` / `._session`: to mount an adapter that paces and
+  time-limits every HTTP request the library sends, redirects and download bodies included.
+- `KaggleApi._load_config` and two `_authenticate_with_*` steps: so `authenticate()` sees only
+  the credentials the resource resolved, never a stray kaggle.json or unrelated KAGGLE_* vars.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from dataclasses import dataclass, field
+
+# `import kaggle` runs `KaggleApi().authenticate()` and prints a help text when that fails
+# (it swallows the SystemExit); keep that text out of run logs. Ours authenticates explicitly.
+with contextlib.redirect_stdout(io.StringIO()):
+    from kaggle.api.kaggle_api_extended import KaggleApi
+from kagglesdk.kaggle_client import KaggleClient as SdkClient
+from kagglesdk.kaggle_env import KaggleEnv, get_endpoint
+from requests.adapters import HTTPAdapter
+
+from dataset_catalog.kaggle.pacing import Pacer
+
+ENDPOINT_ENV = "DATASET_CATALOG_KAGGLE_ENDPOINT"
+DEFAULT_ENDPOINT = get_endpoint(KaggleEnv.PROD)  # https://api.kaggle.com
+
+
+def resolve_endpoint(override: str | None = None) -> str:
+    """The API base URL: the resource's field, else `$DATASET_CATALOG_KAGGLE_ENDPOINT`, else Kaggle's."""
+    return (override or os.environ.get(ENDPOINT_ENV) or DEFAULT_ENDPOINT).rstrip("/")
+
+
+@dataclass(frozen=True)
+class KaggleCredentials:
+    """Resolved credentials; `repr` never shows the secrets."""
+
+    username: str | None = None
+    key: str | None = field(default=None, repr=False)
+    api_token: str | None = field(default=None, repr=False)
+
+    @property
+    def present(self) -> bool:
+        return bool(self.api_token or (self.username and self.key))
+
+    @property
+    def secrets(self) -> list[str | None]:
+        return [self.key, self.api_token]
+
+
+class PacedAdapter(HTTPAdapter):
+    """Takes a pacer slot before every HTTP request and applies a timeout when none is given."""
+
+    def __init__(self, pacer: Pacer, timeout: tuple[float, float]):
+        super().__init__(max_retries=0)  # retries are the client's policy, each one paced
+        self.pacer = pacer
+        self.timeout = timeout
+
+    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
+        self.pacer.wait()
+        return super().send(
+            request, stream=stream, timeout=timeout or self.timeout, verify=verify, cert=cert, proxies=proxies
+        )
+
+
+class CatalogKaggleApi(KaggleApi):
+    """A `KaggleApi` whose clients talk to `endpoint` through a `PacedAdapter`."""
+
+    def __init__(self, credentials: KaggleCredentials, endpoint: str, pacer: Pacer, timeout: tuple[float, float]):
+        # Instance attributes shadow the class-level ones KaggleApi fills from the environment:
+        # `--verbose` (from $VERBOSE) would print request headers, Authorization included.
+        self.args: list[str] = []
+        self.config_values: dict[str, str] = {}
+        self._credentials = credentials
+        self._endpoint = endpoint
+        self._pacer = pacer
+        self._timeout = timeout
+
+    def _load_config(self) -> None:
+        values: dict[str, str] = {}
+        if self._credentials.username and self._credentials.key:
+            values[self.CONFIG_NAME_USER] = self._credentials.username
+            values[self.CONFIG_NAME_KEY] = self._credentials.key
+        self.config_values = values
+
+    def _authenticate_with_access_token(self) -> bool:
+        token = self._credentials.api_token
+        if not token:
+            return False
+        username = self._introspect_token(token)  # POST /v1/security.OAuthService/IntrospectToken
+        if not username:
+            return False
+        self.config_values[self.CONFIG_NAME_TOKEN] = token
+        self.config_values[self.CONFIG_NAME_USER] = username
+        return True
+
+    def _authenticate_with_oauth_creds(self) -> bool:
+        return False  # ~/.kaggle/credentials.json is not one of the catalog's credential sources
+
+    def build_kaggle_client(self) -> SdkClient:
+        client = super().build_kaggle_client()
+        http = client.http_client()
+        http._endpoint = self._endpoint
+        http._init_session()
+        if self.CONFIG_NAME_TOKEN not in self.config_values and self.CONFIG_NAME_KEY in self.config_values:
+            # Username/key resolved by us: don't let the SDK prefer a token it finds on disk.
+            http._session.auth = (self.config_values[self.CONFIG_NAME_USER], self.config_values[self.CONFIG_NAME_KEY])
+        adapter = PacedAdapter(self._pacer, self._timeout)
+        http._session.mount("http://", adapter)
+        http._session.mount("https://", adapter)
+        return client
+
+    def request_url(self, service: str, method: str) -> str:
+        """The URL a call goes to (used by the endpoint-override test and error messages)."""
+        return self.build_kaggle_client().http_client()._get_request_url(service, method)

@@ -1,0 +1,111 @@
+"""Kaggle API assets: `kaggle_enriched_datasets` (phase 2) and `kaggle_latest_datasets` (phase 3).
+
+Both run in pool `kaggle_api` (limited to 1 in dagster.yaml); the resource's pacer keeps the
+pace even if that limit is raised or a run is started outside the instance.
+"""
+
+from datetime import timedelta
+
+import dagster as dg
+from pydantic import Field
+
+from dataset_catalog.catalog.resource import CatalogResource
+from dataset_catalog.common.metadata import catalog_state_table, markdown_table, preview_table
+from dataset_catalog.kaggle.client import KaggleResource
+from dataset_catalog.kaggle.enrichment import enrich_pending
+from dataset_catalog.kaggle.latest import LATEST_SORT_ORDERS, check_sort_by, sync_latest
+
+KAGGLE_POOL = "kaggle_api"
+SEED_ASSET = "kaggle_seeded_datasets"  # phase 1, defined in kaggle/seed*.py
+
+
+class KaggleEnrichConfig(dg.Config):
+    batch_size: int = Field(default=50, ge=1, le=10_000, description="Pending datasets claimed per run.")
+    max_attempts: int = Field(default=3, ge=1, le=100, description="Failed attempts before a row is 'failed'.")
+    claim_timeout_minutes: int = Field(
+        default=60, ge=1, description="A claim older than this (a killed run) is taken over by the next run."
+    )
+
+
+class KaggleLatestConfig(dg.Config):
+    limit: int = Field(default=100, ge=1, le=100_000, description="Datasets to take from the top of the listing.")
+    sort_by: str = Field(default="updated", description=f"One of: {', '.join(LATEST_SORT_ORDERS)}.")
+
+
+@dg.asset(
+    deps=[SEED_ASSET],
+    pool=KAGGLE_POOL,
+    group_name="kaggle",
+    kinds={"python", "sql"},
+    description="Pending Kaggle rows, most voted first, enriched via GetDatasetMetadata + ListDatasetFiles "
+    "(description, keywords, license, usability, files, formats, columns, size). Stops at a 429.",
+)
+def kaggle_enriched_datasets(
+    context: dg.AssetExecutionContext,
+    config: KaggleEnrichConfig,
+    kaggle: KaggleResource,
+    catalog: CatalogResource,
+) -> dg.MaterializeResult:
+    store = catalog.get_store()
+    client = kaggle.get_client()
+    report = enrich_pending(
+        client,
+        store,
+        worker=context.run.run_id,
+        run_id=context.run.run_id,
+        batch_size=config.batch_size,
+        max_attempts=config.max_attempts,
+        claim_timeout=timedelta(minutes=config.claim_timeout_minutes),
+        secrets=kaggle.credentials().secrets,
+        log=context.log,
+    )
+    outcomes = [[o["external_id"], o["result"]] for o in report.outcomes[:20]]
+    return dg.MaterializeResult(
+        metadata={
+            "claimed": report.claimed,
+            "enriched": report.enriched,
+            "failed": report.failed,
+            "gave_up": report.gave_up,
+            "deactivated": report.deactivated,
+            "rate_limited": report.rate_limited,
+            "retry_after_seconds": report.retry_after if report.retry_after is not None else -1,
+            "released": report.released,
+            "lost_claims": report.lost_claims,
+            "remaining_pending": report.remaining_pending,
+            "stop_reason": report.stop_reason,
+            "outcomes": dg.MetadataValue.md(markdown_table(("dataset", "result"), outcomes) if outcomes else "_none_"),
+            "catalog_state": catalog_state_table(store),
+        }
+    )
+
+
+@dg.asset(
+    pool=KAGGLE_POOL,
+    group_name="kaggle",
+    kinds={"python", "sql"},
+    description="The first `limit` Kaggle datasets by `sort_by` (updated, hottest, votes), upserted: new refs "
+    "arrive as pending for the enrichment, known rows keep their enrichment.",
+)
+def kaggle_latest_datasets(
+    context: dg.AssetExecutionContext,
+    config: KaggleLatestConfig,
+    kaggle: KaggleResource,
+    catalog: CatalogResource,
+) -> dg.MaterializeResult:
+    check_sort_by(config.sort_by)  # before any credential lookup or API call
+    store = catalog.get_store()
+    report = sync_latest(kaggle.get_client(), store, sort_by=config.sort_by, limit=config.limit, log=context.log)
+    return dg.MaterializeResult(
+        metadata={
+            "sort_by": config.sort_by,
+            "total_listed": report.listed,
+            "total_inserted": report.counts.inserted,
+            "total_updated": report.counts.updated,
+            "total_unchanged": report.counts.unchanged,
+            "skipped_malformed": report.skipped_malformed,
+            "pages_read": report.pages_read,
+            "stop_reason": report.stop_reason,
+            "preview": preview_table(report.preview),
+            "catalog_state": catalog_state_table(store),
+        }
+    )

@@ -1,0 +1,334 @@
+"""KaggleResource and KaggleClient: paced, time-limited Kaggle API calls with our own errors.
+
+Every HTTP request (authentication, each page, each retry, download bodies) takes a slot of
+one pacer per endpoint and pace, shared by threads and processes (see pacing.py). 429 is
+never retried here: the caller decides (enrichment stops its batch). 5xx, timeouts and
+dropped connections get a bounded retry with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+import uuid
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit
+
+import dagster as dg
+import requests
+from kagglesdk.datasets.types.dataset_api_service import (
+    ApiDataset,
+    ApiDatasetFile,
+    ApiDownloadDatasetRequest,
+    ApiGetDatasetMetadataRequest,
+)
+from kagglesdk.datasets.types.dataset_types import DatasetInfo
+from pydantic import Field
+
+from dataset_catalog.errors import CredentialsError, DatasetCatalogError, SourceUnavailableError, redact
+from dataset_catalog.kaggle.api import CatalogKaggleApi, KaggleCredentials, resolve_endpoint
+from dataset_catalog.kaggle.pacing import pacer_for
+
+T = TypeVar("T")
+SORT_ORDERS = ("hottest", "votes", "updated", "active", "published")
+FILES_PAGE_SIZE = 100
+MAX_PAGES = 10_000  # a server repeating page tokens must not loop us forever
+CREDENTIALS_HELP = (
+    "Set KAGGLE_USERNAME and KAGGLE_KEY (from kaggle.json, 'Create New Token' on "
+    "https://www.kaggle.com/settings) or KAGGLE_API_TOKEN in the environment of the Dagster "
+    "code location."
+)
+
+
+class KaggleRateLimitError(SourceUnavailableError):
+    """Kaggle answered 429; `retry_after` is its Retry-After in seconds, if it sent one."""
+
+    def __init__(self, message: str, retry_after: float | None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class KaggleNotFoundError(DatasetCatalogError):
+    """The dataset (or file) does not exist, or is no longer public."""
+
+
+class KaggleResponseError(SourceUnavailableError):
+    """Kaggle answered, but with a body we can't use (malformed JSON, an error message)."""
+
+
+def split_ref(ref: str) -> tuple[str, str]:
+    owner, _, slug = (ref or "").strip().partition("/")
+    if not owner or not slug or "/" in slug:
+        raise ValueError(f"A Kaggle dataset ref is 'owner/slug', got {ref!r}")
+    return owner, slug
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class DatasetPage:
+    datasets: list[ApiDataset]
+    next_page_token: str
+
+
+class KaggleClient:
+    """Thin, typed calls on top of `KaggleApi`; one instance may be shared by threads."""
+
+    def __init__(
+        self,
+        api: CatalogKaggleApi,
+        credentials: KaggleCredentials,
+        endpoint: str,
+        *,
+        max_retries: int = 3,
+        retry_backoff_seconds: float = 2.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.api = api
+        self.endpoint = endpoint
+        self._secrets = credentials.secrets
+        self.max_retries = max_retries
+        self.retry_backoff_seconds = retry_backoff_seconds
+        self._sleep = sleep
+
+    # -- plumbing -------------------------------------------------------------------------
+    def authenticate(self) -> KaggleClient:
+        try:
+            self._call("authentication", self.api.authenticate)
+        except SystemExit:  # kaggle's authenticate() ends in exit(1) when nothing works
+            raise CredentialsError(
+                f"No usable Kaggle credentials (an API token was rejected, or none is set). {CREDENTIALS_HELP}"
+            ) from None
+        return self
+
+    def _redact(self, text: str) -> str:
+        return redact(text, self._secrets)
+
+    def _call(self, what: str, fn: Callable[[], T]) -> T:
+        for attempt in range(self.max_retries + 1):
+            retry_reason = None
+            try:
+                return fn()
+            except requests.HTTPError as exc:
+                response = exc.response
+                status = response.status_code if response is not None else None
+                detail = self._redact(str(exc))[:300]
+                if status == 429:
+                    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                    raise KaggleRateLimitError(
+                        f"Kaggle rate limit hit during {what} (HTTP 429, Retry-After "
+                        f"{retry_after if retry_after is not None else 'not given'}). Lower "
+                        "requests_per_second or wait before the next run.",
+                        retry_after,
+                    ) from None
+                if status == 404:
+                    raise KaggleNotFoundError(f"Kaggle has no {what} (HTTP 404): {detail}") from None
+                if status in (401, 403):
+                    raise CredentialsError(
+                        f"Kaggle rejected the credentials during {what} (HTTP {status}). {CREDENTIALS_HELP}"
+                    ) from None
+                if status is None or status < 500:
+                    raise SourceUnavailableError(f"Kaggle {what} failed with HTTP {status}: {detail}") from None
+                retry_reason = f"HTTP {status}"
+            except requests.exceptions.JSONDecodeError:
+                raise KaggleResponseError(f"Kaggle returned malformed JSON for {what}.") from None
+            except requests.Timeout:
+                retry_reason = "timeout"
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+                retry_reason = f"connection failure ({type(exc).__name__})"
+            except (TypeError, ValueError) as exc:
+                # kagglesdk's from_json/from_dict raise these on bodies of the wrong shape.
+                raise KaggleResponseError(
+                    f"Kaggle returned an unusable response for {what}: {self._redact(str(exc))[:200]}"
+                ) from None
+            if attempt < self.max_retries:
+                self._sleep(min(self.retry_backoff_seconds * 2**attempt, 60.0))
+        raise SourceUnavailableError(
+            f"Kaggle {what} at {self.endpoint} failed after {self.max_retries + 1} tries ({retry_reason}). "
+            "Re-run later; work already written is kept."
+        )
+
+    # -- calls ----------------------------------------------------------------------------
+    def list_datasets(self, sort_by: str = "updated", page: int = 1, page_size: int = 20) -> DatasetPage:
+        """One page of public datasets in `sort_by` order (hottest, votes, updated, active, published)."""
+        if sort_by not in SORT_ORDERS:
+            raise ValueError(f"sort_by must be one of {', '.join(SORT_ORDERS)}; got {sort_by!r}")
+        response = self._call(
+            f"dataset listing page {page}",
+            lambda: self.api.dataset_list_with_response(sort_by=sort_by, page=page, page_size=page_size),
+        )
+        return DatasetPage(list(response.datasets or []), response.next_page_token or "")
+
+    def get_dataset_metadata(self, ref: str) -> DatasetInfo:
+        owner, slug = split_ref(ref)
+
+        def call() -> DatasetInfo:
+            request = ApiGetDatasetMetadataRequest()
+            request.owner_slug, request.dataset_slug = owner, slug
+            with self.api.build_kaggle_client() as kaggle:
+                return kaggle.datasets.dataset_api_client.get_dataset_metadata(request)
+
+        response = self._call(f"metadata of dataset {ref}", call)
+        if response.error_message:
+            raise KaggleResponseError(f"Kaggle metadata of {ref}: {self._redact(response.error_message)[:300]}")
+        if response.info is None:
+            raise KaggleResponseError(f"Kaggle metadata of {ref} came without an 'info' object.")
+        return response.info
+
+    def list_dataset_files(self, ref: str) -> list[ApiDatasetFile]:
+        """Every file of the dataset's current version, following all pages."""
+        split_ref(ref)
+        files: list[ApiDatasetFile] = []
+        token: str | None = None
+        seen: set[str] = set()
+        for page in range(1, MAX_PAGES + 1):
+            response = self._call(
+                f"file list of dataset {ref} (page {page})",
+                lambda: self.api.dataset_list_files(ref, page_token=token, page_size=FILES_PAGE_SIZE),
+            )
+            if response.error_message:
+                raise KaggleResponseError(f"Kaggle file list of {ref}: {self._redact(response.error_message)[:300]}")
+            files.extend(response.files or [])
+            token = response.next_page_token or None
+            if not token or token in seen:
+                return files
+            seen.add(token)
+        return files
+
+    def download_file(self, ref: str, file_name: str, dest_dir: Path, force: bool = False) -> Path:
+        """Download one file of a dataset into `dest_dir`; returns the (uncompressed) file's path.
+
+        An existing file is kept unless `force`. The bytes go to a hidden temporary name that is
+        renamed only when complete, so a killed download never leaves a file that looks whole.
+        Kaggle serves large files zipped (`name.csv` arrives as `name.csv.zip`): those are extracted.
+        """
+        owner, slug = split_ref(ref)
+        name = Path(file_name).name
+        if not name or name != file_name.replace("\\", "/").split("/")[-1]:
+            raise ValueError(f"file_name must be a plain file name, got {file_name!r}")
+        dest_dir = Path(dest_dir)
+        final = dest_dir / name
+        if final.exists() and not force:
+            return final
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        return self._call(f"download of {ref}/{file_name}", lambda: self._download_once(owner, slug, file_name, final))
+
+    def _download_once(self, owner: str, slug: str, file_name: str, final: Path) -> Path:
+        request = ApiDownloadDatasetRequest()
+        request.owner_slug, request.dataset_slug, request.file_name = owner, slug, file_name
+        stem = f".{final.name}.{uuid.uuid4().hex[:8]}"
+        body_part = final.with_name(stem + ".part")
+        unzip_part = final.with_name(stem + ".unzip.part")
+        try:
+            with self.api.build_kaggle_client() as kaggle:
+                response = kaggle.datasets.dataset_api_client.download_dataset(request)
+                try:
+                    served_name = unquote(urlsplit(response.url).path.rsplit("/", 1)[-1])
+                    content_type = response.headers.get("Content-Type", "")
+                    zipped = not final.name.endswith(".zip") and (
+                        served_name == final.name + ".zip" or "application/zip" in content_type
+                    )
+                    expected = response.headers.get("Content-Length")
+                    written = _write_stream(response, body_part)
+                finally:
+                    response.close()
+            if expected is not None and written != int(expected):
+                raise requests.exceptions.ChunkedEncodingError(f"got {written} of {expected} bytes")
+            if zipped:
+                _extract_single(body_part, final.name, unzip_part)
+                os.replace(unzip_part, final)
+            else:
+                os.replace(body_part, final)
+            return final
+        finally:
+            for leftover in (body_part, unzip_part):
+                leftover.unlink(missing_ok=True)
+
+
+def _write_stream(response: Any, path: Path) -> int:
+    written = 0
+    with open(path, "wb") as out:
+        for chunk in response.iter_content(chunk_size=1 << 20):
+            out.write(chunk)
+            written += len(chunk)
+        out.flush()
+        os.fsync(out.fileno())
+    return written
+
+
+def _extract_single(archive: Path, member_name: str, target: Path) -> None:
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            members = [m for m in zf.infolist() if not m.is_dir()]
+            matching = [m for m in members if Path(m.filename).name == member_name]
+            member = matching[0] if matching else members[0] if len(members) == 1 else None
+            if member is None:
+                raise KaggleResponseError(
+                    f"Kaggle served {member_name} as a zip without that file (members: "
+                    f"{', '.join(m.filename for m in members[:5])})."
+                )
+            with zf.open(member) as source, open(target, "wb") as out:
+                shutil.copyfileobj(source, out, 1 << 20)
+                out.flush()
+                os.fsync(out.fileno())
+    except zipfile.BadZipFile:
+        raise KaggleResponseError(f"Kaggle served {member_name} as a zip that can't be read.") from None
+
+
+class KaggleResource(dg.ConfigurableResource):
+    """The Kaggle API, paced at `requests_per_second` across every call, thread and process.
+
+    Credentials are read from the environment when a run uses the resource (an unset
+    `dg.EnvVar` would fail runs that never call Kaggle): `KAGGLE_API_TOKEN`, or
+    `KAGGLE_USERNAME` + `KAGGLE_KEY`. The fields override them; leave them unset in
+    production so secrets never enter run config. `endpoint` unset means
+    `$DATASET_CATALOG_KAGGLE_ENDPOINT`, else https://api.kaggle.com.
+    """
+
+    requests_per_second: float = Field(default=1.0, gt=0, description="Pace of all Kaggle HTTP requests.")
+    endpoint: str | None = Field(default=None, description="API base URL; unset = env or api.kaggle.com.")
+    request_timeout_seconds: float = Field(default=60.0, gt=0, description="Connect/read timeout per request.")
+    max_retries: int = Field(default=3, ge=0, le=10, description="Retries on 5xx, timeouts, dropped connections.")
+    retry_backoff_seconds: float = Field(default=2.0, ge=0, description="First retry delay; doubles each retry.")
+    username: str | None = Field(default=None, description="Overrides $KAGGLE_USERNAME.")
+    key: str | None = Field(default=None, description="Overrides $KAGGLE_KEY (prefer the env var).")
+    api_token: str | None = Field(default=None, description="Overrides $KAGGLE_API_TOKEN (prefer the env var).")
+
+    def credentials(self) -> KaggleCredentials:
+        token = self.api_token or os.environ.get("KAGGLE_API_TOKEN") or None
+        if token and len(token) < 4096 and "/" in token and Path(token).is_file():
+            token = Path(token).read_text().strip() or None  # like kaggle: the variable may name a file
+        return KaggleCredentials(
+            username=self.username or os.environ.get("KAGGLE_USERNAME") or None,
+            key=self.key or os.environ.get("KAGGLE_KEY") or None,
+            api_token=token,
+        )
+
+    def get_client(self) -> KaggleClient:
+        """An authenticated client; raises CredentialsError naming the variables to set."""
+        credentials = self.credentials()
+        endpoint = resolve_endpoint(self.endpoint)
+        pacer = pacer_for(endpoint, self.requests_per_second)
+        timeout = (min(self.request_timeout_seconds, 30.0), self.request_timeout_seconds)
+        api = CatalogKaggleApi(credentials, endpoint, pacer, timeout)
+        client = KaggleClient(
+            api, credentials, endpoint, max_retries=self.max_retries, retry_backoff_seconds=self.retry_backoff_seconds
+        )
+        return client.authenticate()

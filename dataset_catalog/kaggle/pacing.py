@@ -1,0 +1,65 @@
+"""A request pacer shared by every thread and process that talks to one Kaggle endpoint.
+
+Kaggle throttles per account, so the pace must hold for the whole machine, not per client
+object: two assets in one process, two runs in two processes (the `kaggle_api` pool is the
+first line of defence; this is the second). Each slot is taken under an exclusive `flock`
+on a small file holding the wall-clock time of the last request, so threads and processes
+queue on the same clock. The lock is held while sleeping: that is what serialises callers.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import struct
+import threading
+import time
+from pathlib import Path
+
+from dataset_catalog import settings
+
+_pacers: dict[tuple[str, float, str], Pacer] = {}
+_pacers_lock = threading.Lock()
+
+
+class Pacer:
+    """At most `requests_per_second` slots per second, across threads and processes."""
+
+    def __init__(self, requests_per_second: float, lock_path: Path):
+        if requests_per_second <= 0:
+            raise ValueError("requests_per_second must be > 0")
+        self.interval = 1.0 / requests_per_second
+        self.lock_path = lock_path
+        self._thread_lock = threading.Lock()
+
+    def wait(self) -> float:
+        """Block until the next slot is free and take it; returns the seconds waited."""
+        with self._thread_lock:
+            self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                raw = os.pread(fd, 8, 0)
+                last = struct.unpack("d", raw)[0] if len(raw) == 8 else 0.0
+                # Capped at one interval: a wall clock stepped backwards must not stall callers.
+                delay = min(self.interval, last + self.interval - time.time())
+                if delay > 0:
+                    time.sleep(delay)
+                os.pwrite(fd, struct.pack("d", time.time()), 0)
+                return max(delay, 0.0)
+            finally:
+                os.close(fd)  # closing releases the flock
+
+
+def pacer_for(endpoint: str, requests_per_second: float) -> Pacer:
+    """The process-wide pacer of one (endpoint, pace); its lock file is shared with other processes."""
+    endpoint = endpoint.rstrip("/")
+    digest = hashlib.sha256(f"{endpoint}|{float(requests_per_second)!r}".encode()).hexdigest()[:16]
+    lock_path = settings.cache_dir() / "kaggle" / f"pacing-{digest}.lock"
+    key = (endpoint, float(requests_per_second), str(lock_path))
+    with _pacers_lock:
+        pacer = _pacers.get(key)
+        if pacer is None:
+            pacer = _pacers[key] = Pacer(requests_per_second, lock_path)
+        return pacer
