@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -158,9 +159,6 @@ class CatalogStore:
                 conn.execute(sa.text(ddl))
 
     # -- writes ---------------------------------------------------------------------------
-    def _insert(self):
-        return (postgresql if self.dialect == "postgresql" else sqlite).insert(datasets)
-
     def upsert_datasets(
         self, rows: Sequence[Mapping[str, Any]], *, insert_only: Collection[str] = ()
     ) -> UpsertCounts:
@@ -215,34 +213,43 @@ class CatalogStore:
             row["created_at"] = row["updated_at"] = now
             to_write.append(row)
         if to_write:
-            written = sorted({*columns, "sync_hash", "created_at", "updated_at"})
-            stmt = self._insert()
-            update_columns = [c for c in written if c not in KEY_COLUMNS and c not in insert_only and c != "created_at"]
-            stmt = stmt.values({c: sa.bindparam(c) for c in written}).on_conflict_do_update(
-                index_elements=list(KEY_COLUMNS),
-                set_={c: stmt.excluded[c] for c in update_columns},
-                where=datasets.c.sync_hash.is_distinct_from(stmt.excluded.sync_hash),
-            )
-            self._executemany(conn, stmt, written, to_write)
+            written = tuple(sorted({*columns, "sync_hash", "created_at", "updated_at"}))
+            sql, bind = self._upsert_statement(conn.dialect, written, frozenset(insert_only))
+            conn.exec_driver_sql(sql, [bind(row) for row in to_write])
         return UpsertCounts(inserted, updated, len(rows) - inserted - updated)
 
     @staticmethod
-    def _executemany(conn: sa.Connection, stmt, columns: list[str], rows: list[dict[str, Any]]) -> None:
-        """Run one compiled statement over many rows through the driver's executemany.
+    @functools.lru_cache(maxsize=64)
+    def _upsert_statement(dialect, written: tuple[str, ...], insert_only: frozenset[str]):
+        """The compiled upsert for one row shape, and a function turning a row into its parameters.
 
-        SQLAlchemy's generic per-row parameter handling costs more than the database write
-        itself for wide rows; applying each column's bind processor directly keeps the exact
-        same stored values at a fraction of the cost (see benchmarks/bench_hf_sync.py).
+        Compiled once per shape and run through the driver's executemany: SQLAlchemy's generic
+        per-statement and per-row handling cost more than the database write itself for wide
+        rows. Each column's own bind processor still converts the values, so what is stored is
+        exactly what SQLAlchemy would store (see benchmarks/bench_hf_sync.py).
         """
-        dialect = conn.dialect
+        insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
+        stmt = insert(datasets)
+        update_columns = [c for c in written if c not in KEY_COLUMNS and c not in insert_only and c != "created_at"]
+        stmt = stmt.values({c: sa.bindparam(c) for c in written}).on_conflict_do_update(
+            index_elements=list(KEY_COLUMNS),
+            set_={c: stmt.excluded[c] for c in update_columns},
+            where=datasets.c.sync_hash.is_distinct_from(stmt.excluded.sync_hash),
+        )
         compiled = stmt.compile(dialect=dialect)
-        processors = {c: datasets.c[c].type._cached_bind_processor(dialect) for c in columns}
+        processors = {c: datasets.c[c].type._cached_bind_processor(dialect) for c in written}
         if compiled.positiontup:  # qmark (SQLite)
             order = [(name, processors[name]) for name in compiled.positiontup]
-            params = [tuple(p(row[n]) if p else row[n] for n, p in order) for row in rows]
+
+            def bind(row):
+                return tuple(p(row[n]) if p else row[n] for n, p in order)
         else:  # named (psycopg)
-            params = [{n: (p(row[n]) if p else row[n]) for n, p in processors.items()} for row in rows]
-        conn.exec_driver_sql(str(compiled), params)
+            named = list(processors.items())
+
+            def bind(row):
+                return {n: (p(row[n]) if p else row[n]) for n, p in named}
+
+        return str(compiled), bind
 
     def log_enrichment(self, entries: Iterable[Mapping[str, Any]]) -> int:
         """Append enrichment_log rows (dataset_id, stage, result, attempt, error_*, duration_ms, run_id)."""

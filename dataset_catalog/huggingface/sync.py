@@ -10,7 +10,8 @@ from typing import Any
 
 from dataset_catalog.catalog import CatalogStore, UpsertCounts
 from dataset_catalog.common.background_writer import BackgroundWriter
-from dataset_catalog.huggingface.mapping import MalformedItem, item_id, map_item
+from dataset_catalog.common.prefetch import prefetched
+from dataset_catalog.huggingface.mapping import MalformedItem, item_id, last_modified_of, map_item
 
 logger = logging.getLogger(__name__)
 PREVIEW_ROWS = 10
@@ -41,6 +42,25 @@ class SyncReport:
     @property
     def fetched(self) -> int:
         return self.counts.inserted + self.counts.updated + self.counts.unchanged
+
+
+class _NextPageNeeded:
+    """Whether a walk that just received `page` will certainly ask for the next one.
+
+    True while the page's oldest readable item is still inside or above the window and the
+    limit can't have been reached: exactly when the sequential walk would go on.
+    """
+
+    def __init__(self, window: SyncWindow, limit: int | None):
+        self.window, self.limit, self.in_window = window, limit, 0
+
+    def __call__(self, page: list) -> bool:
+        dates = [last_modified_of(item) for item in page if isinstance(item, dict)]
+        dates = [d for d in dates if d is not None]
+        self.in_window += sum(1 for d in dates if self.window.contains(d))
+        if self.limit is not None and self.in_window >= self.limit:
+            return False
+        return not dates or self.window.start is None or dates[-1] >= self.window.start
 
 
 class _Batcher:
@@ -89,7 +109,7 @@ def sync_hf_datasets(
 
     with BackgroundWriter(store.upsert_datasets, add_counts) as writer:
         batcher = _Batcher(writer, batch_size)
-        for page in pages:
+        for page in prefetched(pages, _NextPageNeeded(window, limit)):
             report.pages_read += 1
             done = _take_page(page, report, window, limit, batcher, log)
             batcher.flush()

@@ -201,3 +201,22 @@ def test_failure_after_first_page_keeps_the_first_page(database_url, fake_hub):
     with pytest.raises(SourceUnavailableError, match="HTTP 404"):
         sync_hf_datasets(rest(), store, SyncWindow(DAY, DAY + timedelta(days=1)), batch_size=4)
     assert store.count_datasets() == 10
+
+
+def test_fetching_ahead_never_requests_a_page_the_walk_does_not_need(database_url, fake_hub):
+    from dataset_catalog.catalog.resource import CatalogResource
+    from dataset_catalog.huggingface.client import HuggingFaceResource
+    from dataset_catalog.huggingface.sync import SyncWindow, sync_hf_datasets
+
+    # 25 items in the window, then older ones: pages of 10 -> the walk ends inside page 3.
+    fake_hub.set_items(day_items(DAY, 25) + day_items(DAY - timedelta(days=3), 70))
+    store = CatalogResource(database_url=database_url).get_store()
+    window = SyncWindow(DAY, DAY + timedelta(days=1))
+    listing = HuggingFaceResource(endpoint=fake_hub.url, page_size=10).listing()
+    report = sync_hf_datasets(listing.pages(), store, window, batch_size=4)
+    assert (report.fetched, report.pages_read, len(fake_hub.api_requests)) == (25, 3, 3)
+
+    fake_hub.requests.clear()
+    listing = HuggingFaceResource(endpoint=fake_hub.url, page_size=10).listing()
+    report = sync_hf_datasets(listing.pages(), store, window, limit=15, batch_size=4)
+    assert (report.fetched, len(fake_hub.api_requests)) == (15, 2)
