@@ -1,6 +1,4 @@
-"""The code location: every asset, resource and schedule of dataset_catalog."""
-
-from __future__ import annotations
+"""The code location: every asset, check, resource and schedule of dataset_catalog."""
 
 import dagster as dg
 
@@ -8,8 +6,11 @@ from dataset_catalog.catalog.resource import CatalogResource
 from dataset_catalog.huggingface.assets import hf_datasets
 from dataset_catalog.huggingface.client import HuggingFaceResource
 from dataset_catalog.huggingface.schedules import hf_datasets_daily_schedule, hf_datasets_job
-from dataset_catalog.kaggle import assets as kaggle_assets, client as kaggle_client, schedules as kaggle_schedules
+from dataset_catalog.kaggle import assets as kaggle_assets, schedules as kaggle_schedules
+from dataset_catalog.kaggle.client import KaggleResource
 from dataset_catalog.kaggle.seed_asset import kaggle_seeded_datasets
+from dataset_catalog.maintenance import assets as maintenance, checks as maintenance_checks
+from dataset_catalog.maintenance import schedules as maintenance_schedules
 
 defs = dg.Definitions(
     assets=[
@@ -17,16 +18,25 @@ defs = dg.Definitions(
         kaggle_seeded_datasets,
         kaggle_assets.kaggle_enriched_datasets,
         kaggle_assets.kaggle_latest_datasets,
+        maintenance.dataset_link_status,
+        maintenance.remove_old_cache,
     ],
-    jobs=[hf_datasets_job, kaggle_schedules.kaggle_enrichment_job, kaggle_schedules.kaggle_latest_job],
+    asset_checks=[*maintenance_checks.hf_checks, *maintenance_checks.kaggle_checks()],
+    jobs=[
+        hf_datasets_job,
+        kaggle_schedules.kaggle_enrichment_job,
+        kaggle_schedules.kaggle_latest_job,
+        *maintenance_schedules.maintenance_jobs,
+    ],
     schedules=[
         hf_datasets_daily_schedule,
         kaggle_schedules.kaggle_enrichment_hourly_schedule,
         kaggle_schedules.kaggle_latest_daily_schedule,
+        *maintenance_schedules.maintenance_schedules,
     ],
     resources={
         "catalog": CatalogResource(),
         "huggingface": HuggingFaceResource(),
-        "kaggle": kaggle_client.KaggleResource(),
+        "kaggle": KaggleResource(),
     },
 )

@@ -57,6 +57,10 @@ def clean_str_list(value: Any, max_items: int = 500, max_chars: int = 256) -> li
         value = [value]
     if not isinstance(value, (list, tuple)):
         return []
+    if len(value) <= max_items and all(type(v) is str and 0 < len(v) <= max_chars for v in value):
+        joined = "".join(value)
+        if "\x00" not in joined and joined.isprintable():  # fast path: the usual, clean tag list
+            return list(dict.fromkeys(value))
     seen: dict[str, None] = {}
     for item in value:
         text = clean_text(item, max_chars)

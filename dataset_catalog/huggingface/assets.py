@@ -43,7 +43,7 @@ def hf_datasets(
     report = sync_hf_datasets(
         listing.pages(), store, window, limit=config.limit, batch_size=config.batch_size, log=context.log
     )
-    context.log.info(f"Done: {report.fetched} datasets in window, stopped at {report.stop_reason}")
+    context.log.info(f"Done: {report.fetched} datasets in window; walk ended: {report.stop_reason}")
     return dg.MaterializeResult(
         metadata={
             "total_fetched": report.fetched,

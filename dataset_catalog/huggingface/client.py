@@ -18,7 +18,7 @@ from huggingface_hub.utils import build_hf_headers
 from huggingface_hub.utils._pagination import _paginate_pages  # pinned huggingface_hub==2.4.0
 from pydantic import Field
 
-from dataset_catalog.errors import SourceUnavailableError, redact
+from dataset_catalog.errors import CredentialsError, SourceUnavailableError, redact
 
 # Everything the mapping reads; `siblings` (file lists) is left out: large and unused here.
 LIST_EXPAND = (
@@ -66,6 +66,11 @@ class HubListing:
                 return
             except HfHubHTTPError as exc:
                 status = exc.response.status_code if exc.response is not None else "?"
+                if status in (401, 403):
+                    raise CredentialsError(
+                        f"Hugging Face Hub at {self.url} rejected the request (HTTP {status}): check HF_TOKEN "
+                        "(or the huggingface resource's token), or unset it to list anonymously."
+                    ) from None
                 raise SourceUnavailableError(
                     self._redact(
                         f"Hugging Face Hub listing at {self.url} failed with HTTP {status} after "

@@ -7,9 +7,13 @@ listing. Here a bad item is reported and skipped, and the rest of the listing go
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+import orjson
 
 from dataset_catalog.common.cleaning import (
     clean_int,
@@ -20,12 +24,34 @@ from dataset_catalog.common.cleaning import (
 )
 
 SOURCE = "huggingface"
+# Bump when map_item changes what it derives from an item, so the next sync rewrites every row.
+MAPPING_VERSION = b"hf-mapping-1"
+MAX_RAW_META_BYTES = 64 * 1024
 DATASET_URL = "https://huggingface.co/datasets/{id}"
 MAX_ID_CHARS = 400
+_ID_PATTERN = re.compile(r"[^\s\x00]+")  # repo ids never contain whitespace or NUL
 
 
 class MalformedItem(ValueError):
     """An item that can't become a catalog row; the message says why."""
+
+
+def raw_meta_and_hash(item: dict) -> tuple[Any, str]:
+    """The item to keep as `source_meta`, and the row's sync hash, from one serialisation.
+
+    The row is a pure function of the item, so hashing the raw item is enough. Most items are
+    clean JSON and are stored as they came; ones with NUL bytes, broken surrogates or huge
+    text are deep-cleaned first.
+    """
+    try:
+        raw = orjson.dumps(item)
+        clean = b"\\u0000" not in raw and len(raw) <= MAX_RAW_META_BYTES
+    except (orjson.JSONEncodeError, TypeError):
+        raw, clean = None, False
+    meta = item if clean else clean_json(item)
+    if raw is None or not clean:
+        raw = orjson.dumps(meta)
+    return meta, hashlib.sha256(MAPPING_VERSION + raw).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -41,22 +67,28 @@ def item_id(item: Any) -> str | None:
     if not isinstance(item, dict):
         return None
     raw = item.get("id")
-    text = clean_text(raw, MAX_ID_CHARS + 1)
-    if not text or len(text) > MAX_ID_CHARS or text != raw or any(c.isspace() for c in text):
+    if type(raw) is not str or not 0 < len(raw) <= MAX_ID_CHARS or not _ID_PATTERN.fullmatch(raw):
         return None
-    return text
+    return raw
 
 
 def last_modified_of(item: dict) -> datetime | None:
     return parse_datetime(item.get("lastModified") or item.get("last_modified"))
 
 
-def _tag_values(tags: list[str], prefix: str) -> list[str]:
-    return [t[len(prefix) :] for t in tags if t.startswith(prefix) and len(t) > len(prefix)]
+def _tags_by_kind(tags: list[str]) -> dict[str, list[str]]:
+    """`["language:en", "format:csv"]` -> `{"language": ["en"], "format": ["csv"]}`."""
+    kinds: dict[str, list[str]] = {}
+    for tag in tags:
+        kind, sep, value = tag.partition(":")
+        if sep and value:
+            kinds.setdefault(kind, []).append(value)
+    return kinds
 
 
 def _card_list(card: dict, key: str) -> list[str]:
-    return clean_str_list(card.get(key)) if isinstance(card, dict) else []
+    value = card.get(key)
+    return clean_str_list(value) if value else []
 
 
 def _dataset_info_stats(card: dict) -> tuple[int | None, list[str]]:
@@ -95,8 +127,9 @@ def map_item(item: Any) -> MappedItem:
     tags = clean_str_list(raw_tags)
     cleaned |= raw_tags is not None and not isinstance(raw_tags, list)
 
-    license_values = _card_list(card, "license") or _tag_values(tags, "license:")
-    size_categories = _card_list(card, "size_categories") or _tag_values(tags, "size_categories:")
+    tag_kinds = _tags_by_kind(tags)
+    license_values = _card_list(card, "license") or tag_kinds.get("license", [])
+    size_categories = _card_list(card, "size_categories") or tag_kinds.get("size_categories", [])
     row_count, column_names = _dataset_info_stats(card)
 
     description = item.get("description")
@@ -123,10 +156,10 @@ def map_item(item: Any) -> MappedItem:
         "url": DATASET_URL.format(id=external_id),
         "description": clean_description,
         "tags": tags,
-        "task_categories": _card_list(card, "task_categories") or _tag_values(tags, "task_categories:"),
-        "languages": _card_list(card, "language") or _tag_values(tags, "language:"),
+        "task_categories": _card_list(card, "task_categories") or tag_kinds.get("task_categories", []),
+        "languages": _card_list(card, "language") or tag_kinds.get("language", []),
         "license": license_values[0] if license_values else None,
-        "file_formats": _tag_values(tags, "format:"),
+        "file_formats": tag_kinds.get("format", []),
         "size_category": size_categories[0] if size_categories else None,
         "size_bytes": clean_numbers["size_bytes"],
         "row_count": row_count,
@@ -136,6 +169,6 @@ def map_item(item: Any) -> MappedItem:
         "source_created_at": created_at,
         "source_updated_at": last_modified,
         "enrichment_status": "enriched",  # the listing already carries the full metadata
-        "source_meta": clean_json(item),
     }
+    row["source_meta"], row["sync_hash"] = raw_meta_and_hash(item)
     return MappedItem(external_id, last_modified, row, cleaned)

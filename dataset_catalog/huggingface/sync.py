@@ -9,7 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from dataset_catalog.catalog import CatalogStore, UpsertCounts
-from dataset_catalog.huggingface.mapping import MalformedItem, item_id, map_item
+from dataset_catalog.common.background_writer import BackgroundWriter
+from dataset_catalog.common.prefetch import prefetched
+from dataset_catalog.huggingface.mapping import MalformedItem, item_id, last_modified_of, map_item
 
 logger = logging.getLogger(__name__)
 PREVIEW_ROWS = 10
@@ -42,6 +44,49 @@ class SyncReport:
         return self.counts.inserted + self.counts.updated + self.counts.unchanged
 
 
+class _NextPageNeeded:
+    """Whether a walk that just received `page` will certainly ask for the next one.
+
+    True while the page's oldest readable item is still inside or above the window and the
+    limit can't have been reached: exactly when the sequential walk would go on.
+    """
+
+    def __init__(self, window: SyncWindow, limit: int | None):
+        self.window, self.limit, self.in_window = window, limit, 0
+
+    def __call__(self, page: list) -> bool:
+        dates = [last_modified_of(item) for item in page if isinstance(item, dict)]
+        dates = [d for d in dates if d is not None]
+        self.in_window += sum(1 for d in dates if self.window.contains(d))
+        if self.limit is not None and self.in_window >= self.limit:
+            return False
+        return not dates or self.window.start is None or dates[-1] >= self.window.start
+
+
+class _Batcher:
+    """Collects rows and hands full batches to the background writer."""
+
+    def __init__(self, writer: BackgroundWriter, batch_size: int):
+        self.writer, self.batch_size = writer, batch_size
+        self.rows: list[dict[str, Any]] = []
+        self.queued = 0  # rows handed over, committed or about to be
+
+    @property
+    def total(self) -> int:
+        return self.queued + len(self.rows)
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.rows.append(row)
+        if len(self.rows) >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.rows:
+            self.writer.submit(self.rows)
+            self.queued += len(self.rows)
+            self.rows = []
+
+
 def sync_hf_datasets(
     pages: Iterable[list],
     store: CatalogStore,
@@ -58,50 +103,48 @@ def sync_hf_datasets(
     requested). Each batch commits on its own: a failure later keeps what was written.
     """
     report = SyncReport()
-    batch: list[dict[str, Any]] = []
 
-    def flush() -> None:
-        if batch:
-            report.counts += store.upsert_datasets(batch)
-            batch.clear()
+    def add_counts(counts: UpsertCounts) -> None:
+        report.counts += counts
 
-    done = False
-    for page in pages:
-        report.pages_read += 1
-        for item in page:
-            report.items_scanned += 1
-            try:
-                mapped = map_item(item)
-            except MalformedItem as exc:
-                report.skipped_malformed += 1
-                log.warning(f"Skipped malformed Hub item {item_id(item) or '<no id>'}: {exc}")
-                continue
-            if window.end is not None and mapped.last_modified >= window.end:
-                report.skipped_newer += 1
-                continue
-            if window.start is not None and mapped.last_modified < window.start:
-                report.stop_reason = f"reached {mapped.last_modified.isoformat()}, before the window"
-                done = True
+    with BackgroundWriter(store.upsert_datasets, add_counts) as writer:
+        batcher = _Batcher(writer, batch_size)
+        for page in prefetched(pages, _NextPageNeeded(window, limit)):
+            report.pages_read += 1
+            done = _take_page(page, report, window, limit, batcher, log)
+            batcher.flush()
+            log.info(
+                f"Page {report.pages_read}: scanned {report.items_scanned} items, {batcher.total} in window "
+                f"so far, {report.skipped_malformed} malformed"
+            )
+            if done:
                 break
-            if mapped.cleaned:
-                report.cleaned += 1
-                log.info(f"Cleaned bad field values of Hub item {mapped.external_id}")
-            batch.append(mapped.row)
-            if len(report.preview) < PREVIEW_ROWS:
-                report.preview.append(mapped.row)
-            if limit is not None and report.fetched + len(batch) >= limit:
-                report.stop_reason = f"limit of {limit} reached"
-                done = True
-                break
-            if len(batch) >= batch_size:
-                flush()
-        flush()
-        log.info(
-            f"Page {report.pages_read}: scanned {report.items_scanned} items, "
-            f"{report.fetched} in window ({report.counts.inserted} new, {report.counts.updated} updated), "
-            f"{report.skipped_malformed} malformed"
-        )
-        if done:
-            break
-    flush()
     return report
+
+
+def _take_page(page: list, report: SyncReport, window: SyncWindow, limit, batcher: _Batcher, log) -> bool:
+    """Map one page's items into the batcher; True when the walk should stop."""
+    for item in page:
+        report.items_scanned += 1
+        try:
+            mapped = map_item(item)
+        except MalformedItem as exc:
+            report.skipped_malformed += 1
+            log.warning(f"Skipped malformed Hub item {item_id(item) or '<no id>'}: {exc}")
+            continue
+        if window.end is not None and mapped.last_modified >= window.end:
+            report.skipped_newer += 1
+            continue
+        if window.start is not None and mapped.last_modified < window.start:
+            report.stop_reason = f"reached {mapped.last_modified.isoformat()}, before the window"
+            return True
+        if mapped.cleaned:
+            report.cleaned += 1
+            log.info(f"Cleaned bad field values of Hub item {mapped.external_id}")
+        batcher.add(mapped.row)
+        if len(report.preview) < PREVIEW_ROWS:
+            report.preview.append(mapped.row)
+        if limit is not None and batcher.total >= limit:
+            report.stop_reason = f"limit of {limit} reached"
+            return True
+    return False

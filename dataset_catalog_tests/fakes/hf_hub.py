@@ -64,7 +64,9 @@ class FakeHub(FakeServer):
         self.required_token = required_token
         self._failures: deque[tuple[int, dict[str, str]]] = deque()
         self.stall_seconds: float = 0.0
-        self.stall_on_request: int | None = None  # stall the Nth /api/datasets request (1-based)
+        self.delay_seconds: float = 0.0  # added to every answer: a slow Hub
+        self.default_page_size = DEFAULT_PAGE_SIZE
+        self.stall_on_request: int | None = None  # the Nth /api/datasets request (1-based); None = all
         self._state_lock = threading.Lock()
         self._api_requests = 0
         self.set_items(items or [])
@@ -83,7 +85,7 @@ class FakeHub(FakeServer):
         for _ in range(times):
             self._failures.append((status, headers or {}))
 
-    def stall(self, seconds: float, on_request: int = 1) -> None:
+    def stall(self, seconds: float, on_request: int | None = 1) -> None:
         self.stall_seconds, self.stall_on_request = seconds, on_request
 
     @property
@@ -120,8 +122,10 @@ class FakeHub(FakeServer):
             self._api_requests += 1
             number = self._api_requests
             failure = self._failures.popleft() if self._failures else None
-        if self.stall_on_request == number and self.stall_seconds:
+        if self.stall_seconds and self.stall_on_request in (None, number):
             self.stopping.wait(self.stall_seconds)
+        if self.delay_seconds:
+            self.stopping.wait(self.delay_seconds)
         if failure:
             status, headers = failure
             return status, {"Content-Type": "application/json", **headers}, b'{"error":"injected failure"}'
@@ -132,7 +136,7 @@ class FakeHub(FakeServer):
         if sort not in SORT_FIELDS:
             return 400, {"Content-Type": "application/json"}, b'{"error":"invalid sort"}'
         expand = tuple(sorted(q.get("expand", []) or ["author", "createdAt", "downloads", "lastModified", "likes", "tags", "private", "gated", "disabled", "sha"]))
-        page_size = min(int((q.get("limit") or [DEFAULT_PAGE_SIZE])[0]), DEFAULT_PAGE_SIZE)
+        page_size = min(int((q.get("limit") or [self.default_page_size])[0]), DEFAULT_PAGE_SIZE)
         offset = int(base64.urlsafe_b64decode((q.get("cursor") or ["MA=="])[0]).decode())
         order = self._ordered(sort)
         encoded = self._encoded_items(expand)

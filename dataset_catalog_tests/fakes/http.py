@@ -20,9 +20,12 @@ class RecordedRequest:
 
 
 class FakeServer:
-    """Runs `handle(request) -> (status, headers, body)` on 127.0.0.1 in a background thread."""
+    """Runs `handle(request) -> (status, headers, body)` on 127.0.0.1 in a background thread.
 
-    def __init__(self):
+    `host` may be another loopback address (127.0.0.2, ...) to stand for a distinct host.
+    """
+
+    def __init__(self, host: str = "127.0.0.1"):
         self.requests: list[RecordedRequest] = []
         self.stopping = threading.Event()
         self._lock = threading.Lock()
@@ -59,7 +62,7 @@ class FakeServer:
             def log_message(self, *args):  # keep test output quiet
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer((host, 0), Handler)
         self.server.daemon_threads = True
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

@@ -1,0 +1,187 @@
+"""Asset checks on the catalog. SQL lives in catalog/checks.py; thresholds are check config.
+
+Blocking checks (a failure stops downstream assets in the same run): unique keys, active rows
+with title and url. The others warn: freshness, backlog, failure rate, embedding coverage.
+"""
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+from pydantic import Field
+
+from dataset_catalog.catalog import CatalogStore
+from dataset_catalog.catalog.checks import (
+    duplicate_keys,
+    enrichment_outcomes,
+    enrichment_status_counts,
+    incomplete_active_rows,
+)
+from dataset_catalog.catalog.resource import CatalogResource
+from dataset_catalog.common.metadata import markdown_table
+from dataset_catalog.huggingface.assets import hf_datasets
+from dataset_catalog.huggingface.partitions import hf_daily_partitions
+
+# Defined on another branch; the Kaggle checks target it by key (wired in after the merge).
+KAGGLE_ENRICHED_ASSET = dg.AssetKey("kaggle_enriched_datasets")
+
+# (embedded active rows, active rows); the embeddings package provides the real one.
+CoverageFn = Callable[[CatalogStore], tuple[int, int]]
+
+
+def _sample_md(rows: Sequence[dict]) -> dg.MetadataValue:
+    if not rows:
+        return dg.MetadataValue.md("_none_")
+    headers = list(rows[0])
+    return dg.MetadataValue.md(markdown_table(headers, [[r[h] for h in headers] for r in rows]))
+
+
+def integrity_checks(asset: dg.AssetsDefinition | dg.AssetKey | str, source: str) -> list[dg.AssetChecksDefinition]:
+    """The two blocking integrity checks for the asset that writes `source`'s rows."""
+
+    @dg.asset_check(
+        asset=asset,
+        name="unique_external_ids",
+        blocking=True,
+        description=f"No two {source} rows share an external_id (ignoring case and surrounding spaces).",
+    )
+    def unique_external_ids(catalog: CatalogResource) -> dg.AssetCheckResult:
+        total, sample = duplicate_keys(catalog.get_store(), source)
+        return dg.AssetCheckResult(
+            passed=total == 0,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={"duplicated_keys": total, "sample": _sample_md(sample)},
+        )
+
+    @dg.asset_check(
+        asset=asset,
+        name="active_rows_have_title_and_url",
+        blocking=True,
+        description=f"Every active {source} row has a non-blank title and url.",
+    )
+    def active_rows_have_title_and_url(catalog: CatalogResource) -> dg.AssetCheckResult:
+        total, sample = incomplete_active_rows(catalog.get_store(), source)
+        return dg.AssetCheckResult(
+            passed=total == 0,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={"incomplete_active_rows": total, "sample": _sample_md(sample)},
+        )
+
+    return [unique_external_ids, active_rows_have_title_and_url]
+
+
+class HfFreshnessConfig(dg.Config):
+    grace_hours: float = Field(
+        default=3.0, ge=0, description="After midnight UTC, how long yesterday's partition may still be missing."
+    )
+
+
+@dg.asset_check(
+    asset=hf_datasets,
+    name="latest_partition_fresh",
+    description="The latest complete UTC day (yesterday, after the grace period) has been materialized.",
+)
+def hf_latest_partition_fresh(context: dg.AssetCheckExecutionContext, config: HfFreshnessConfig) -> dg.AssetCheckResult:
+    now = datetime.now(UTC)
+    # The last complete UTC day, as seen `grace_hours` ago (the daily sync runs after midnight).
+    expected = hf_daily_partitions.get_partition_key_for_timestamp(
+        (now - timedelta(hours=config.grace_hours, days=1)).timestamp()
+    )
+    records = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=hf_datasets.key, asset_partitions=[expected]), limit=1
+    ).records
+    metadata: dict = {"expected_partition": expected}
+    if records:
+        materialized_at = datetime.fromtimestamp(records[0].timestamp, UTC)
+        metadata["materialized_at"] = materialized_at.isoformat()
+        metadata["age_hours"] = round((now - materialized_at).total_seconds() / 3600, 2)
+    return dg.AssetCheckResult(passed=bool(records), severity=dg.AssetCheckSeverity.WARN, metadata=metadata)
+
+
+class BacklogConfig(dg.Config):
+    max_pending: int = Field(default=50_000, ge=0, description="Fail (warn) when more active rows are pending.")
+
+
+class FailureRateConfig(dg.Config):
+    max_failure_rate: float = Field(default=0.2, ge=0, le=1, description="failed / (success + failed), last window.")
+    window_hours: float = Field(default=24.0, gt=0)
+    min_attempts: int = Field(default=10, ge=0, description="Below this many attempts the rate is not judged.")
+
+
+def backlog_check(asset: dg.AssetsDefinition | dg.AssetKey, source: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=asset, name="pending_backlog", description=f"Size of {source}'s enrichment backlog.")
+    def pending_backlog(config: BacklogConfig, catalog: CatalogResource) -> dg.AssetCheckResult:
+        counts = enrichment_status_counts(catalog.get_store(), source)
+        pending = counts.get("pending", 0)
+        return dg.AssetCheckResult(
+            passed=pending <= config.max_pending,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "pending": pending,
+                "in_progress": counts.get("in_progress", 0),
+                "failed": counts.get("failed", 0),
+                "enriched": counts.get("enriched", 0),
+                "max_pending": config.max_pending,
+            },
+        )
+
+    return pending_backlog
+
+
+def failure_rate_check(asset: dg.AssetsDefinition | dg.AssetKey, source: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=asset,
+        name="enrichment_failure_rate",
+        description=f"Share of failed {source} enrichment attempts (enrichment_log) in the last window.",
+    )
+    def enrichment_failure_rate(config: FailureRateConfig, catalog: CatalogResource) -> dg.AssetCheckResult:
+        since = datetime.now(UTC) - timedelta(hours=config.window_hours)
+        outcomes = enrichment_outcomes(catalog.get_store(), source, since)
+        judged = outcomes.attempts >= config.min_attempts
+        return dg.AssetCheckResult(
+            passed=not judged or outcomes.failure_rate <= config.max_failure_rate,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "failure_rate": round(outcomes.failure_rate, 4),
+                "failed": outcomes.failed,
+                "success": outcomes.success,
+                "rate_limited": outcomes.rate_limited,
+                "skipped": outcomes.skipped,
+                "window_hours": config.window_hours,
+                "judged": judged,
+            },
+        )
+
+    return enrichment_failure_rate
+
+
+class CoverageConfig(dg.Config):
+    min_coverage: float = Field(default=0.95, ge=0, le=1, description="Embedded share of active rows required.")
+
+
+def embedding_coverage_check(
+    asset: dg.AssetsDefinition | dg.AssetKey | str, coverage: CoverageFn
+) -> dg.AssetChecksDefinition:
+    """`coverage(store) -> (embedded active rows, active rows)`, supplied by the embeddings package."""
+
+    @dg.asset_check(asset=asset, name="embedding_coverage", description="Share of active rows that have an embedding.")
+    def embedding_coverage(config: CoverageConfig, catalog: CatalogResource) -> dg.AssetCheckResult:
+        embedded, active = coverage(catalog.get_store())
+        share = embedded / active if active else 1.0
+        return dg.AssetCheckResult(
+            passed=share >= config.min_coverage,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"coverage": round(share, 4), "embedded": embedded, "active": active, "min": config.min_coverage},
+        )
+
+    return embedding_coverage
+
+
+# Wired into definitions.py now: they target assets on this branch.
+hf_checks = [*integrity_checks(hf_datasets, "huggingface"), hf_latest_partition_fresh]
+
+# For the lead to enable after merging feat/kaggle (the asset must exist for Definitions to load):
+#   defs checks += kaggle_checks()
+# and after feat/embeddings: embedding_coverage_check(<embeddings asset>, <coverage function>).
+def kaggle_checks(asset: dg.AssetsDefinition | dg.AssetKey = KAGGLE_ENRICHED_ASSET) -> list[dg.AssetChecksDefinition]:
+    return [*integrity_checks(asset, "kaggle"), backlog_check(asset, "kaggle"), failure_rate_check(asset, "kaggle")]

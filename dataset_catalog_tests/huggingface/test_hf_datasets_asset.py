@@ -1,0 +1,222 @@
+"""hf_datasets against a fake Hub over real HTTP with the real huggingface_hub pager."""
+
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from dataset_catalog.catalog import CatalogStore
+from dataset_catalog.catalog.schema import datasets
+from dataset_catalog_tests.fakes.hf_hub import day_items, make_hub_item
+from dataset_catalog_tests.huggingface.conftest import materialization_metadata, run_log_text
+
+DAY = datetime(2025, 3, 10, tzinfo=UTC)
+
+
+def _ids(store: CatalogStore) -> set[str]:
+    return {r["external_id"] for r in store.fetch_datasets("huggingface")}
+
+
+def test_partition_window_edges_midnight_belongs_to_its_own_day(database_url, fake_hub, run_hf):
+    fake_hub.set_items(
+        [
+            make_hub_item("edge/at-midnight", DAY),  # first instant of the day: inside
+            make_hub_item("edge/last-ms", DAY + timedelta(days=1) - timedelta(milliseconds=1)),
+            make_hub_item("edge/next-midnight", DAY + timedelta(days=1)),  # next day's partition
+            make_hub_item("edge/before", DAY - timedelta(milliseconds=1)),  # previous day
+            make_hub_item("edge/much-older", DAY - timedelta(days=30)),
+        ]
+    )
+    result = run_hf(database_url, fake_hub.url, partition="2025-03-10")
+    assert result.success
+    store = CatalogStore(database_url)
+    assert _ids(store) == {"edge/at-midnight", "edge/last-ms"}
+    meta = materialization_metadata(result)
+    assert (meta["total_fetched"], meta["total_inserted"], meta["skipped_newer"]) == (2, 2, 1)
+    assert meta["window_start"] == "2025-03-10T00:00:00+00:00"
+    # The walk stopped at the first older item: one page, and the much older item was never mapped.
+    assert meta["pages_read"] == 1 and meta["items_scanned"] == 4
+
+
+def test_walk_stops_requesting_pages_once_past_the_window(database_url, fake_hub, run_hf):
+    items = day_items(DAY, 30) + day_items(DAY - timedelta(days=1), 30) + day_items(DAY - timedelta(days=5), 300)
+    fake_hub.set_items(items)
+    hub_page_size = 25
+    result = run_hf(database_url, fake_hub.url + "", partition="2025-03-10", config={"batch_size": 7})
+    assert result.success
+    assert len(_ids(CatalogStore(database_url))) == 30
+    # default page size 1000 -> a single request, never a second page
+    assert len(fake_hub.api_requests) == 1
+    assert hub_page_size  # documented: paging itself is covered below
+
+
+def test_row_mapping_from_hub_fields(database_url, fake_hub, run_hf):
+    item = make_hub_item(
+        "stanfordnlp/imdb",
+        DAY + timedelta(hours=5),
+        downloads=1234,
+        likes=56,
+        pretty_name="IMDB movie reviews",
+        description="Large Movie Review Dataset.",
+        tags=["task_categories:text-classification", "language:en", "license:other", "format:parquet", "size_categories:10K<n<100K"],
+        license="apache-2.0",
+    )
+    item["cardData"]["dataset_info"] = {"features": [{"name": "text"}, {"name": "label"}], "splits": [{"name": "train", "num_examples": 25000}, {"name": "test", "num_examples": 25000}]}
+    fake_hub.set_items([item])
+    assert run_hf(database_url, fake_hub.url, partition="2025-03-10").success
+    [row] = CatalogStore(database_url).fetch_datasets("huggingface")
+    assert row["title"] == "IMDB movie reviews"
+    assert row["url"] == "https://huggingface.co/datasets/stanfordnlp/imdb"
+    assert row["license"] == "apache-2.0"  # cardData wins over the license: tag
+    assert row["task_categories"] == ["text-classification"]
+    assert row["languages"] == ["en"] and row["file_formats"] == ["parquet"]
+    assert row["size_category"] == "10K<n<100K"
+    assert (row["download_count"], row["like_count"], row["row_count"]) == (1234, 56, 50000)
+    assert row["column_names"] == ["text", "label"]
+    assert row["enrichment_status"] == "enriched"
+    assert row["source_meta"]["id"] == "stanfordnlp/imdb"
+    assert row["source_updated_at"].replace(tzinfo=UTC) == DAY + timedelta(hours=5)
+
+
+def test_range_backfill_is_one_walk(database_url, fake_hub, run_hf):
+    days = [DAY - timedelta(days=d) for d in range(5)]
+    fake_hub.set_items([item for day in days for item in day_items(day, 4)] + day_items(DAY - timedelta(days=9), 4))
+    result = run_hf(database_url, fake_hub.url, partition_range=("2025-03-07", "2025-03-09"))
+    assert result.success
+    got = _ids(CatalogStore(database_url))
+    assert len(got) == 12 and all(any(f"-2025030{d}-" in i for d in (7, 8, 9)) for i in got)
+    assert len(fake_hub.api_requests) == 1  # one listing walk for the whole range
+    assert sorted(e.partition for e in result.get_asset_materialization_events()) == ["2025-03-07", "2025-03-08", "2025-03-09"]
+    meta = materialization_metadata(result)
+    assert meta["window_start"].startswith("2025-03-07") and meta["window_end"].startswith("2025-03-10")
+
+
+def test_backfill_of_every_partition_sees_datasets_older_than_the_first_partition(database_url, fake_hub, run_hf):
+    ancient = make_hub_item("old/ancient", datetime(2018, 6, 1, tzinfo=UTC))
+    fake_hub.set_items([ancient, *day_items(DAY, 3)])
+    result = run_hf(database_url, fake_hub.url, partition_range=("2020-01-01", "2025-03-10"))
+    assert result.success
+    assert "old/ancient" in _ids(CatalogStore(database_url))
+
+
+def test_paging_follows_link_cursor_with_all_params(database_url, fake_hub, run_hf):
+    from dataset_catalog.catalog.resource import CatalogResource
+    from dataset_catalog.huggingface.client import HuggingFaceResource
+    from dataset_catalog.huggingface.sync import SyncWindow, sync_hf_datasets
+
+    fake_hub.set_items(day_items(DAY, 95))
+    listing = HuggingFaceResource(endpoint=fake_hub.url, page_size=10).listing()
+    store = CatalogResource(database_url=database_url).get_store()
+    report = sync_hf_datasets(listing.pages(), store, SyncWindow(DAY, DAY + timedelta(days=1)), batch_size=20)
+    assert report.pages_read == 10 and report.fetched == 95
+    assert store.count_datasets("huggingface") == 95
+    for request in fake_hub.api_requests:
+        assert request.query["sort"] == ["lastModified"]
+        assert "cardData" in request.query["expand"] and "lastModified" in request.query["expand"]
+    assert "cursor" in fake_hub.api_requests[-1].query
+
+
+def test_idempotent_rerun_keeps_rows_and_enrichment_state(database_url, fake_hub, run_hf):
+    fake_hub.set_items(day_items(DAY, 20))
+    assert run_hf(database_url, fake_hub.url, partition="2025-03-10").success
+    store = CatalogStore(database_url)
+    with store.engine.begin() as conn:
+        conn.execute(sa.update(datasets).values(link_status="ok", link_failure_count=1, enrichment_attempts=2))
+    before = {r["external_id"]: r["id"] for r in store.fetch_datasets()}
+    result = run_hf(database_url, fake_hub.url, partition="2025-03-10")
+    meta = materialization_metadata(result)
+    assert (meta["total_inserted"], meta["total_updated"], meta["total_unchanged"]) == (0, 0, 20)
+    rows = store.fetch_datasets()
+    assert {r["external_id"]: r["id"] for r in rows} == before
+    assert all(r["link_status"] == "ok" and r["enrichment_attempts"] == 2 for r in rows)
+    # A changed dataset is updated in place; state columns survive.
+    items = day_items(DAY, 20)
+    items[3]["likes"] = 999
+    fake_hub.set_items(items)
+    meta = materialization_metadata(run_hf(database_url, fake_hub.url, partition="2025-03-10"))
+    assert (meta["total_inserted"], meta["total_updated"]) == (0, 1)
+    assert store.count_datasets() == 20
+    assert all(r["link_status"] == "ok" for r in store.fetch_datasets())
+
+
+def test_limit_caps_datasets_written(database_url, fake_hub, run_hf):
+    fake_hub.set_items(day_items(DAY, 50))
+    result = run_hf(database_url, fake_hub.url, partition="2025-03-10", config={"limit": 7, "batch_size": 3})
+    meta = materialization_metadata(result)
+    assert meta["total_fetched"] == 7 and CatalogStore(database_url).count_datasets() == 7
+    assert "limit" in meta["stop_reason"]
+
+
+def test_malformed_items_are_skipped_or_cleaned_and_the_rest_is_written(database_url, fake_hub, run_hf, dagster_instance):
+    good = day_items(DAY, 5)
+    fake_hub.set_items(good)
+    at = (DAY + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    fake_hub.add_raw({"lastModified": at, "downloads": 3}, at)  # no id
+    fake_hub.add_raw({"id": "bad/date", "lastModified": "yesterday-ish"}, at)
+    fake_hub.add_raw("not even an object", at)
+    fake_hub.add_raw({"id": 12345, "lastModified": at}, at)  # wrong type for id
+    weird = make_hub_item("weird/types", DAY + timedelta(hours=2))
+    weird.update(downloads="lots", likes=None, tags="language:en", cardData=["not", "a", "dict"], createdAt="garbage")
+    weird["description"] = "nul\x00byte " + "x" * 2_000_000
+    fake_hub.add_raw(weird, at)
+    result = run_hf(database_url, fake_hub.url, partition="2025-03-10", instance=dagster_instance)
+    assert result.success
+    meta = materialization_metadata(result)
+    assert meta["skipped_malformed"] == 4 and meta["cleaned"] == 1
+    rows = {r["external_id"]: r for r in CatalogStore(database_url).fetch_datasets()}
+    assert set(rows) == {i["id"] for i in good} | {"weird/types"}
+    weird_row = rows["weird/types"]
+    assert weird_row["download_count"] is None and weird_row["tags"] == ["language:en"]
+    assert "\x00" not in weird_row["description"] and len(weird_row["description"]) <= 20_000
+    logs = run_log_text(dagster_instance, result.run_id)
+    assert "Skipped malformed Hub item bad/date" in logs  # logged with its id
+    assert "Skipped malformed Hub item <no id>: missing or invalid 'id'" in logs
+
+
+def test_persistent_server_errors_fail_with_a_clear_message_and_keep_written_batches(database_url, fake_hub, run_hf):
+    fake_hub.set_items(day_items(DAY, 30))
+    fake_hub.fail_next(429, times=1, headers={"Retry-After": "0"})  # retried by huggingface_hub
+    result = run_hf(database_url, fake_hub.url, partition="2025-03-10")
+    assert result.success and CatalogStore(database_url).count_datasets() == 30
+    assert len(fake_hub.api_requests) == 2
+
+
+def test_failure_after_first_page_keeps_the_first_page(database_url, fake_hub):
+    from dataset_catalog.catalog.resource import CatalogResource
+    from dataset_catalog.errors import SourceUnavailableError
+    from dataset_catalog.huggingface.client import HuggingFaceResource
+    from dataset_catalog.huggingface.sync import SyncWindow, sync_hf_datasets
+    import pytest
+
+    fake_hub.set_items(day_items(DAY, 25))
+    listing = HuggingFaceResource(endpoint=fake_hub.url, page_size=10).listing()
+    store = CatalogResource(database_url=database_url).get_store()
+    pages = listing.pages()
+    first = next(pages)
+    fake_hub.fail_next(404, times=1)  # not retried: fails at once
+
+    def rest():
+        yield first
+        yield from pages
+
+    with pytest.raises(SourceUnavailableError, match="HTTP 404"):
+        sync_hf_datasets(rest(), store, SyncWindow(DAY, DAY + timedelta(days=1)), batch_size=4)
+    assert store.count_datasets() == 10
+
+
+def test_fetching_ahead_never_requests_a_page_the_walk_does_not_need(database_url, fake_hub):
+    from dataset_catalog.catalog.resource import CatalogResource
+    from dataset_catalog.huggingface.client import HuggingFaceResource
+    from dataset_catalog.huggingface.sync import SyncWindow, sync_hf_datasets
+
+    # 25 items in the window, then older ones: pages of 10 -> the walk ends inside page 3.
+    fake_hub.set_items(day_items(DAY, 25) + day_items(DAY - timedelta(days=3), 70))
+    store = CatalogResource(database_url=database_url).get_store()
+    window = SyncWindow(DAY, DAY + timedelta(days=1))
+    listing = HuggingFaceResource(endpoint=fake_hub.url, page_size=10).listing()
+    report = sync_hf_datasets(listing.pages(), store, window, batch_size=4)
+    assert (report.fetched, report.pages_read, len(fake_hub.api_requests)) == (25, 3, 3)
+
+    fake_hub.requests.clear()
+    listing = HuggingFaceResource(endpoint=fake_hub.url, page_size=10).listing()
+    report = sync_hf_datasets(listing.pages(), store, window, limit=15, batch_size=4)
+    assert (report.fetched, len(fake_hub.api_requests)) == (15, 2)

@@ -1,0 +1,78 @@
+"""Stalls, persistent server errors and secrecy of the token, over real HTTP."""
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from dataset_catalog.catalog import CatalogStore
+from dataset_catalog.errors import SourceUnavailableError
+from dataset_catalog.huggingface.client import HuggingFaceResource
+from dataset_catalog_tests.fakes.hf_hub import day_items
+from dataset_catalog_tests.huggingface.conftest import materialization_metadata, run_log_text
+
+DAY = datetime(2025, 3, 10, tzinfo=UTC)
+TOKEN = "hf_SuperSecretTestToken1234567890"
+
+
+def test_a_single_stalled_request_is_retried_and_the_run_succeeds(database_url, fake_hub, run_hf):
+    fake_hub.set_items(day_items(DAY, 10))
+    fake_hub.stall(30, on_request=1)
+    started = time.monotonic()
+    result = run_hf(database_url, fake_hub.url, partition="2025-03-10", request_timeout_seconds=0.5)
+    assert result.success
+    assert time.monotonic() - started < 15
+    assert CatalogStore(database_url).count_datasets() == 10
+
+
+def test_a_stalled_server_fails_the_listing_with_a_clear_message():
+    from dataset_catalog_tests.fakes.hf_hub import FakeHub
+
+    with FakeHub(day_items(DAY, 3)) as hub:
+        hub.stall(60, on_request=None)
+        listing = HuggingFaceResource(endpoint=hub.url, request_timeout_seconds=0.3).listing()
+        started = time.monotonic()
+        with pytest.raises(SourceUnavailableError, match=r"did not answer within 0.3 s"):
+            list(listing.pages())
+        assert time.monotonic() - started < 45  # bounded: the library's retries, never forever
+
+
+def test_persistent_5xx_fails_with_a_clear_message_after_library_retries(fake_hub):
+    fake_hub.fail_next(503, times=50)
+    listing = HuggingFaceResource(endpoint=fake_hub.url, token=TOKEN).listing()
+    with pytest.raises(SourceUnavailableError) as raised:
+        list(listing.pages())
+    message = str(raised.value)
+    assert "HTTP 503" in message and "re-run" in message
+    assert TOKEN not in message
+    assert len(fake_hub.api_requests) == 6  # huggingface_hub: 1 try + 5 retries
+
+
+def test_token_is_sent_but_never_logged_stored_or_shown(database_url, fake_hub, run_hf, dagster_instance, capfd):
+    fake_hub.required_token = TOKEN
+    fake_hub.set_items(day_items(DAY, 3))
+    result = run_hf(database_url, fake_hub.url, partition="2025-03-10", token=TOKEN, instance=dagster_instance)
+    assert result.success
+    assert all(r.headers["authorization"] == f"Bearer {TOKEN}" for r in fake_hub.api_requests)
+    assert TOKEN not in repr(materialization_metadata(result))
+    assert TOKEN not in run_log_text(dagster_instance, result.run_id)
+
+    # A rejected token fails the run; the failure message must not echo it either.
+    fake_hub.required_token = "hf_other_token_abcdef"
+    failed = run_hf(database_url, fake_hub.url, partition="2025-03-10", token=TOKEN, instance=dagster_instance)
+    assert not failed.success
+    failure = failed.get_step_failure_events()[0].event_specific_data.error
+    assert "rejected the request (HTTP 401): check HF_TOKEN" in failure.to_string()
+    assert TOKEN not in failure.to_string()
+    assert TOKEN not in run_log_text(dagster_instance, failed.run_id)
+    out, err = capfd.readouterr()
+    assert TOKEN not in out and TOKEN not in err
+    rows = CatalogStore(database_url).fetch_datasets()
+    assert TOKEN not in repr(rows)
+
+
+def test_hf_token_env_var_is_used_when_no_token_is_configured(fake_hub, monkeypatch):
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    fake_hub.set_items(day_items(DAY, 2))
+    list(HuggingFaceResource(endpoint=fake_hub.url).listing().pages())
+    assert fake_hub.api_requests[0].headers["authorization"] == f"Bearer {TOKEN}"
