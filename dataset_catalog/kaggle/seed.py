@@ -1,15 +1,13 @@
 """Seed the catalog from Meta Kaggle: fetch the six CSVs into the cache, join, upsert in batches.
 
 The cache folder `<cache_dir>/meta-kaggle/` holds `Datasets.csv` ... `DatasetTags.csv`. While a
-seed reads them it holds a shared lock on `.in-use.lock` there and leaves an `.in-use.<pid>` marker
-(see `meta_kaggle_in_use`); cleanup jobs call `cache_in_use()` and must not delete anything while it
-answers True. The lock dies with the process, so a SIGKILLed seed never blocks cleanup forever.
+seed downloads or reads them the folder carries the project's in-use marker `.in-use.<pid>`
+(`dataset_catalog.common.cache_lock`), which the cache cleanup honours; a killed seed's marker
+is recognised as stale (dead pid or other start time) and removed.
 """
 
 from __future__ import annotations
 
-import fcntl
-import json
 import logging
 import os
 import queue
@@ -19,7 +17,6 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -30,6 +27,7 @@ from dataset_catalog.catalog.bulk_upsert import (
     bulk_upsert_datasets_csv,
     timestamp_text_format,
 )
+from dataset_catalog.common.cache_lock import live_markers, mark_in_use, pid_alive
 from dataset_catalog.kaggle.meta_kaggle import DB_COLUMNS, SKIP_REASONS, SOURCE, MetaKaggleJoin
 from dataset_catalog.kaggle.meta_kaggle_csv import META_KAGGLE_FILES
 
@@ -38,8 +36,6 @@ T = TypeVar("T")
 
 META_KAGGLE_REF = "kaggle/meta-kaggle"
 CACHE_SUBDIR = "meta-kaggle"
-LOCK_FILE = ".in-use.lock"
-MARKER_PREFIX = ".in-use."
 # Seeded rows start pending; on re-seed the status is left as enrichment set it.
 INSERT_ONLY = {"enrichment_status": "pending"}
 # The seed owns only source_meta.meta_kaggle; enrichment keeps its file list in the same column.
@@ -59,35 +55,15 @@ def meta_kaggle_cache_dir(cache_dir: Path | None = None) -> Path:
 
 @contextmanager
 def meta_kaggle_in_use(folder: Path) -> Iterator[Path]:
-    """Mark `folder` in use for the duration: a shared flock on `.in-use.lock` plus a marker file.
-
-    Many seeds may hold the shared lock at once; a cleanup takes it exclusively (non-blocking)
-    and skips the folder when it can't. The marker `.in-use.<pid>` says who uses it, for humans.
-    """
-    folder.mkdir(parents=True, exist_ok=True)
-    marker = folder / f"{MARKER_PREFIX}{os.getpid()}"
-    with (folder / LOCK_FILE).open("a+") as lock:
-        fcntl.flock(lock, fcntl.LOCK_SH)
-        marker.write_text(json.dumps({"pid": os.getpid(), "since": datetime.now(UTC).isoformat()}))
-        try:
-            yield folder
-        finally:
-            marker.unlink(missing_ok=True)
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    """Mark `folder` in use for the duration, by the project's cache contract
+    (`common.cache_lock`: a `.in-use.<pid>` marker that cache cleanup honours)."""
+    with mark_in_use(folder):
+        yield folder
 
 
 def cache_in_use(folder: Path) -> bool:
-    """True while any process holds `meta_kaggle_in_use(folder)` (the contract for cleanup jobs)."""
-    lock_path = folder / LOCK_FILE
-    if not lock_path.exists():
-        return False
-    with lock_path.open("a+") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(lock, fcntl.LOCK_UN)
-    return False
+    """True while a live process marks `folder` in use (what cache cleanup checks)."""
+    return bool(live_markers(folder)[0])
 
 
 def ensure_meta_kaggle_files(
@@ -263,30 +239,18 @@ class _LazyDownloader:
 
 
 def remove_stale_work_dirs(folder: Path) -> list[Path]:
-    """Delete `.join-<pid>-*` scratch folders left by seeds that were killed (their pid is gone)."""
+    """Delete `.join-<pid>-*` scratch folders (and markers) left by seeds that were killed."""
     removed = []
     for work in folder.glob(".join-*"):
         try:
             pid = int(work.name.split("-")[1])
         except (IndexError, ValueError):
             continue
-        if pid != os.getpid() and not _pid_alive(pid):
+        if pid != os.getpid() and not pid_alive(pid):
             shutil.rmtree(work, ignore_errors=True)
             removed.append(work)
-    for marker in folder.glob(f"{MARKER_PREFIX}[0-9]*"):
-        if not _pid_alive(int(marker.name.rsplit(".", 1)[-1])):
-            marker.unlink(missing_ok=True)
+    live_markers(folder, remove_stale=True)
     return removed
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def seed_from_cache(

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+
 import dagster as dg
 import pytest
 
 from dataset_catalog.catalog.resource import CatalogResource
-from dataset_catalog.kaggle.seed import META_KAGGLE_REF, cache_in_use, meta_kaggle_in_use
+from dataset_catalog.kaggle.seed import META_KAGGLE_REF, cache_in_use, meta_kaggle_in_use, remove_stale_work_dirs
 from dataset_catalog.kaggle.seed_asset import KaggleSeedConfig, kaggle_seeded_datasets
 from dataset_catalog.kaggle.meta_kaggle_csv import META_KAGGLE_FILES
 from dataset_catalog_tests.kaggle_seed.meta_kaggle_fixture import EXPECTED_REFS, EXPECTED_SKIPPED, FILES
@@ -50,7 +55,7 @@ def downloaded(fake) -> list[str]:
 def test_seed_asset_downloads_the_six_files_and_seeds(meta_kaggle, kaggle_resource, cache_dir, store, database_url):
     metadata = materialize(kaggle_resource, database_url, batch_size=2)
     assert downloaded(meta_kaggle) == sorted(NEEDED)
-    assert {p.name for p in (cache_dir / "meta-kaggle").iterdir()} == NEEDED | {".in-use.lock"}
+    assert {p.name for p in (cache_dir / "meta-kaggle").iterdir()} == NEEDED  # marker gone, no temp files
     assert (cache_dir / "meta-kaggle" / "DatasetVersions.csv").read_bytes() == FILES["DatasetVersions"]  # unzipped
     assert {r["external_id"] for r in store.fetch_datasets("kaggle")} == set(EXPECTED_REFS)
     assert metadata["source"].value == "kaggle_meta_csv"
@@ -101,10 +106,31 @@ def test_a_killed_download_is_never_taken_for_a_file(meta_kaggle, kaggle_resourc
     assert (folder / "Users.csv").read_bytes() == FILES["Users"]
 
 
-def test_the_cache_is_marked_in_use_while_seeding(tmp_path):
-    folder = tmp_path / "meta-kaggle"
-    assert not cache_in_use(folder)
+def test_cache_cleanup_never_deletes_files_a_seed_uses(tmp_path):
+    """The maintenance cleanup (real code) skips the folder while the seed marks it, not after."""
+    from dataset_catalog.maintenance.cache_cleanup import remove_old_cache_files
+
+    folder = tmp_path / "cache" / "meta-kaggle"
+    folder.mkdir(parents=True)
+    (folder / "Users.csv").write_bytes(FILES["Users"])
+    old = time.time() - 30 * 24 * 3600
+    os.utime(folder / "Users.csv", (old, old))
     with meta_kaggle_in_use(folder):
         assert cache_in_use(folder)
-        assert len(list(folder.glob(".in-use.[0-9]*"))) == 1
-    assert not cache_in_use(folder) and not list(folder.glob(".in-use.[0-9]*"))
+        report = remove_old_cache_files(tmp_path / "cache", max_age_hours=1)
+        assert report.skipped_in_use >= 1 and (folder / "Users.csv").exists()
+    assert not cache_in_use(folder)
+    remove_old_cache_files(tmp_path / "cache", max_age_hours=1)
+    assert not (folder / "Users.csv").exists()
+
+
+def test_a_killed_seeds_marker_and_scratch_folder_are_stale(tmp_path):
+    folder = tmp_path / "meta-kaggle"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = int(dead.stdout)
+    folder.mkdir()
+    (folder / f".in-use.{pid}").write_text("12345")
+    (folder / f".join-{pid}-abc").mkdir()
+    assert not cache_in_use(folder)
+    assert [p.name for p in remove_stale_work_dirs(folder)] == [f".join-{pid}-abc"]
+    assert list(folder.iterdir()) == []
