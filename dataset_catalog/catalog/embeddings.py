@@ -30,7 +30,6 @@ PGVECTOR_INSTALL_HINT = (
     "in the catalog database as a user allowed to create extensions."
 )
 
-_ready: set[tuple[str, int]] = set()
 _ready_lock = threading.Lock()
 
 
@@ -76,20 +75,21 @@ def ensure_embedding_schema(store: CatalogStore, dimension: int) -> None:
     model and cannot be compared with the new one) and retypes the column.
     """
     store.ensure_schema()
-    key = (store.database_url, dimension)
-    if key in _ready or store.dialect != "postgresql":
+    if store.dialect != "postgresql":
         return
+    wanted = f"vector({int(dimension)})"
+    with store.engine.connect() as conn:  # the common case, checked without locks on every run
+        if _pg_vector_type(conn) == wanted and conn.execute(sa.text("SELECT to_regclass(:i)"), {"i": HNSW_INDEX}).scalar():
+            return
     with _ready_lock, store.engine.begin() as conn:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(7426004)"))
         _ensure_pgvector(conn, store)
-        wanted = f"vector({int(dimension)})"
         if _pg_vector_type(conn) != wanted:
             conn.execute(sa.text(f"DROP INDEX IF EXISTS {HNSW_INDEX}"))
             conn.execute(sa.delete(dataset_embeddings))
             conn.execute(sa.text(f"ALTER TABLE dataset_embeddings ALTER COLUMN embedding TYPE {wanted} USING NULL"))
             _bump_generation(conn)
         create_hnsw_index(conn)
-        _ready.add(key)
 
 
 def create_hnsw_index(conn: sa.Connection) -> None:
