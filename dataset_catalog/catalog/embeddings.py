@@ -107,8 +107,11 @@ def drop_hnsw_index(store: CatalogStore) -> None:
         conn.execute(sa.text(f"DROP INDEX IF EXISTS {HNSW_INDEX}"))
 
 
-def rebuild_hnsw_index(store: CatalogStore) -> None:
+def rebuild_hnsw_index(store: CatalogStore, maintenance_work_mem: str | None = None) -> None:
+    """(Re)create the HNSW index; a `maintenance_work_mem` that holds the graph (e.g. "2GB") builds it fastest."""
     with store.engine.begin() as conn:
+        if maintenance_work_mem:
+            conn.execute(sa.text("SELECT set_config('maintenance_work_mem', :v, true)"), {"v": maintenance_work_mem})
         create_hnsw_index(conn)
 
 
@@ -147,22 +150,25 @@ def iter_embedding_state(store: CatalogStore, page_size: int = 5000) -> Iterator
     e = dataset_embeddings
     columns = [datasets.c.id, *(datasets.c[c] for c in TEXT_COLUMNS), e.c.model, e.c.content_hash]
     after = None
-    while True:
-        query = (
-            sa.select(*columns)
-            .select_from(datasets.outerjoin(e, e.c.dataset_id == datasets.c.id))
-            .where(datasets.c.is_active.is_(True))
-            .order_by(datasets.c.id)
-            .limit(page_size)
-        )
-        if after is not None:
-            query = query.where(datasets.c.id > after)
-        with store.engine.connect() as conn:
-            page = [dict(r._mapping) for r in conn.execute(query)]
-        if not page:
-            return
-        yield page
-        after = page[-1]["id"]
+    with store.engine.connect() as conn:
+        while True:
+            query = (
+                sa.select(*columns)
+                .select_from(datasets.outerjoin(e, e.c.dataset_id == datasets.c.id))
+                .where(datasets.c.is_active.is_(True))
+                .order_by(datasets.c.id)
+                .limit(page_size)
+            )
+            if after is not None:
+                query = query.where(datasets.c.id > after)
+            result = conn.execute(query)
+            keys = list(result.keys())
+            page = [dict(zip(keys, r, strict=True)) for r in result]
+            conn.rollback()  # end the read transaction between pages: no long-held snapshot
+            if not page:
+                return
+            yield page
+            after = page[-1]["id"]
 
 
 def write_embeddings(store: CatalogStore, model: str, rows: Sequence[EmbeddingRow]) -> int:

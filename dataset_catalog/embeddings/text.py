@@ -19,7 +19,6 @@ the topic and would make unrelated datasets look alike. Prefixed tags keep their
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,16 +27,23 @@ from dataset_catalog.common.cleaning import clean_str_list, clean_text
 MAX_DESCRIPTION_CHARS = 2_000
 MAX_LABELS = 30
 NON_TOPICAL_TAG_PREFIXES = ("license:", "size_categories:", "format:", "region:", "library:", "arxiv:", "doi:", "benchmark:")
-_SPACES = re.compile(r"\s+")
 
 
 def _words(label: str) -> str:
-    return _SPACES.sub(" ", label.replace("-", " ").replace("_", " ")).strip()
+    return " ".join(label.replace("-", " ").replace("_", " ").split())
+
+
+def _text(value: Any, max_chars: int) -> str | None:
+    # Fast path for what the database hands back (str or None); anything else is cleaned.
+    if isinstance(value, str):
+        return value.strip()[:max_chars] or None
+    return clean_text(value, max_chars)
 
 
 def _labels(values: Any, *, tags: bool = False) -> list[str]:
     out: dict[str, None] = {}
-    for value in clean_str_list(values):
+    items = values if isinstance(values, list) and all(isinstance(v, str) for v in values) else clean_str_list(values)
+    for value in items:
         if tags:
             if value.lower().startswith(NON_TOPICAL_TAG_PREFIXES):
                 continue
@@ -50,14 +56,14 @@ def _labels(values: Any, *, tags: bool = False) -> list[str]:
 
 def build_embedding_text(row: Mapping[str, Any]) -> str:
     """The text embedded for a catalog row (title, subtitle, task categories, tags, description)."""
-    title = clean_text(row.get("title"), 512) or clean_text(row.get("external_id"), 512) or ""
-    subtitle = clean_text(row.get("subtitle"), 1024)
+    title = _text(row.get("title"), 512) or _text(row.get("external_id"), 512) or ""
+    subtitle = _text(row.get("subtitle"), 1024)
     tasks = _labels(row.get("task_categories"))
     task_words = {t.lower() for t in tasks}
     tags = [t for t in _labels(row.get("tags"), tags=True) if t not in task_words]
-    description = clean_text(row.get("description"))
+    description = _text(row.get("description"), 2 * MAX_DESCRIPTION_CHARS)
     if description:
-        description = _SPACES.sub(" ", description)[:MAX_DESCRIPTION_CHARS].strip()
+        description = " ".join(description.split())[:MAX_DESCRIPTION_CHARS].strip()
     parts = [
         title,
         subtitle if subtitle and subtitle != title else None,
