@@ -103,10 +103,19 @@ def _json_array_contains(store: CatalogStore, column: str, name: str, value: str
     return sa.text(sql.format(norm=norm)).bindparams(sa.bindparam(name, normalize_label(value)))
 
 
+def _unindexed(store: CatalogStore, column: str):
+    """The column, written so SQLite's planner cannot pick its index: every search query here
+    starts from a short list of ids (or the FTS index), and without ANALYZE statistics SQLite
+    would otherwise scan the low-selectivity is_active/source indexes (measured: 40 ms vs 0.3 ms)."""
+    if store.dialect == "sqlite":
+        return sa.literal_column(f"+datasets.{column}", datasets.c[column].type)  # unary + is a no-op on values
+    return datasets.c[column]
+
+
 def filter_clauses(store: CatalogStore, filters: SearchFilters) -> list[Any]:
-    clauses: list[Any] = [datasets.c.is_active.is_(True)]
+    clauses: list[Any] = [_unindexed(store, "is_active").is_(True)]
     if filters.source:
-        clauses.append(datasets.c.source == filters.source)
+        clauses.append(_unindexed(store, "source") == filters.source)
     if filters.license:
         clauses.append(sa.func.lower(datasets.c.license) == filters.license.strip().lower())
     if filters.min_downloads is not None:
@@ -118,44 +127,90 @@ def filter_clauses(store: CatalogStore, filters: SearchFilters) -> list[Any]:
     return clauses
 
 
-def keyword_candidates(
-    store: CatalogStore, tokens: Sequence[str], filters: SearchFilters, limit: int
+# Ranking every match of a very common word costs ~1 us per match (bm25/ts_rank), so the
+# keyword side bounds its work: documents matching ALL tokens first (at most as many as the
+# rarest token has), then, if that is short, ANY of the rarer tokens within a match budget.
+# Words more common than DF_CAP add little to bm25 anyway; the semantic side still sees them.
+DF_CAP = 20_000
+OR_MATCH_BUDGET = 30_000
+
+
+def _document_frequencies(conn: sa.Connection, dialect: str, tokens: Sequence[str]) -> dict[str, int]:
+    """Matches per token, counted up to DF_CAP + 1 (cheap: an index walk that stops early)."""
+    if dialect == "postgresql":
+        sql = ("SELECT count(*) FROM (SELECT 1 FROM datasets WHERE search_tsv @@ plainto_tsquery('english', :t) "
+               f"LIMIT {DF_CAP + 1}) AS m")  # fmt: skip
+        return {t: conn.execute(sa.text(sql), {"t": t}).scalar_one() for t in tokens}
+    sql = f"SELECT count(*) FROM (SELECT 1 FROM datasets_fts WHERE datasets_fts MATCH :q LIMIT {DF_CAP + 1})"
+    return {t: conn.execute(sa.text(sql), {"q": _fts_phrase(t)}).scalar_one() for t in tokens}
+
+
+def _fts_phrase(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'  # a quoted FTS5 string: never an operator
+
+
+def _ranked_matches(
+    conn: sa.Connection, store: CatalogStore, tokens: Sequence[str], mode: str, filters: SearchFilters, limit: int
 ) -> list[tuple[int, float]]:
-    """(dataset id, keyword score) best first; any token may match (OR), ranked by bm25 / ts_rank."""
-    if not tokens:
-        return []
-    ensure_search_index(store)
     if store.dialect == "postgresql":
         binds = [sa.bindparam(f"kw{i}", token) for i, token in enumerate(tokens)]
-        any_token = " || ".join(f"plainto_tsquery('english', :kw{i})" for i in range(len(tokens)))
-        kwq = sa.text(f"SELECT {any_token} AS q").bindparams(*binds).columns(sa.column("q")).subquery("kwq")
+        joiner = " && " if mode == "all" else " || "
+        tsquery = joiner.join(f"plainto_tsquery('english', :kw{i})" for i in range(len(tokens)))
+        kwq = sa.text(f"SELECT {tsquery} AS q").bindparams(*binds).columns(sa.column("q")).subquery("kwq")
         tsv = sa.literal_column("datasets.search_tsv")
-        q = kwq.c.q
-        score = sa.func.ts_rank(tsv, q, 1).label("score")
+        score = sa.func.ts_rank(tsv, kwq.c.q, 1).label("score")
         stmt = (
             sa.select(datasets.c.id, score)
             .select_from(datasets)
             .join(kwq, sa.true())
-            .where(tsv.op("@@")(q), *filter_clauses(store, filters))
+            .where(tsv.op("@@")(kwq.c.q), *filter_clauses(store, filters))
             .order_by(score.desc(), datasets.c.id)
             .limit(limit)
         )
-    else:
-        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in tokens)
-        fts = sa.table("datasets_fts", sa.column("rowid"))
-        score = sa.literal_column(f"bm25(datasets_fts, {BM25_WEIGHTS})").label("score")
-        stmt = (
-            sa.select(datasets.c.id, score)
-            .select_from(fts.join(datasets, datasets.c.id == fts.c.rowid))
-            .where(sa.literal_column("datasets_fts").op("MATCH")(sa.bindparam("fts_query", match)))
-            .where(*filter_clauses(store, filters))
-            .order_by(sa.literal_column("score"), datasets.c.id)
-            .limit(limit)
-        )
+        return [(r[0], float(r[1])) for r in conn.execute(stmt)]
+    match = (" " if mode == "all" else " OR ").join(_fts_phrase(t) for t in tokens)
+    fts = sa.table("datasets_fts", sa.column("rowid"))
+    score = sa.literal_column(f"bm25(datasets_fts, {BM25_WEIGHTS})").label("score")
+    stmt = (
+        sa.select(datasets.c.id, score)
+        .select_from(fts.join(datasets, datasets.c.id == fts.c.rowid))
+        .where(sa.literal_column("datasets_fts").op("MATCH")(sa.bindparam("fts_query", match)))
+        .where(*filter_clauses(store, filters))
+        .order_by(sa.literal_column("score"), datasets.c.id)
+        .limit(limit)
+    )
+    # bm25 is "lower is better" (negative): flip so every backend reports higher = better.
+    return [(r[0], -float(r[1])) for r in conn.execute(stmt)]
+
+
+def keyword_candidates(
+    store: CatalogStore, tokens: Sequence[str], filters: SearchFilters, limit: int
+) -> list[tuple[int, float]]:
+    """(dataset id, keyword score) best first: rows with every token, then rows with any of the
+    rarer tokens (bm25 on SQLite, ts_rank on PostgreSQL)."""
+    if not tokens:
+        return []
+    ensure_search_index(store)
     with store.engine.connect() as conn:
-        rows = conn.execute(stmt).all()
-    # bm25 is "lower is better" (negative); flip so every backend reports higher = better.
-    return [(r[0], float(r[1]) if store.dialect == "postgresql" else -float(r[1])) for r in rows]
+        df = _document_frequencies(conn, store.dialect, tokens)
+        present = sorted((t for t in tokens if df[t] > 0), key=lambda t: df[t])
+        if not present:
+            return []
+        found: list[tuple[int, float]] = []
+        if len(present) == len(tokens) and df[present[0]] <= DF_CAP:
+            found = _ranked_matches(conn, store, tokens, "all", filters, limit)
+        if len(found) < limit:
+            rare, budget = [], 0
+            for token in present:
+                if df[token] > DF_CAP or budget + df[token] > OR_MATCH_BUDGET:
+                    break
+                rare.append(token)
+                budget += df[token]
+            if rare and (len(rare) > 1 or len(tokens) > 1 or not found):
+                seen = {i for i, _ in found}
+                more = _ranked_matches(conn, store, rare, "any", filters, limit)
+                found += [(i, s) for i, s in more if i not in seen][: limit - len(found)]
+    return found
 
 
 def stored_dimension(store: CatalogStore, model: str) -> int | None:
@@ -259,7 +314,9 @@ def _sqlite_semantic(store, model, query_vector, filters, limit) -> list[tuple[i
 def fetch_hit_rows(store: CatalogStore, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     if not ids:
         return {}
-    query = sa.select(*(datasets.c[c] for c in HIT_COLUMNS)).where(datasets.c.id.in_(list(ids)), datasets.c.is_active.is_(True))
+    query = sa.select(*(datasets.c[c] for c in HIT_COLUMNS)).where(
+        datasets.c.id.in_(list(ids)), _unindexed(store, "is_active").is_(True)
+    )
     with store.engine.connect() as conn:
         return {r.id: dict(r._mapping) for r in conn.execute(query)}
 

@@ -97,6 +97,23 @@ class Encoder:
         return np.asarray(vectors, dtype=np.float32)
 
 
+_query_lock = threading.Lock()
+
+
+def encode_query(encoder: Encoder, text: str) -> np.ndarray:
+    """One short text, on one torch thread: on a busy machine the second intra-op thread mostly
+    waits for a core (measured on 2 shared cores: p50 7 ms vs 29 ms, p95 17 ms vs 505 ms)."""
+    import torch
+
+    with _query_lock:
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return encoder.encode([text])[0]
+        finally:
+            torch.set_num_threads(threads)
+
+
 def load_encoder(model: str | None = None, device: str = "cpu", batch_size: int = DEFAULT_BATCH_SIZE) -> Encoder:
     """The configured model, loaded at most once per process for each (model, device)."""
     name = configured_model_name(model)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +22,7 @@ from typing import Any
 from dataset_catalog.catalog import CatalogStore
 from dataset_catalog.catalog import search as search_sql
 from dataset_catalog.catalog.search import SearchFilters
-from dataset_catalog.embeddings.encoder import Encoder, configured_model_name, load_encoder
+from dataset_catalog.embeddings.encoder import Encoder, configured_model_name, encode_query, load_encoder
 from dataset_catalog.errors import DatasetCatalogError
 
 RRF_K = 60
@@ -145,14 +146,19 @@ def search_catalog(
     candidates = max(50, 3 * limit)
 
     tokens = query_tokens(text)
-    keyword = search_sql.keyword_candidates(store, tokens, filters, candidates)
+    search_sql.ensure_search_index(store)
     semantic: list[tuple[int, float]] = []
-    if search_sql.stored_dimension(store, model_name) is None:
-        result.notes.append(f"No embeddings for model {model_name!r} yet: keyword results only (materialize dataset_embeddings).")
-    else:
-        encoder = encoder or load_encoder(model_name)
-        query_vector = encoder.encode([text])[0]
-        semantic = search_sql.semantic_candidates(store, model_name, query_vector, filters, candidates)
+    # The keyword query (SQL) runs beside query embedding + cosine scan (torch/numpy): both
+    # release the GIL, so the two halves overlap instead of adding up.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        keyword_future = pool.submit(search_sql.keyword_candidates, store, tokens, filters, candidates)
+        if search_sql.stored_dimension(store, model_name) is None:
+            result.notes.append(f"No embeddings for model {model_name!r} yet: keyword results only (materialize dataset_embeddings).")
+        else:
+            encoder = encoder or load_encoder(model_name)
+            query_vector = encode_query(encoder, text)
+            semantic = search_sql.semantic_candidates(store, model_name, query_vector, filters, candidates)
+        keyword = keyword_future.result()
     result.modes = [m for m, c in (("semantic", semantic), ("keyword", keyword)) if c]
 
     fused: dict[int, dict[str, Any]] = {}
