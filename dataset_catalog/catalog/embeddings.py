@@ -93,10 +93,13 @@ def ensure_embedding_schema(store: CatalogStore, dimension: int) -> None:
 
 
 def create_hnsw_index(conn: sa.Connection) -> None:
+    # m=32/ef_construction=128 rather than pgvector's 16/64: on clustered catalog-like vectors
+    # (500k x 384) 16/64 plateaued near recall@10 = 0.90 even at ef_search = 400; 32/128 reaches
+    # 0.95 at ef_search = 800 (catalog.search) for a ~3.8x longer one-off build (252 s vs 66 s).
     conn.execute(
         sa.text(
             f"CREATE INDEX IF NOT EXISTS {HNSW_INDEX} ON dataset_embeddings "
-            "USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)"
+            "USING hnsw (embedding vector_cosine_ops) WITH (m = 32, ef_construction = 128)"
         )
     )
 

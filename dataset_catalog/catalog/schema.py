@@ -127,3 +127,20 @@ embedding_generation = sa.Table(
     sa.Column("generation", sa.String(32), nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
 )
+
+
+class PgVector(sa.types.UserDefinedType):
+    """pgvector's `vector` type, for casts in queries and so table reflection recognises it."""
+
+    cache_ok = True
+
+    def __init__(self, dimension: int | None = None):
+        self.dimension = dimension
+
+    def get_col_spec(self, **_kw) -> str:
+        return f"vector({self.dimension})" if self.dimension else "vector"
+
+
+from sqlalchemy.dialects.postgresql import base as _pg_base  # noqa: E402
+
+_pg_base.ischema_names.setdefault("vector", PgVector)

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from dataset_catalog.catalog import embeddings as embedding_sql
-from dataset_catalog.catalog.schema import dataset_embeddings, datasets
+from dataset_catalog.catalog.schema import PgVector, dataset_embeddings, datasets
 from dataset_catalog.catalog.store import CatalogStore
 
 FTS_COLUMNS = ("title", "subtitle", "description", "tags", "task_categories")
@@ -131,18 +131,67 @@ def filter_clauses(store: CatalogStore, filters: SearchFilters) -> list[Any]:
 # keyword side bounds its work: documents matching ALL tokens first (at most as many as the
 # rarest token has), then, if that is short, ANY of the rarer tokens within a match budget.
 # Words more common than DF_CAP add little to bm25 anyway; the semantic side still sees them.
-DF_CAP = 20_000
-OR_MATCH_BUDGET = 30_000
+# ts_rank costs ~5x bm25 per row, so PostgreSQL gets the smaller budget.
+DF_CAP = {"sqlite": 20_000, "postgresql": 10_000}
+OR_MATCH_BUDGET = {"sqlite": 30_000, "postgresql": 12_000}
+HNSW_EF_SEARCH = 800
 
 
 def _document_frequencies(conn: sa.Connection, dialect: str, tokens: Sequence[str]) -> dict[str, int]:
-    """Matches per token, counted up to DF_CAP + 1 (cheap: an index walk that stops early)."""
+    """Matching rows per token (at most DF_CAP + 1 when counted). SQLite: counted, an FTS doclist walk that
+    stops early (~1 ms). PostgreSQL: estimated from ANALYZE's lexeme statistics (counting there
+    visits heap rows: ~200 ms); tokens that are English stopwords for PostgreSQL are left out."""
     if dialect == "postgresql":
+        estimates = _pg_estimated_frequencies(conn, tokens)
+        if estimates is not None:
+            return estimates
+        tokens = [t for t in tokens if _pg_lexemes(conn, [t])[t]]
         sql = ("SELECT count(*) FROM (SELECT 1 FROM datasets WHERE search_tsv @@ plainto_tsquery('english', :t) "
-               f"LIMIT {DF_CAP + 1}) AS m")  # fmt: skip
+               f"LIMIT {DF_CAP[dialect] + 1}) AS m")  # fmt: skip
         return {t: conn.execute(sa.text(sql), {"t": t}).scalar_one() for t in tokens}
-    sql = f"SELECT count(*) FROM (SELECT 1 FROM datasets_fts WHERE datasets_fts MATCH :q LIMIT {DF_CAP + 1})"
+    sql = f"SELECT count(*) FROM (SELECT 1 FROM datasets_fts WHERE datasets_fts MATCH :q LIMIT {DF_CAP[dialect] + 1})"
     return {t: conn.execute(sa.text(sql), {"q": _fts_phrase(t)}).scalar_one() for t in tokens}
+
+
+def _pg_lexemes(conn: sa.Connection, tokens: Sequence[str]) -> dict[str, list[str]]:
+    rows = conn.execute(
+        sa.text(
+            "SELECT t, tsvector_to_array(to_tsvector('english', t)) FROM unnest(CAST(:tokens AS text[])) AS t"
+        ),
+        {"tokens": list(tokens)},
+    )
+    return {t: list(lexemes or []) for t, lexemes in rows}
+
+
+_pg_stats_cache: dict[str, tuple[float, float, dict[str, float]]] = {}
+PG_STATS_TTL_SECONDS = 600
+
+
+def _pg_estimated_frequencies(conn: sa.Connection, tokens: Sequence[str]) -> dict[str, int] | None:
+    """df estimates from pg_stats (most common lexemes of search_tsv); None before any ANALYZE.
+    A lexeme missing from the statistics is rarer than every listed one: estimated as 1."""
+    import time
+
+    key = str(conn.engine.url)
+    cached = _pg_stats_cache.get(key)
+    if cached is None or cached[0] < time.monotonic():
+        row = conn.execute(
+            sa.text(
+                "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples "
+                "FROM pg_stats s JOIN pg_class c ON c.oid = 'datasets'::regclass "
+                "WHERE s.schemaname = current_schema() AND s.tablename = 'datasets' AND s.attname = 'search_tsv'"
+            )
+        ).first()
+        if row is None or row[0] is None:
+            return None
+        cached = (time.monotonic() + PG_STATS_TTL_SECONDS, float(row[2]), dict(zip(row[0], row[1], strict=False)))
+        _pg_stats_cache[key] = cached
+    _, reltuples, frequencies = cached
+    out = {}
+    for token, lexemes in _pg_lexemes(conn, tokens).items():
+        if lexemes:  # no lexeme = a PostgreSQL stopword: it can match nothing
+            out[token] = max(1, int(max(frequencies.get(lexeme, 0.0) for lexeme in lexemes) * reltuples))
+    return out
 
 
 def _fts_phrase(token: str) -> str:
@@ -193,16 +242,18 @@ def keyword_candidates(
     ensure_search_index(store)
     with store.engine.connect() as conn:
         df = _document_frequencies(conn, store.dialect, tokens)
+        tokens = [t for t in tokens if t in df]  # PostgreSQL drops its own stopwords
         present = sorted((t for t in tokens if df[t] > 0), key=lambda t: df[t])
         if not present:
             return []
         found: list[tuple[int, float]] = []
-        if len(present) == len(tokens) and df[present[0]] <= DF_CAP:
+        cap, budget_left = DF_CAP[store.dialect], OR_MATCH_BUDGET[store.dialect]
+        if len(present) == len(tokens) and df[present[0]] <= cap:
             found = _ranked_matches(conn, store, tokens, "all", filters, limit)
         if len(found) < limit:
             rare, budget = [], 0
             for token in present:
-                if df[token] > DF_CAP or budget + df[token] > OR_MATCH_BUDGET:
+                if df[token] > cap or budget + df[token] > budget_left:
                     break
                 rare.append(token)
                 budget += df[token]
@@ -211,6 +262,13 @@ def keyword_candidates(
                 more = _ranked_matches(conn, store, rare, "any", filters, limit)
                 found += [(i, s) for i, s in more if i not in seen][: limit - len(found)]
     return found
+
+
+def refresh_statistics(store: CatalogStore) -> None:
+    """Planner statistics after a bulk load (PostgreSQL's autovacuum does this on its own later);
+    keyword search reads word frequencies from them."""
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("ANALYZE datasets" if store.dialect == "postgresql" else "PRAGMA optimize"))
 
 
 def stored_dimension(store: CatalogStore, model: str) -> int | None:
@@ -231,17 +289,10 @@ def semantic_candidates(
     return _sqlite_semantic(store, model, query_vector, filters, limit)
 
 
-class _PgVector(sa.types.UserDefinedType):
-    cache_ok = True
-
-    def get_col_spec(self, **_kw) -> str:
-        return "vector"
-
-
 def _pg_semantic(store, model, query_vector, filters, limit) -> list[tuple[int, float]]:
     e = dataset_embeddings
     query_param = sa.bindparam("qv", query_vector.astype(np.float32).tolist(), type_=postgresql.ARRAY(sa.REAL))
-    distance = sa.literal_column("dataset_embeddings.embedding").op("<=>")(sa.cast(query_param, _PgVector()))
+    distance = sa.literal_column("dataset_embeddings.embedding").op("<=>")(sa.cast(query_param, PgVector()))
     stmt = (
         sa.select(datasets.c.id, distance.label("distance"))
         .select_from(e.join(datasets, datasets.c.id == e.c.dataset_id))
@@ -250,9 +301,10 @@ def _pg_semantic(store, model, query_vector, filters, limit) -> list[tuple[int, 
         .limit(limit)
     )
     with store.engine.begin() as conn:
-        # ef_search above the candidate count keeps HNSW recall high; iterative scans keep
-        # filtered queries from coming back short (pgvector >= 0.8).
-        conn.execute(sa.text(f"SET LOCAL hnsw.ef_search = {max(100, min(1000, 2 * int(limit)))}"))
+        # Measured on 500k clustered 384-d vectors (m=32, ef_construction=128): recall@10 0.91 at
+        # ef_search 200, 0.94 at 400, 0.95 at 800 (~12 ms). Iterative scans keep filtered queries
+        # from coming back short (pgvector >= 0.8).
+        conn.execute(sa.text(f"SET LOCAL hnsw.ef_search = {max(HNSW_EF_SEARCH, min(1000, 2 * int(limit)))}"))
         conn.execute(sa.text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
         rows = conn.execute(stmt).all()
     hits = [(r[0], 1.0 - float(r[1])) for r in rows]
