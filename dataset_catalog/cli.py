@@ -75,7 +75,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # Imported here: `--help` and usage errors stay instant.
     from dataset_catalog.catalog import CatalogStore
-    from dataset_catalog.catalog.search import SearchFilters, catalog_stats
+    from dataset_catalog.catalog.search import SearchFilters
+    from dataset_catalog.catalog.stats import catalog_stats
     from dataset_catalog.embeddings.encoder import configured_model_name
     from dataset_catalog.embeddings.search import InvalidQueryError, search_catalog
 
