@@ -7,7 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from dataset_catalog.catalog.schema import datasets, enrichment_log
+from dataset_catalog.catalog.schema import dataset_embeddings, datasets, enrichment_log
 from dataset_catalog.catalog.store import CatalogStore
 
 SAMPLE = 10
@@ -104,3 +104,14 @@ def active_row_count(store: CatalogStore, source: str | None = None) -> int:
         query = query.where(datasets.c.source == source)
     with store.engine.connect() as conn:
         return conn.execute(query).scalar_one()
+
+
+def embedding_coverage(store: CatalogStore) -> tuple[int, int]:
+    """(active rows with an embedding, active rows)."""
+    store.ensure_schema()
+    query = sa.select(sa.func.count(dataset_embeddings.c.dataset_id), sa.func.count()).select_from(
+        datasets.outerjoin(dataset_embeddings, dataset_embeddings.c.dataset_id == datasets.c.id)
+    ).where(datasets.c.is_active.is_(True))
+    with store.engine.connect() as conn:
+        embedded, active = conn.execute(query).one()
+    return embedded, active

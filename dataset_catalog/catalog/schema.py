@@ -95,3 +95,52 @@ STATE_COLUMNS = frozenset(
         "created_at",
     }
 )
+
+# -- embeddings (issue 4) ------------------------------------------------------------------------
+# One vector per dataset, for the model named in `model`. On SQLite `embedding` holds little-endian
+# float32 bytes; on PostgreSQL catalog.embeddings turns the column into pgvector's `vector(d)`
+# (the extension is only required once embeddings are used, so a plain sync never needs it).
+dataset_embeddings = sa.Table(
+    "dataset_embeddings",
+    metadata,
+    sa.Column(
+        "dataset_id",
+        BigId,
+        sa.ForeignKey("datasets.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("model", sa.String(512), nullable=False),
+    sa.Column("dimension", sa.Integer, nullable=False),
+    # sha256 of the embedding text: a changed title/description/tags re-embeds the row.
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("embedding", sa.LargeBinary),
+    sa.Column("embedded_at", Timestamp, nullable=False),
+    sa.Index("ix_dataset_embeddings_model", "model", "content_hash"),
+)
+
+# A token replaced on every write to dataset_embeddings: in-process vector caches reload when it changes.
+embedding_generation = sa.Table(
+    "embedding_generation",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("generation", sa.String(32), nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+)
+
+
+class PgVector(sa.types.UserDefinedType):
+    """pgvector's `vector` type, for casts in queries and so table reflection recognises it."""
+
+    cache_ok = True
+
+    def __init__(self, dimension: int | None = None):
+        self.dimension = dimension
+
+    def get_col_spec(self, **_kw) -> str:
+        return f"vector({self.dimension})" if self.dimension else "vector"
+
+
+from sqlalchemy.dialects.postgresql import base as _pg_base  # noqa: E402
+
+_pg_base.ischema_names.setdefault("vector", PgVector)

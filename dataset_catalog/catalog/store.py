@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from dataset_catalog import settings
-from dataset_catalog.catalog.schema import STATE_COLUMNS, datasets, enrichment_log, metadata
+from dataset_catalog.catalog.schema import STATE_COLUMNS, dataset_embeddings, datasets, enrichment_log, metadata
 from dataset_catalog.errors import CatalogConfigError
 
 KEY_COLUMNS = ("source", "external_id")
@@ -280,7 +280,8 @@ class CatalogStore:
             return conn.execute(query).scalar_one()
 
     def status_summary(self) -> list[dict[str, Any]]:
-        """Rows per source, enrichment status and active flag: the catalog's completeness at a glance."""
+        """Rows per source, enrichment status and active flag, and how many have an embedding:
+        the catalog's completeness at a glance."""
         self.ensure_schema()
         query = (
             sa.select(
@@ -288,7 +289,9 @@ class CatalogStore:
                 datasets.c.enrichment_status,
                 datasets.c.is_active,
                 sa.func.count().label("rows"),
+                sa.func.count(dataset_embeddings.c.dataset_id).label("embedded"),
             )
+            .select_from(datasets.outerjoin(dataset_embeddings, dataset_embeddings.c.dataset_id == datasets.c.id))
             .group_by(datasets.c.source, datasets.c.enrichment_status, datasets.c.is_active)
             .order_by(datasets.c.source, datasets.c.enrichment_status, datasets.c.is_active)
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import dagster as dg
@@ -30,28 +30,11 @@ def preview_table(rows: Sequence[dict[str, Any]]) -> dg.MetadataValue:
 
 
 # (source, enrichment_status, is_active) -> rows with an embedding. Set by the embeddings package.
-EmbeddedCounts = Callable[[CatalogStore], Mapping[tuple[str, str, bool], int]]
-_embedded_counts_hook: EmbeddedCounts | None = None
-
-
-def set_embedded_counts_hook(hook: EmbeddedCounts | None) -> None:
-    """Let catalog_state_table show an "embedded" column (None removes it)."""
-    global _embedded_counts_hook
-    _embedded_counts_hook = hook
-
-
-def catalog_state_table(store: CatalogStore, embedded_counts: EmbeddedCounts | None = None) -> dg.MetadataValue:
-    """Rows per source, enrichment status and active flag: "how complete is the catalog?".
-
-    With an embedded-counts hook (argument, else the one registered), an "embedded" column too.
-    """
-    summary = store.status_summary()
-    rows = [[s["source"], s["enrichment_status"], "active" if s["is_active"] else "inactive", s["rows"]] for s in summary]
-    headers: tuple[str, ...] = ("source", "enrichment", "state", "rows")
-    hook = embedded_counts or _embedded_counts_hook
-    if hook is not None:
-        embedded = hook(store)
-        headers += ("embedded",)
-        for row, s in zip(rows, summary, strict=True):
-            row.append(embedded.get((s["source"], s["enrichment_status"], bool(s["is_active"])), 0))
-    return dg.MetadataValue.md(markdown_table(headers, rows))
+def catalog_state_table(store: CatalogStore) -> dg.MetadataValue:
+    """Rows per source, enrichment status and active flag, with how many are embedded:
+    "how complete is the catalog?" without SQL."""
+    rows = [
+        [s["source"], s["enrichment_status"], "active" if s["is_active"] else "inactive", s["rows"], s["embedded"]]
+        for s in store.status_summary()
+    ]
+    return dg.MetadataValue.md(markdown_table(("source", "enrichment", "state", "rows", "embedded"), rows))

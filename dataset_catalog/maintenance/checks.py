@@ -11,6 +11,7 @@ import dagster as dg
 from pydantic import Field
 
 from dataset_catalog.catalog import CatalogStore
+from dataset_catalog.catalog import checks as catalog_checks
 from dataset_catalog.catalog.checks import (
     duplicate_keys,
     enrichment_outcomes,
@@ -160,9 +161,9 @@ class CoverageConfig(dg.Config):
 
 
 def embedding_coverage_check(
-    asset: dg.AssetsDefinition | dg.AssetKey | str, coverage: CoverageFn
+    asset: dg.AssetsDefinition | dg.AssetKey | str, coverage: CoverageFn = catalog_checks.embedding_coverage
 ) -> dg.AssetChecksDefinition:
-    """`coverage(store) -> (embedded active rows, active rows)`, supplied by the embeddings package."""
+    """`coverage(store) -> (embedded active rows, active rows)`."""
 
     @dg.asset_check(asset=asset, name="embedding_coverage", description="Share of active rows that have an embedding.")
     def embedding_coverage(config: CoverageConfig, catalog: CatalogResource) -> dg.AssetCheckResult:
@@ -177,11 +178,7 @@ def embedding_coverage_check(
     return embedding_coverage
 
 
-# Wired into definitions.py now: they target assets on this branch.
 hf_checks = [*integrity_checks(hf_datasets, "huggingface"), hf_latest_partition_fresh]
 
-# For the lead to enable after merging feat/kaggle (the asset must exist for Definitions to load):
-#   defs checks += kaggle_checks()
-# and after feat/embeddings: embedding_coverage_check(<embeddings asset>, <coverage function>).
 def kaggle_checks(asset: dg.AssetsDefinition | dg.AssetKey = KAGGLE_ENRICHED_ASSET) -> list[dg.AssetChecksDefinition]:
     return [*integrity_checks(asset, "kaggle"), backlog_check(asset, "kaggle"), failure_rate_check(asset, "kaggle")]

@@ -13,9 +13,14 @@ EXPECTED = {
     "hf_datasets_daily": ("30 0 * * *", "STOPPED", {"hf_datasets", *HF_CHECKS}),
     "link_check_daily": ("0 3 * * *", "STOPPED", {"dataset_link_status"}),
     "cache_cleanup_daily": ("30 4 * * *", "RUNNING", {"remove_old_cache"}),
-    "catalog_checks_daily": ("0 6 * * *", "RUNNING", HF_CHECKS | KAGGLE_CHECKS),
+    "catalog_checks_daily": ("0 6 * * *", "RUNNING", HF_CHECKS | KAGGLE_CHECKS | {"dataset_embeddings:embedding_coverage"}),
     "kaggle_enrichment_hourly": ("15 * * * *", "STOPPED", {"kaggle_enriched_datasets", *KAGGLE_CHECKS}),
     "kaggle_latest_daily": ("0 2 * * *", "STOPPED", {"kaggle_latest_datasets"}),
+    "dataset_embeddings_every_30_minutes": (
+        "*/30 * * * *",
+        "STOPPED",
+        {"dataset_embeddings", "dataset_embeddings:embedding_coverage"},
+    ),
 }
 
 

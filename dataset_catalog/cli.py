@@ -1,0 +1,117 @@
+"""`dataset-catalog`: search the catalog and see its state from a shell.
+
+    dataset-catalog search "QUERY" [--source huggingface|kaggle] [--license L] [--task T]
+                           [--format F] [--min-downloads N] [--limit K] [--json]
+    dataset-catalog stats [--json]
+
+The database is $DATASET_CATALOG_DATABASE_URL (else the SQLite file in $DATASET_CATALOG_HOME);
+the model is $DATASET_CATALOG_EMBEDDING_MODEL (else all-MiniLM-L6-v2). Exit codes: 0 success,
+1 configuration or database problem, 2 bad usage (e.g. an empty query).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from dataset_catalog.catalog.schema import SOURCES
+from dataset_catalog.errors import DatasetCatalogError
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be >= 0")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dataset-catalog", description="Search the dataset catalog.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    search = commands.add_parser("search", help="hybrid (semantic + keyword) search over active datasets")
+    search.add_argument("query", help="what you are looking for, in words")
+    search.add_argument("--source", choices=SOURCES)
+    search.add_argument("--license", help="exact license id, case-insensitive (e.g. mit, cc-by-4.0)")
+    search.add_argument("--task", help="task category, e.g. text-classification")
+    search.add_argument("--format", dest="file_format", help="file format, e.g. parquet, csv")
+    search.add_argument("--min-downloads", type=_non_negative, metavar="N")
+    search.add_argument("--limit", type=int, default=10, metavar="K", help="hits to show (1-100, default 10)")
+    search.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    stats = commands.add_parser("stats", help="rows, enrichment, embedding coverage and link status per source")
+    stats.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    return parser
+
+
+def _print_hits(result) -> None:
+    if not result.hits:
+        print("No matching datasets.")
+    for n, hit in enumerate(result.hits, start=1):
+        numbers = f"downloads {hit.downloads if hit.downloads is not None else '-'}, likes {hit.likes if hit.likes is not None else '-'}"
+        print(f"{n:>2}. {hit.title or hit.external_id}  [{hit.source}]  score {hit.score:.4f}")
+        print(f"    {hit.url or '-'}")
+        print(f"    license {hit.license or '-'} | {numbers}")
+        if hit.snippet:
+            print(f"    {hit.snippet}")
+
+
+def _print_stats(stats: dict, model: str) -> None:
+    if not stats:
+        print("The catalog is empty.")
+    print(f"Embedding model: {model}")
+    for source, s in stats.items():
+        print(f"\n{source}: {s['rows']} rows ({s['active']} active, {s['inactive']} inactive)")
+        print("  enrichment: " + ", ".join(f"{k} {v}" for k, v in sorted(s["enrichment"].items())))
+        print(f"  embeddings: {s['embedded_current_model']} of {s['active']} active rows ({s['embedding_coverage']:.1%}); "
+              f"{s['embedded_any_model']} with any model")  # fmt: skip
+        print("  links: " + ", ".join(f"{k} {v}" for k, v in sorted(s["link_status"].items())))
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    # Imported here: `--help` and usage errors stay instant.
+    from dataset_catalog.catalog import CatalogStore
+    from dataset_catalog.catalog.search import SearchFilters
+    from dataset_catalog.catalog.stats import catalog_stats
+    from dataset_catalog.embeddings.encoder import configured_model_name
+    from dataset_catalog.embeddings.search import InvalidQueryError, search_catalog
+
+    try:
+        if args.command == "stats":
+            model = configured_model_name()
+            stats = catalog_stats(CatalogStore().ensure_schema(), model)
+            if args.json:
+                print(json.dumps({"model": model, "sources": stats}, indent=2))
+            else:
+                _print_stats(stats, model)
+            return 0
+        filters = SearchFilters(args.source, args.license, args.task, args.file_format, args.min_downloads)
+        try:
+            result = search_catalog(args.query, filters=filters, limit=args.limit)
+        except InvalidQueryError as exc:
+            print(f"dataset-catalog search: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        for note in result.notes:
+            print(f"note: {note}", file=sys.stderr)
+        if args.json:
+            payload = {"query": result.query, "model": result.model, "modes": result.modes,
+                       "hits": [h.to_dict() for h in result.hits]}  # fmt: skip
+            print(json.dumps(payload, indent=2, ensure_ascii=False))
+        else:
+            _print_hits(result)
+        return 0
+    except DatasetCatalogError as exc:
+        print(f"dataset-catalog: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    sys.exit(run(argv))
+
+
+if __name__ == "__main__":
+    main()

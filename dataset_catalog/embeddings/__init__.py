@@ -1,0 +1,1 @@
+"""Embeddings of every catalog dataset and hybrid (semantic + keyword) search over them."""

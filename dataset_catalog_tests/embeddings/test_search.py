@@ -1,0 +1,149 @@
+import pytest
+import sqlalchemy as sa
+
+from dataset_catalog.catalog.schema import datasets
+from dataset_catalog.catalog.search import SearchFilters
+from dataset_catalog.embeddings.search import InvalidQueryError, query_tokens, search_catalog
+from dataset_catalog.embeddings.sync import embed_datasets
+
+OBVIOUS = {
+    "movie review sentiment": "stanfordnlp/imdb",
+    "is this film critique positive or negative": "stanfordnlp/imdb",
+    "handwritten digit images": "ylecun/mnist",
+    "transcribe spoken english audiobooks": "openslr/librispeech_asr",
+    "predict which passengers survived the shipwreck": "yasserh/titanic-dataset",
+    "detect fraudulent card payments": "mlg-ulb/creditcardfraud",
+    "historical temperature and humidity measurements": "budincsevity/szeged-weather",
+    "translate german sentences into english": "wmt/wmt14",
+    "summarize news articles": "abisee/cnn_dailymail",
+    "pneumonia in chest radiographs": "paultimothymooney/chest-xray-pneumonia",
+    "song genres and danceability": "maharshipandya/spotify-tracks-dataset",
+    "tweets labelled with feelings like joy and anger": "dair-ai/emotion",
+    "中文新闻分类": "clue/tnews",
+}
+
+
+@pytest.fixture
+def embedded(store, corpus, encoder):
+    embed_datasets(store, encoder)
+    return store
+
+
+def _ext_ids(result) -> list[str]:
+    return [h.external_id for h in result.hits]
+
+
+def test_obvious_queries_find_the_obvious_dataset_in_the_top_3(embedded, encoder):
+    misses = {}
+    for query, expected in OBVIOUS.items():
+        found = _ext_ids(search_catalog(query, store=embedded, encoder=encoder, limit=3))
+        if expected not in found:
+            misses[query] = found
+    assert misses == {}
+
+
+def test_hits_carry_display_fields_and_both_rankings(embedded, encoder):
+    result = search_catalog("movie review sentiment", store=embedded, encoder=encoder, limit=5)
+    assert result.modes == ["semantic", "keyword"]
+    top = result.hits[0]
+    assert (top.external_id, top.source, top.license, top.downloads, top.likes) == ("stanfordnlp/imdb", "huggingface", "other", 250_000, 300)
+    assert top.url == "https://example.org/huggingface/stanfordnlp/imdb"
+    assert top.semantic_rank == 1 and top.keyword_rank == 1 and 0 < top.similarity <= 1
+    assert "movie reviews" in top.snippet and len(top.snippet) <= 182
+    assert [h.score for h in result.hits] == sorted((h.score for h in result.hits), reverse=True)
+
+
+FILTER_CASES = [
+    (SearchFilters(source="kaggle"), lambda r: r["source"] == "kaggle"),
+    (SearchFilters(license="CC-BY-4.0"), lambda r: r["license"] == "cc-by-4.0"),
+    (SearchFilters(task="Text Classification"), lambda r: "text-classification" in r["task_categories"]),
+    (SearchFilters(file_format="csv"), lambda r: "csv" in r["file_formats"]),
+    (SearchFilters(min_downloads=50_000), lambda r: r["download_count"] >= 50_000),
+    (SearchFilters(source="huggingface", task="automatic-speech-recognition"), lambda r: r["external_id"].endswith(("librispeech_asr", "common_voice_11_0"))),
+]
+
+
+def test_filters_restrict_results_exactly(embedded, encoder, corpus):
+    for filters, check in FILTER_CASES:
+        expected = {r["external_id"] for r in corpus if check(r)}
+        result = search_catalog("speech images text tables", store=embedded, encoder=encoder, filters=filters, limit=100)
+        assert expected and set(_ext_ids(result)) == expected, filters  # a 20-row corpus: every match is a candidate
+
+
+def test_deactivated_and_deleted_rows_leave_search_at_once(embedded, encoder):
+    with embedded.engine.begin() as conn:
+        conn.execute(sa.update(datasets).where(datasets.c.external_id == "stanfordnlp/imdb").values(is_active=False))
+        conn.execute(sa.delete(datasets).where(datasets.c.external_id == "dair-ai/emotion"))
+    found = _ext_ids(search_catalog("movie review sentiment emotion tweets", store=embedded, encoder=encoder, limit=100))
+    assert "stanfordnlp/imdb" not in found and "dair-ai/emotion" not in found and found
+
+
+def test_keyword_index_follows_edits_without_re_embedding(embedded, encoder, corpus):
+    wine = next(r for r in corpus if r["external_id"] == "uciml/red-wine-quality")
+
+    def keyword_hits(query):
+        return [h.external_id for h in search_catalog(query, store=embedded, encoder=encoder, limit=20).hits if h.keyword_rank]
+
+    embedded.upsert_datasets([dict(wine, title="Zymurgy measurements")])
+    assert keyword_hits("zymurgy") == ["uciml/red-wine-quality"]
+    embedded.upsert_datasets([dict(wine, title="Oenology measurements")])  # the old words leave the index
+    assert keyword_hits("zymurgy") == [] and keyword_hits("oenology") == ["uciml/red-wine-quality"]
+    if embedded.dialect == "postgresql":  # with statistics, word frequencies come from pg_stats instead of counts
+        with embedded.engine.begin() as conn:
+            conn.execute(sa.text("ANALYZE datasets"))
+    assert keyword_hits("the oenology of it") == ["uciml/red-wine-quality"]
+    assert keyword_hits("movie reviews")[0] == "stanfordnlp/imdb"
+    with embedded.engine.begin() as conn:
+        conn.execute(sa.delete(datasets).where(datasets.c.external_id == "uciml/red-wine-quality"))
+    assert keyword_hits("oenology") == []
+
+
+ODD_QUERIES = [
+    '"unbalanced quote',
+    "it's o'reilly's",
+    "movie* -review NEAR(sentiment) OR AND NOT",
+    "'; DROP TABLE datasets; --",
+    "title:imdb ^ $ @ # % & ( ) { } [ ] < > | \\ / ~ `",
+    "中文新闻分类",
+    "Кинорецензии и анализ тональности",
+    "مراجعات الأفلام",
+    "x" * 10_000,
+    ("movie review " * 1000)[:10_000],
+    "🙂🎬",
+]
+
+
+def test_odd_queries_never_crash_and_never_reach_sql_text(embedded, encoder, corpus):
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    sa.event.listen(embedded.engine, "before_cursor_execute", record)
+    try:
+        for query in ODD_QUERIES:
+            result = search_catalog(query, store=embedded, encoder=encoder, limit=5)
+            assert "semantic" in result.modes and len(result.hits) == 5, query[:40]
+    finally:
+        sa.event.remove(embedded.engine, "before_cursor_execute", record)
+    assert statements and embedded.count_datasets() == len(corpus)
+    for fragment in ("DROP", "reilly", "NEAR", "unbalanced", "中文", "xxxx", "movie"):
+        assert not [s for s in statements if fragment.lower() in s.lower()], fragment  # only bind parameters carry user text
+
+
+def test_query_tokens_keep_only_words():
+    assert query_tokens('movie* -review NEAR(x) "a" OR; DROP') == ["movie", "review", "near", "x", "drop"]
+    assert query_tokens("中文 新闻") == ["中文", "新闻"]
+    assert len(query_tokens(" ".join(f"w{i}" for i in range(500)))) == 32
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\n\t", None])
+def test_empty_query_is_a_clear_error(query):
+    with pytest.raises(InvalidQueryError, match="empty"):
+        search_catalog(query)
+
+
+def test_without_embeddings_search_is_keyword_only_and_loads_no_model(store, corpus):
+    result = search_catalog("movie reviews", store=store, model="not/loadable-model", limit=3)
+    assert result.modes == ["keyword"] and result.hits[0].external_id == "stanfordnlp/imdb"
+    assert "No embeddings" in result.notes[0]
