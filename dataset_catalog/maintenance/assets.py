@@ -33,7 +33,8 @@ class LinkCheckConfig(dg.Config):
 
 
 @dg.asset(
-    deps=[hf_datasets],
+    # After the source syncs, so new rows are checked; by key to keep maintenance independent of kaggle/.
+    deps=[hf_datasets, "kaggle_seeded_datasets", "kaggle_latest_datasets"],
     group_name="maintenance",
     kinds={"python", "sql"},
     description=(
