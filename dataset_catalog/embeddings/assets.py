@@ -39,7 +39,7 @@ def dataset_embeddings(
     encoder = embedding_model.get_encoder()
     context.log.info(f"Embedding with {encoder.name} ({encoder.dimension}-d, from {encoder.source}) on {encoder.device}")
     report = embed_datasets(
-        store, encoder, chunk_size=config.chunk_size, limit=config.limit, run_id=context.run_id, log=context.log
+        store, encoder, chunk_size=config.chunk_size, limit=config.limit, run_id=context.run.run_id, log=context.log
     )
     failures = [[f["dataset_id"], f["error"]] for f in report.failures[:20]]
     return dg.MaterializeResult(
