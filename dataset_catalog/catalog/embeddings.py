@@ -17,7 +17,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from dataset_catalog.catalog.schema import dataset_embeddings, datasets, embedding_generation
-from dataset_catalog.catalog.store import CatalogStore, utcnow
+from dataset_catalog.catalog.store import CatalogStore, in_list, utcnow
 from dataset_catalog.errors import CatalogConfigError
 
 HNSW_INDEX = "ix_dataset_embeddings_hnsw"
@@ -181,7 +181,7 @@ def write_embeddings(store: CatalogStore, model: str, rows: Sequence[EmbeddingRo
     now = utcnow()
     ids = [r.dataset_id for r in rows]
     with store.engine.begin() as conn:
-        alive = set(conn.execute(sa.select(datasets.c.id).where(datasets.c.id.in_(ids))).scalars())
+        alive = set(conn.execute(sa.select(datasets.c.id).where(in_list(conn, datasets.c.id, ids))).scalars())
         rows = [r for r in rows if r.dataset_id in alive]
         if not rows:
             return 0

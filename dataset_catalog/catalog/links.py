@@ -18,7 +18,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from dataset_catalog.catalog.schema import datasets
-from dataset_catalog.catalog.store import CatalogStore
+from dataset_catalog.catalog.store import CatalogStore, in_list
 
 OK_STATUS = "ok"
 NEUTRAL_STATUSES = frozenset({"blocked"})
@@ -95,7 +95,7 @@ def record_link_outcomes(
     deactivated = reactivated = 0
     params = []
     with store.engine.begin() as conn:
-        current_query = sa.select(c.id, c.is_active, c.link_failure_count).where(c.id.in_(ids))
+        current_query = sa.select(c.id, c.is_active, c.link_failure_count).where(in_list(conn, c.id, list(ids)))
         if store.dialect == "postgresql":
             current_query = current_query.with_for_update()
         current = {row.id: (bool(row.is_active), row.link_failure_count or 0) for row in conn.execute(current_query)}
