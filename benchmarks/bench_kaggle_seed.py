@@ -191,7 +191,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Benchmark the Meta Kaggle seed")
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--ref-scale", type=float, default=0.05, help="scale of the old-approach reference")
-    parser.add_argument("--batch-size", type=int, default=5000)
+    parser.add_argument("--batch-size", type=int, default=20_000, help="the asset's default")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
