@@ -1,7 +1,7 @@
 """Bulk upserts of many source rows at once: staged, then merged by one SQL statement.
 
-`CatalogStore.upsert_datasets` costs ~60 µs a row in Python (SQLAlchemy binds, a JSON hash per
-row); the Meta Kaggle seed writes 500k rows, so it stages plain tuples instead (SQLite:
+`CatalogStore.upsert_datasets` builds a Python dict, a hash and bound parameters per
+row; the Meta Kaggle seed writes 500k rows, so it stages plain tuples instead (SQLite:
 executemany into a temp table; PostgreSQL: COPY) and merges them with one INSERT ... ON
 CONFLICT per batch, in one transaction. Semantics match upsert_datasets: only the given columns
 are written, `insert_only` values are set on insert and never overwritten, rows whose values are

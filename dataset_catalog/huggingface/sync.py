@@ -55,12 +55,20 @@ class _NextPageNeeded:
         self.window, self.limit, self.in_window = window, limit, 0
 
     def __call__(self, page: list) -> bool:
-        dates = [last_modified_of(item) for item in page if isinstance(item, dict)]
-        dates = [d for d in dates if d is not None]
-        self.in_window += sum(1 for d in dates if self.window.contains(d))
-        if self.limit is not None and self.in_window >= self.limit:
-            return False
-        return not dates or self.window.start is None or dates[-1] >= self.window.start
+        if self.limit is not None:
+            dates = [d for d in map(_date_of, page) if d is not None]
+            self.in_window += sum(1 for d in dates if self.window.contains(d))
+            if self.in_window >= self.limit:
+                return False
+        if self.window.start is None:
+            return True
+        # Sorted newest first: the oldest readable item decides (malformed ones never stop the walk).
+        oldest = next((d for d in map(_date_of, reversed(page)) if d is not None), None)
+        return oldest is None or oldest >= self.window.start
+
+
+def _date_of(item: Any) -> datetime | None:
+    return last_modified_of(item) if isinstance(item, dict) else None
 
 
 class _Batcher:
