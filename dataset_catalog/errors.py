@@ -17,6 +17,10 @@ class CatalogConfigError(DatasetCatalogError):
     """The catalog database setting is missing, malformed or unreachable."""
 
 
+class CatalogWriteError(DatasetCatalogError):
+    """Writing to the catalog failed; batches committed before the failure are kept."""
+
+
 class SourceUnavailableError(DatasetCatalogError):
     """A source API failed after the client's own retries, or stalled."""
 

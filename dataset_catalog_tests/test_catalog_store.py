@@ -82,3 +82,37 @@ def test_enrichment_log_rows(store):
 def test_password_hidden_in_display_url():
     store = CatalogStore("postgresql://user:s3cretpass@127.0.0.1:1/db")
     assert "s3cretpass" not in store.display_url
+
+
+def test_fast_bind_converters_match_sqlalchemy_processors(database_url):
+    """The upsert's own value conversion must store exactly what SQLAlchemy's processors store."""
+    from datetime import UTC, date, datetime, timedelta, timezone
+
+    from dataset_catalog.catalog.store import _bind_converter, engine_for
+
+    dialect = engine_for(database_url).dialect
+    samples = {
+        sa.JSON: [None, [], ["a", "b"], {"k": [1, 2.5, None, True]}, {1: "non-str key"}, "text", 3],
+        sa.DateTime: [
+            None,
+            datetime(2025, 6, 1, tzinfo=UTC),
+            datetime(2025, 6, 1, 23, 59, 59, 123456, tzinfo=UTC),
+            datetime(999, 1, 2, 3, 4, 5),  # naive, three-digit year
+            datetime(2025, 6, 1, 12, tzinfo=timezone(timedelta(hours=2))),
+            date(2025, 6, 1),
+        ],
+    }
+    checked = 0
+    for column in datasets.columns:
+        expected_processor = column.type._cached_bind_processor(dialect)
+        for kind, values in samples.items():
+            if isinstance(column.type, kind):
+                convert = _bind_converter(dialect, column.name) or (lambda v: v)
+                for value in values:
+                    expected = expected_processor(value) if expected_processor else value
+                    got = convert(value)
+                    if hasattr(expected, "obj"):  # psycopg's Jsonb wrapper has no __eq__
+                        expected, got = (type(expected), expected.obj), (type(got), got.obj)
+                    assert got == expected, (column.name, value)
+                    checked += 1
+    assert checked > 40

@@ -73,6 +73,13 @@ def clean_str_list(value: Any, max_items: int = 500, max_chars: int = 256) -> li
 
 def parse_datetime(value: Any) -> datetime | None:
     """An aware UTC datetime from ISO-8601 text (or a datetime); None if it can't be read."""
+    if type(value) is str:
+        try:  # fast path: the sources' usual form ("2025-06-01T00:00:00.000Z"), read by 3.11+ as is
+            parsed = datetime.fromisoformat(value)
+            if parsed.tzinfo is UTC:
+                return parsed
+        except ValueError:
+            pass
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str) and value.strip():

@@ -218,3 +218,30 @@ def test_fetching_ahead_never_requests_a_page_the_walk_does_not_need(database_ur
     listing = HuggingFaceResource(endpoint=fake_hub.url, page_size=10).listing()
     report = sync_hf_datasets(listing.pages(), store, window, limit=15, batch_size=4)
     assert (report.fetched, len(fake_hub.api_requests)) == (15, 2)
+
+
+def test_progress_is_logged_on_the_first_and_last_page_and_at_most_every_few_seconds(database_url, fake_hub):
+    from dataset_catalog.catalog.resource import CatalogResource
+    from dataset_catalog.huggingface.client import HuggingFaceResource
+    from dataset_catalog.huggingface.sync import SyncWindow, sync_hf_datasets
+
+    class Lines:
+        def __init__(self):
+            self.info_lines: list[str] = []
+
+        def info(self, message):
+            self.info_lines.append(message)
+
+        warning = info
+
+    fake_hub.set_items(day_items(DAY, 60))
+    log = Lines()
+    listing = HuggingFaceResource(endpoint=fake_hub.url, page_size=5).listing()
+    report = sync_hf_datasets(
+        listing.pages(), CatalogResource(database_url=database_url).get_store(), SyncWindow(None, None), log=log
+    )
+    progress = [line for line in log.info_lines if line.startswith("Page ")]
+    # Every log line is an event in Dagster's event log: 12 fast pages make two lines, not twelve.
+    assert report.pages_read == 12 and len(progress) == 2
+    assert progress[0].startswith("Page 1: scanned 5 items")
+    assert progress[-1] == "Page 12: scanned 60 items, 60 in window so far, 60 committed, 0 malformed"
