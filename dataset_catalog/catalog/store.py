@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import threading
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -13,15 +12,22 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 
 from dataset_catalog import settings
 from dataset_catalog.catalog.schema import STATE_COLUMNS, dataset_embeddings, datasets, enrichment_log, metadata
+from dataset_catalog.catalog.upsert_statements import (
+    KEY_COLUMNS,
+    STORE_SET_TIMESTAMPS,
+    PreparedUpsert,
+    bind_converter,
+    json_dumps,
+    upsert_statement,
+    write_prepared_rows,
+)
 from dataset_catalog.errors import CatalogConfigError
 
-KEY_COLUMNS = ("source", "external_id")
 # A row may bring its own sync_hash when the caller can hash its raw input more cheaply.
 _SYNCED_COLUMNS = frozenset(c.name for c in datasets.columns) - STATE_COLUMNS - {"updated_at"}
 
@@ -42,17 +48,6 @@ class UpsertCounts:
         return self.inserted + self.updated
 
 
-@dataclass(frozen=True)
-class PreparedUpsert:
-    """Rows of one shape, bound for the driver, with their keys and sync hashes (picklable)."""
-
-    sql: str
-    sources: list[str]
-    external_ids: list[str]
-    sync_hashes: list[str]
-    params: list[Any]
-
-
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -64,11 +59,6 @@ def sync_hash(row: Mapping[str, Any]) -> str:
     """Stable hash of a row's synced values, so an identical re-sync is a no-op."""
     payload = {k: v for k, v in row.items() if k not in KEY_COLUMNS}
     return hashlib.sha256(orjson.dumps(payload, option=_HASH_OPTIONS, default=str)).hexdigest()
-
-
-def json_dumps(value: Any) -> str:
-    """JSON for JSON columns: orjson is several times faster than json on wide source payloads."""
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
 
 
 def in_list(conn: sa.Connection, column: sa.ColumnElement, values: list) -> sa.ColumnElement[bool]:
@@ -132,55 +122,6 @@ def engine_for(database_url: str) -> Engine:
                 )
             _engines[database_url] = engine
         return engine
-
-
-def _sqlite_datetime_text(value: Any) -> Any:
-    """SQLAlchemy's SQLite DATETIME storage text ("YYYY-MM-DD HH:MM:SS.ffffff", wall time), via
-    C-level isoformat: about 4x cheaper than its %-formatting of a dict per value."""
-    if type(value) is datetime:
-        return value.replace(tzinfo=None).isoformat(" ", "microseconds")
-    return _SQLITE_DATETIME_PROCESSOR(value)  # None, dates and anything unusual: SQLAlchemy's own
-
-
-# Set by the store itself and already converted when bound (see _prepare_shape).
-_STORE_SET_TIMESTAMPS = frozenset({"created_at", "updated_at"})
-_SQLITE_DATETIME_PROCESSOR = sa.DateTime(timezone=True)._cached_bind_processor(sqlite.dialect())
-
-
-def _bind_converter(dialect, column: str):
-    """How one column's values become driver parameters: the column's SQLAlchemy bind processor,
-    with faster exact equivalents for the two that dominate wide rows (JSON and SQLite timestamps);
-    dataset_catalog_tests/test_catalog_store.py checks they agree with SQLAlchemy's."""
-    column_type = datasets.c[column].type
-    if dialect.name == "sqlite" and isinstance(column_type, sa.JSON):
-        return json_dumps  # SQLAlchemy serialises every value, None included ('null'), with it
-    if dialect.name == "sqlite" and isinstance(column_type, sa.DateTime):
-        return _sqlite_datetime_text
-    return column_type._cached_bind_processor(dialect)
-
-
-def _row_binder(dialect, names: list[str], *, named: bool):
-    """`bind(row, sync_hash, now) -> parameters` for one statement, as generated straight-line
-    code (as namedtuple and dataclasses do): a loop over ~30 columns with a converter lookup
-    each cost more than the conversions themselves (measured: prepare_upsert 8.6 -> 5.0 µs a row)."""
-    namespace: dict[str, Any] = {}
-    values = []
-    for i, name in enumerate(names):
-        if name == "sync_hash":
-            values.append("sync_hash")
-        elif name in _STORE_SET_TIMESTAMPS:
-            values.append("now")
-        elif (converter := _bind_converter(dialect, name)) is not None:
-            namespace[f"convert_{i}"] = converter
-            values.append(f"convert_{i}(row[{name!r}])")
-        else:
-            values.append(f"row[{name!r}]")
-    if named:
-        body = "{" + ", ".join(f"{name!r}: {value}" for name, value in zip(names, values)) + "}"
-    else:
-        body = "(" + ", ".join(values) + ",)"
-    exec(f"def bind(row, sync_hash, now):\n    return {body}\n", namespace)  # noqa: S102 - our own column names
-    return namespace["bind"]
 
 
 class CatalogStore:
@@ -264,7 +205,7 @@ class CatalogStore:
             if not shape <= _SYNCED_COLUMNS:
                 raise ValueError(f"upsert_datasets got columns it may not write: {sorted(shape - _SYNCED_COLUMNS)}")
         dialect = self.engine.dialect
-        to_timestamp_param = _bind_converter(dialect, "created_at") or (lambda value: value)
+        to_timestamp_param = bind_converter(dialect, "created_at") or (lambda value: value)
         now_param = to_timestamp_param(utcnow())  # converted once per batch, not once per row
         insert_only = frozenset(insert_only)
         return [
@@ -278,9 +219,10 @@ class CatalogStore:
         else:
             hashed_columns = [c for c in columns if c not in insert_only]
             hashes = [sync_hash({c: r[c] for c in hashed_columns}) for r in rows]
-        written = tuple(sorted({*columns, "sync_hash", *_STORE_SET_TIMESTAMPS}))
-        sql, bind = self._upsert_statement(dialect, written, insert_only)
+        written = tuple(sorted({*columns, "sync_hash", *STORE_SET_TIMESTAMPS}))
+        order, sql, bind = upsert_statement(dialect, written, insert_only)
         return PreparedUpsert(
+            order,
             sql,
             [r["source"] for r in rows],
             [r["external_id"] for r in rows],
@@ -296,6 +238,11 @@ class CatalogStore:
             return counts
         self.ensure_schema()
         with self.engine.begin() as conn:
+            if self.dialect == "postgresql":
+                # Source rows can always be written again by re-running the sync; waiting for the
+                # WAL flush of every batch cost ~5 ms a commit (a server crash may lose the last
+                # batches' commits, never consistency).
+                conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
             for batch in batches:
                 counts += self._execute_prepared(conn, batch)
         return counts
@@ -321,29 +268,8 @@ class CatalogStore:
                 continue
             to_write.append(params)
         if to_write:
-            conn.exec_driver_sql(batch.sql, to_write)
+            write_prepared_rows(conn, batch, to_write)
         return UpsertCounts(inserted, updated, len(batch.params) - inserted - updated)
-
-    @staticmethod
-    @functools.lru_cache(maxsize=64)
-    def _upsert_statement(dialect, written: tuple[str, ...], insert_only: frozenset[str]):
-        """The compiled upsert for one row shape, and a function turning a row into its parameters.
-
-        Compiled once per shape and run through the driver's executemany: SQLAlchemy's generic
-        per-statement and per-row handling cost more than the database write itself for wide
-        rows. Values are converted exactly as the columns' own bind processors would convert
-        them (see `_bind_converter`), so what is stored is what SQLAlchemy would store.
-        """
-        insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
-        stmt = insert(datasets)
-        update_columns = [c for c in written if c not in KEY_COLUMNS and c not in insert_only and c != "created_at"]
-        stmt = stmt.values({c: sa.bindparam(c) for c in written}).on_conflict_do_update(
-            index_elements=list(KEY_COLUMNS),
-            set_={c: stmt.excluded[c] for c in update_columns},
-            where=datasets.c.sync_hash.is_distinct_from(stmt.excluded.sync_hash),
-        )
-        compiled = stmt.compile(dialect=dialect)
-        return str(compiled), _row_binder(dialect, list(compiled.positiontup or written), named=not compiled.positiontup)
 
     def log_enrichment(self, entries: Iterable[Mapping[str, Any]]) -> int:
         """Append enrichment_log rows (dataset_id, stage, result, attempt, error_*, duration_ms, run_id)."""
