@@ -120,3 +120,11 @@ def test_fast_bind_converters_match_sqlalchemy_processors(database_url):
                     assert got == expected, (column.name, value)
                     checked += 1
     assert checked > 40
+
+
+def test_pre_serialised_json_text_is_stored_as_that_json(store):
+    from dataset_catalog.catalog.upsert_statements import JsonText
+
+    store.upsert_datasets([_row("j/1", source_meta=JsonText('{"raw": [1, 2], "n": null}'), tags=["t"])])
+    (row,) = store.fetch_datasets(external_ids=["j/1"])
+    assert row["source_meta"] == {"raw": [1, 2], "n": None} and row["tags"] == ["t"]

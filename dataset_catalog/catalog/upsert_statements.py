@@ -42,8 +42,17 @@ class PreparedUpsert:
     params: list[tuple]
 
 
+class JsonText(str):
+    """A JSON column value that is already serialised JSON text (e.g. a source's raw payload,
+    which the mapping has serialised anyway to hash it): stored as it is, not encoded again."""
+
+    __slots__ = ()
+
+
 def json_dumps(value: Any) -> str:
     """JSON for JSON columns: orjson is several times faster than json on wide source payloads."""
+    if type(value) is JsonText:
+        return str(value)
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
 
 

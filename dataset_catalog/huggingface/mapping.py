@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from dataset_catalog.catalog.upsert_statements import JsonText
 from dataset_catalog.common.cleaning import (
     clean_int,
     clean_json,
@@ -35,7 +36,7 @@ class MalformedItem(ValueError):
     """An item that can't become a catalog row; the message says why."""
 
 
-def raw_meta_and_hash(item: dict) -> tuple[Any, str]:
+def raw_meta_and_hash(item: dict) -> tuple[JsonText, str]:
     """The item to keep as `source_meta`, and the row's sync hash, from one serialisation.
 
     The row is a pure function of the item, so hashing the raw item is enough. Most items are
@@ -47,10 +48,10 @@ def raw_meta_and_hash(item: dict) -> tuple[Any, str]:
         clean = b"\\u0000" not in raw and len(raw) <= MAX_RAW_META_BYTES
     except (orjson.JSONEncodeError, TypeError):
         raw, clean = None, False
-    meta = item if clean else clean_json(item)
     if raw is None or not clean:
-        raw = orjson.dumps(meta)
-    return meta, hashlib.sha256(MAPPING_VERSION + raw).hexdigest()
+        raw = orjson.dumps(clean_json(item))
+    # Stored as this very text: serialising the item again for the database would cost as much.
+    return JsonText(raw.decode()), hashlib.sha256(MAPPING_VERSION + raw).hexdigest()
 
 
 class MappedItem(NamedTuple):  # a NamedTuple: built once per listed item, several times cheaper than a frozen dataclass
