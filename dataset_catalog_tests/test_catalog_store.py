@@ -128,3 +128,14 @@ def test_pre_serialised_json_text_is_stored_as_that_json(store):
     store.upsert_datasets([_row("j/1", source_meta=JsonText('{"raw": [1, 2], "n": null}'), tags=["t"])])
     (row,) = store.fetch_datasets(external_ids=["j/1"])
     assert row["source_meta"] == {"raw": [1, 2], "n": None} and row["tags"] == ["t"]
+
+
+def test_new_sqlite_catalog_files_use_16k_pages(tmp_path):
+    import sqlite3
+
+    from dataset_catalog.catalog.store import SQLITE_PAGE_SIZE
+
+    CatalogStore(f"sqlite:///{tmp_path / 'fresh.sqlite3'}").ensure_schema()
+    with sqlite3.connect(tmp_path / "fresh.sqlite3") as conn:
+        assert conn.execute("PRAGMA page_size").fetchone()[0] == SQLITE_PAGE_SIZE == 16384
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
