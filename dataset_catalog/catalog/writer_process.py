@@ -53,7 +53,7 @@ class CatalogWriterProcess:
         on_written: Callable[[UpsertCounts], None],
         *,
         insert_only: Collection[str] = (),
-        max_pending: int = 4,
+        max_pending: int = 16,
     ):
         self._store, self._insert_only, self._on_written = store, frozenset(insert_only), on_written
         self._error: BaseException | None = None
