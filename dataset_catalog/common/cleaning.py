@@ -57,9 +57,13 @@ def clean_str_list(value: Any, max_items: int = 500, max_chars: int = 256) -> li
         value = [value]
     if not isinstance(value, (list, tuple)):
         return []
-    if len(value) <= max_items and all(type(v) is str and 0 < len(v) <= max_chars for v in value):
-        joined = "".join(value)
-        if "\x00" not in joined and joined.isprintable():  # fast path: the usual, clean tag list
+    if len(value) <= max_items:
+        try:
+            joined = "".join(value)  # TypeError unless every item is a str
+        except TypeError:
+            joined = None
+        # Fast path, the usual clean tag list (isprintable is False for NUL and other controls).
+        if joined is not None and joined.isprintable() and (not value or 0 < min(map(len, value)) and max(map(len, value)) <= max_chars):
             return list(dict.fromkeys(value))
     seen: dict[str, None] = {}
     for item in value:

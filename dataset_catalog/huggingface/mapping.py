@@ -93,6 +93,8 @@ def _card_list(card: dict, key: str) -> list[str]:
 def _dataset_info_stats(card: dict) -> tuple[int | None, list[str]]:
     """Row count (sum of split sizes) and feature names from the card's `dataset_info`, if present."""
     infos = card.get("dataset_info") if isinstance(card, dict) else None
+    if not infos:
+        return None, []
     infos = infos if isinstance(infos, list) else [infos] if isinstance(infos, dict) else []
     rows, columns = 0, {}
     for info in infos:
@@ -152,7 +154,7 @@ def map_item(item: Any) -> MappedItem:
         "source": SOURCE,
         "external_id": external_id,
         "title": title,
-        "url": DATASET_URL.format(id=external_id),
+        "url": f"https://huggingface.co/datasets/{external_id}",
         "description": clean_description,
         "tags": tags,
         "task_categories": _card_list(card, "task_categories") or tag_kinds.get("task_categories", []),
