@@ -53,12 +53,16 @@ def test_schema_creation_is_idempotent_and_upgrades_old_tables(database_url):
     id_ddl = "INTEGER PRIMARY KEY" if engine.dialect.name == "sqlite" else "BIGSERIAL PRIMARY KEY"
     with engine.begin() as conn:  # a table as an older version created it
         conn.execute(sa.text(f"CREATE TABLE datasets (id {id_ddl}, source VARCHAR(32) NOT NULL, external_id VARCHAR(512) NOT NULL, created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL, UNIQUE (source, external_id))"))
+        conn.execute(sa.text("CREATE INDEX ix_datasets_enrichment ON datasets (source)"))  # replaced since
     engine.dispose()
     store = CatalogStore(database_url)
     store.ensure_schema()
     CatalogStore(database_url).ensure_schema()
     columns = {c["name"] for c in sa.inspect(store.engine).get_columns("datasets")}
     assert {"link_status", "enrichment_status", "source_meta", "sync_hash"} <= columns
+    indexes = {i["name"]: i["column_names"] for i in sa.inspect(store.engine).get_indexes("datasets")}
+    assert indexes["ix_datasets_state"] == ["source", "enrichment_status", "is_active"]
+    assert "ix_datasets_enrichment" not in indexes
     store.upsert_datasets([_row("u/1")])
     assert store.fetch_datasets()[0]["enrichment_status"] == "pending"
 

@@ -16,7 +16,14 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 
 from dataset_catalog import settings
-from dataset_catalog.catalog.schema import STATE_COLUMNS, dataset_embeddings, datasets, enrichment_log, metadata
+from dataset_catalog.catalog.schema import (
+    OBSOLETE_INDEXES,
+    STATE_COLUMNS,
+    dataset_embeddings,
+    datasets,
+    enrichment_log,
+    metadata,
+)
 from dataset_catalog.catalog.upsert_statements import (
     KEY_COLUMNS,
     STORE_SET_TIMESTAMPS,
@@ -153,6 +160,7 @@ class CatalogStore:
                     conn.execute(sa.text("SELECT pg_advisory_xact_lock(7426001)"))
                 metadata.create_all(conn, checkfirst=True)
                 self._add_missing_columns(conn)
+                self._upgrade_indexes(conn)
         except sa.exc.OperationalError as exc:
             raise CatalogConfigError(
                 f"Cannot open the catalog database {self.display_url}: {exc.orig}. "
@@ -176,6 +184,15 @@ class CatalogStore:
                 elif default is not None:
                     ddl += f" DEFAULT {default.compile(dialect=conn.dialect)}"
                 conn.execute(sa.text(ddl))
+
+    @staticmethod
+    def _upgrade_indexes(conn: sa.Connection) -> None:
+        """Create indexes added since a table was created; drop the ones they replace."""
+        for table in metadata.sorted_tables:
+            for index in table.indexes:
+                index.create(conn, checkfirst=True)
+        for name in OBSOLETE_INDEXES:
+            conn.execute(sa.text(f"DROP INDEX IF EXISTS {name}"))
 
     # -- writes ---------------------------------------------------------------------------
     def upsert_datasets(

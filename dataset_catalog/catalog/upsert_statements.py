@@ -57,10 +57,11 @@ def json_dumps(value: Any) -> str:
 
 
 def _sqlite_datetime_text(value: Any) -> Any:
-    """SQLAlchemy's SQLite DATETIME storage text ("YYYY-MM-DD HH:MM:SS.ffffff", wall time), via
-    C-level isoformat: about 4x cheaper than its %-formatting of a dict per value."""
+    """SQLAlchemy's SQLite DATETIME storage text ("YYYY-MM-DD HH:MM:SS.ffffff", wall time, offset
+    dropped): the first 26 characters of C-level isoformat, several times cheaper than its
+    %-formatting of a dict per value."""
     if type(value) is datetime:
-        return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+        return value.isoformat(" ", "microseconds")[:26]
     return _SQLITE_DATETIME_PROCESSOR(value)  # None, dates and anything unusual: SQLAlchemy's own
 
 

@@ -63,7 +63,12 @@ def clean_str_list(value: Any, max_items: int = 500, max_chars: int = 256) -> li
         except TypeError:
             joined = None
         # Fast path, the usual clean tag list (isprintable is False for NUL and other controls).
-        if joined is not None and joined.isprintable() and (not value or 0 < min(map(len, value)) and max(map(len, value)) <= max_chars):
+        if (
+            joined is not None
+            and joined.isprintable()
+            and "" not in value
+            and (len(joined) <= max_chars or max(map(len, value)) <= max_chars)
+        ):
             return list(dict.fromkeys(value))
     seen: dict[str, None] = {}
     for item in value:

@@ -51,7 +51,9 @@ def raw_meta_and_hash(item: dict) -> tuple[JsonText, str]:
     if raw is None or not clean:
         raw = orjson.dumps(clean_json(item))
     # Stored as this very text: serialising the item again for the database would cost as much.
-    return JsonText(raw.decode()), hashlib.sha256(MAPPING_VERSION + raw).hexdigest()
+    digest = hashlib.sha256(MAPPING_VERSION)
+    digest.update(raw)
+    return JsonText(raw.decode()), digest.hexdigest()
 
 
 class MappedItem(NamedTuple):  # a NamedTuple: built once per listed item, several times cheaper than a frozen dataclass
