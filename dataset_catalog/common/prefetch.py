@@ -1,8 +1,11 @@
-"""Fetch the next page of a listing while the current one is processed.
+"""Produce the next item of a slow iterator in a thread while the caller works on this one.
 
-Only pages the walk will certainly need are fetched ahead: `wanted_after(page)` decides from
-the page just fetched whether the walk will ask for another, so an early stop never costs an
-extra request compared with a plain walk.
+Used for the Hub listing (the next page is fetched while this one is mapped) and the Meta Kaggle
+seed (DuckDB builds the next batch while this one is written). `wanted_after(item)` says whether
+the caller will certainly ask for another item; when it returns False nothing more is fetched,
+so an early stop never costs an extra request compared with a plain loop. When the caller stops
+(end, exception, early close) the producer stops too and is joined: nothing keeps reading a
+source (e.g. a DuckDB connection) that the caller is about to close.
 """
 
 from __future__ import annotations
@@ -12,44 +15,49 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
-Page = TypeVar("Page")
+T = TypeVar("T")
 
 _END = object()
 
 
-def prefetched(pages: Iterable[Page], wanted_after: Callable[[Page], bool]) -> Iterator[Page]:
+def prefetched(
+    items: Iterable[T], wanted_after: Callable[[T], bool] | None = None, *, name: str = "prefetch"
+) -> Iterator[T]:
     handoff: queue.Queue = queue.Queue(maxsize=1)
-    closed = threading.Event()
+    stop = threading.Event()
 
-    def fetch() -> None:
-        iterator = iter(pages)
+    def hand_over(entry: tuple) -> bool:
+        """Put `entry` for the caller unless it has stopped taking them."""
+        while not stop.is_set():
+            try:
+                handoff.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
         try:
-            while not closed.is_set():
-                try:
-                    page = next(iterator)
-                except StopIteration:
+            for item in items:
+                if not hand_over((item, None)):
+                    return
+                if wanted_after is not None and not wanted_after(item):
                     break
-                handoff.put(page)
-                if not wanted_after(page):
-                    break
-        except BaseException as exc:  # raised again in the consumer's thread
-            handoff.put(exc)
+        except BaseException as exc:  # raised again in the caller's thread
+            hand_over((_END, exc))
             return
-        handoff.put(_END)
+        hand_over((_END, None))
 
-    thread = threading.Thread(target=fetch, name="listing-prefetch", daemon=True)
-    thread.start()
+    producer = threading.Thread(target=produce, name=name, daemon=True)
+    producer.start()
     try:
         while True:
-            item = handoff.get()
+            item, error = handoff.get()
             if item is _END:
+                if error is not None:
+                    raise error
                 return
-            if isinstance(item, BaseException):
-                raise item
             yield item
     finally:
-        closed.set()
-        try:  # unblock a fetcher waiting to hand over a page nobody will take
-            handoff.get_nowait()
-        except queue.Empty:
-            pass
+        stop.set()
+        producer.join()

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import shutil
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from dataset_catalog import settings
 from dataset_catalog.catalog import CatalogStore, UpsertCounts
@@ -27,14 +25,17 @@ from dataset_catalog.catalog.bulk_upsert import (
     bulk_upsert_datasets_csv,
     timestamp_text_format,
 )
+from dataset_catalog.common.prefetch import prefetched
 from dataset_catalog.common.cache_lock import live_markers, mark_in_use, pid_alive
 from dataset_catalog.kaggle.meta_kaggle import DB_COLUMNS, SKIP_REASONS, SOURCE, MetaKaggleJoin
 from dataset_catalog.kaggle.meta_kaggle_csv import META_KAGGLE_FILES
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
 META_KAGGLE_REF = "kaggle/meta-kaggle"
+# DuckDB builds the next batch in this thread (holding the GIL) while SQLite or psycopg write the
+# current one with the GIL released, so the two overlap.
+BATCH_THREAD = "meta-kaggle-batches"
 CACHE_SUBDIR = "meta-kaggle"
 # Seeded rows start pending; on re-seed the status is left as enrichment set it.
 INSERT_ONLY = {"enrichment_status": "pending"}
@@ -126,46 +127,6 @@ class SeedReport:
         return values
 
 
-def prefetched(batches: Iterator[T], depth: int = 1) -> Iterator[T]:
-    """Produce the next batch in a thread while the caller writes this one.
-
-    DuckDB builds the tuples holding the GIL; SQLite and psycopg write with it released, so
-    the two overlap. The producer stops when the consumer does (exception, early exit).
-    """
-    slots: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    done = object()
-
-    def produce() -> None:
-        try:
-            for batch in batches:
-                while not stop.is_set():
-                    try:
-                        slots.put((batch, None), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            slots.put((done, None))
-        except BaseException as exc:  # handed to the consumer, raised there
-            slots.put((done, exc))
-
-    producer = threading.Thread(target=produce, name="meta-kaggle-batches", daemon=True)
-    producer.start()
-    try:
-        while True:
-            batch, error = slots.get()
-            if batch is done:
-                if error is not None:
-                    raise error
-                return
-            yield batch
-    finally:
-        stop.set()
-        producer.join()
-
-
 def seed_catalog(
     store: CatalogStore,
     paths: Mapping[str, Path],
@@ -177,8 +138,8 @@ def seed_catalog(
 ) -> SeedReport:
     """Join Meta Kaggle and upsert every resolvable dataset, one transaction per batch.
 
-    Rows go through `bulk_upsert_datasets` (staged tuples, one merge statement per batch): the
-    semantics of CatalogStore.upsert_datasets at a fraction of its per-row cost. Each batch
+    Rows go through `bulk_upsert_datasets` (SQLite: staged tuples) or `bulk_upsert_datasets_csv`
+    (PostgreSQL: COPY of CSV), one merge statement per batch: the semantics of CatalogStore.upsert_datasets at a fraction of its per-row cost. Each batch
     commits on its own and upserts are keyed on (source, ref), so a seed killed at any point and
     run again ends with exactly the same rows. Enrichment state is never written:
     `enrichment_status='pending'` is set on insert only.
@@ -214,12 +175,12 @@ def _write_batches(store: CatalogStore, joined: MetaKaggleJoin, batch_size: int)
     """Upsert batch after batch; PostgreSQL gets CSV for COPY (no Python object per row)."""
     timestamps = timestamp_text_format(store.dialect)
     if store.dialect == "postgresql":
-        for data in prefetched(joined.csv_batches(timestamps, batch_size)):
+        for data in prefetched(joined.csv_batches(timestamps, batch_size), name=BATCH_THREAD):
             yield bulk_upsert_datasets_csv(
                 store, [*DB_COLUMNS, "source"], data, insert_only=INSERT_ONLY, merge_json=MERGE_JSON
             )
     else:
-        for rows in prefetched(joined.db_batches(timestamps, batch_size)):
+        for rows in prefetched(joined.db_batches(timestamps, batch_size), name=BATCH_THREAD):
             yield bulk_upsert_datasets(
                 store, DB_COLUMNS, rows, constants={"source": SOURCE}, insert_only=INSERT_ONLY, merge_json=MERGE_JSON
             )

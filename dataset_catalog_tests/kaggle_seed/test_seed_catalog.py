@@ -131,10 +131,11 @@ def joined_rows_of(paths):
 
 def test_prefetched_batches_keep_order_and_pass_errors_on():
     import threading
+    import time
 
     import pytest
 
-    from dataset_catalog.kaggle.seed import prefetched
+    from dataset_catalog.common.prefetch import prefetched
 
     assert list(prefetched(iter([[1], [2], [3]]))) == [[1], [2], [3]]
 
@@ -154,8 +155,18 @@ def test_prefetched_batches_keep_order_and_pass_errors_on():
             yield [i]
             i += 1
 
-    batches = prefetched(endless())
+    batches = prefetched(endless(), name="test-batches")
     assert next(batches) == [0]
     batches.close()  # the consumer stops early: the producer thread must end too
-    assert not [t for t in threading.enumerate() if t.name == "meta-kaggle-batches"]
+    assert not [t for t in threading.enumerate() if t.name == "test-batches"]
     assert len(produced) <= 3
+
+    # The consumer stops while the last batch and the end are still to be handed over: this
+    # used to leave the producer blocked on a full queue and the join waiting for ever.
+    short = prefetched(iter([[1], [2]]), name="test-short")
+    assert next(short) == [1]
+    time.sleep(0.3)  # let the producer queue [2] and wait to hand over the end
+    closer = threading.Thread(target=short.close)
+    closer.start()
+    closer.join(timeout=5)
+    assert not closer.is_alive(), "closing the consumer hung"
