@@ -15,6 +15,14 @@ def test_clean_str_list_keeps_clean_lists_and_repairs_the_rest():
     assert clean_str_list([f"t{i}" for i in range(600)]) == [f"t{i}" for i in range(500)]
 
 
+def test_clean_str_list_fast_path_agrees_with_the_careful_path():
+    # A non-str item forces the careful path for the rest of the list; results must not differ.
+    for items in (["a", " b "], ["a", "  ", "b"], [" a", "a"], ["x\u3000"], ["ok", "fine"], ["bad\ud800"]):
+        careful = clean_str_list([None, *items])
+        assert clean_str_list(items) == careful, items
+    assert clean_str_list(["a", " b "]) == ["a", "b"] and clean_str_list([" a", "a"]) == ["a"]
+
+
 def test_parse_datetime_reads_the_usual_forms_as_utc():
     assert parse_datetime("2025-06-01T10:20:30.000Z") == datetime(2025, 6, 1, 10, 20, 30, tzinfo=UTC)
     assert parse_datetime("2025-06-01T12:00:00+02:00") == datetime(2025, 6, 1, 10, tzinfo=UTC)

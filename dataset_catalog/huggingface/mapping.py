@@ -24,12 +24,13 @@ from dataset_catalog.common.cleaning import (
 )
 
 SOURCE = "huggingface"
-# Bump when map_item changes what it derives from an item, so the next sync rewrites every row.
-MAPPING_VERSION = b"hf-mapping-1"
+# Bump when map_item (or the common/cleaning.py functions it calls) changes what it derives from
+# an item, so the next sync rewrites every row: the hash covers the raw item, not the row.
+MAPPING_VERSION = b"hf-mapping-2"
 MAX_RAW_META_BYTES = 64 * 1024
-DATASET_URL = "https://huggingface.co/datasets/{id}"
 MAX_ID_CHARS = 400
-_ID_PATTERN = re.compile(r"[^\s\x00]+")  # repo ids never contain whitespace or NUL
+# Repo ids never contain whitespace, NUL or lone surrogates (from broken JSON escapes; no database takes them).
+_ID_PATTERN = re.compile(r"[^\s\x00\ud800-\udfff]+")
 
 
 class MalformedItem(ValueError):

@@ -73,7 +73,8 @@ class _NextPageNeeded:
 
 
 def _date_of(item: Any) -> datetime | None:
-    return last_modified_of(item) if isinstance(item, dict) else None
+    """The item's lastModified if map_item would accept the item (malformed ones count for nothing)."""
+    return last_modified_of(item) if item_id(item) is not None else None
 
 
 class _Batcher:
@@ -132,7 +133,7 @@ def sync_hf_datasets(
 
     with fewer_gc_passes(), open_writer(store, add_counts) as writer:
         batcher = _Batcher(writer, batch_size)
-        for page in prefetched(pages, _NextPageNeeded(window, limit)):
+        for page in prefetched(pages, _NextPageNeeded(window, limit), name="listing-prefetch"):
             report.pages_read += 1
             done = _take_page(page, report, window, limit, batcher, log)
             batcher.flush()

@@ -40,11 +40,11 @@ def test_partition_window_edges_midnight_belongs_to_its_own_day(database_url, fa
 def test_walk_stops_requesting_pages_once_past_the_window(database_url, fake_hub, run_hf):
     items = day_items(DAY, 30) + day_items(DAY - timedelta(days=1), 30) + day_items(DAY - timedelta(days=5), 300)
     fake_hub.set_items(items)
+    fake_hub.default_page_size = 20  # 18 pages in all; the window ends inside page 2
     result = run_hf(database_url, fake_hub.url, partition="2025-03-10", config={"batch_size": 7})
     assert result.success
     assert len(_ids(CatalogStore(database_url))) == 30
-    # default page size 1000 -> a single request, never a second page
-    assert len(fake_hub.api_requests) == 1
+    assert len(fake_hub.api_requests) == 2
 
 
 def test_row_mapping_from_hub_fields(database_url, fake_hub, run_hf):
@@ -170,7 +170,7 @@ def test_malformed_items_are_skipped_or_cleaned_and_the_rest_is_written(database
     assert "Skipped malformed Hub item <no id>: missing or invalid 'id'" in logs
 
 
-def test_persistent_server_errors_fail_with_a_clear_message_and_keep_written_batches(database_url, fake_hub, run_hf):
+def test_a_single_429_is_retried_by_the_library_and_the_run_succeeds(database_url, fake_hub, run_hf):
     fake_hub.set_items(day_items(DAY, 30))
     fake_hub.fail_next(429, times=1, headers={"Retry-After": "0"})  # retried by huggingface_hub
     result = run_hf(database_url, fake_hub.url, partition="2025-03-10")
@@ -220,10 +220,20 @@ def test_fetching_ahead_never_requests_a_page_the_walk_does_not_need(database_ur
     assert (report.fetched, len(fake_hub.api_requests)) == (15, 2)
 
 
-def test_progress_is_logged_on_the_first_and_last_page_and_at_most_every_few_seconds(database_url, fake_hub):
+def test_progress_is_logged_on_the_first_and_last_page_and_at_most_every_few_seconds(database_url, fake_hub, monkeypatch):
     from dataset_catalog.catalog.resource import CatalogResource
+    from dataset_catalog.huggingface import sync
     from dataset_catalog.huggingface.client import HuggingFaceResource
     from dataset_catalog.huggingface.sync import SyncWindow, sync_hf_datasets
+
+    class Clock:  # one second passes at every look at the clock (the sync's thread only)
+        now = 0.0
+
+        def monotonic(self):
+            self.now += 1.0
+            return self.now
+
+    monkeypatch.setattr(sync, "time", Clock())
 
     class Lines:
         def __init__(self):
@@ -241,7 +251,33 @@ def test_progress_is_logged_on_the_first_and_last_page_and_at_most_every_few_sec
         listing.pages(), CatalogResource(database_url=database_url).get_store(), SyncWindow(None, None), log=log
     )
     progress = [line for line in log.info_lines if line.startswith("Page ")]
-    # Every log line is an event in Dagster's event log: 12 fast pages make two lines, not twelve.
-    assert report.pages_read == 12 and len(progress) == 2
+    # Every log line is an event in Dagster's event log: not one a page, but the first page, then
+    # one whenever PROGRESS_LOG_SECONDS (5) have passed, then the last page after every commit.
+    assert report.pages_read == 12
+    assert [int(line.split(":")[0].removeprefix("Page ")) for line in progress] == [1, 6, 11, 12]
     assert progress[0].startswith("Page 1: scanned 5 items")
     assert progress[-1] == "Page 12: scanned 60 items, 60 in window so far, 60 committed, 0 malformed"
+
+
+def test_a_lone_surrogate_in_an_id_makes_the_item_malformed():
+    import pytest
+
+    from dataset_catalog.huggingface.mapping import MalformedItem, map_item
+
+    item = make_hub_item("org/ok", DAY)
+    item["id"] = "org/bad\ud800id"  # what json.loads makes of a broken "\\ud800" escape
+    with pytest.raises(MalformedItem, match="'id'"):
+        map_item(item)
+
+
+def test_items_with_a_bad_id_do_not_count_towards_the_limit_when_fetching_ahead():
+    from dataset_catalog.huggingface.sync import SyncWindow, _NextPageNeeded
+
+    at = (DAY + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    good, bad_id = {"id": "org/good", "lastModified": at}, {"id": 12345, "lastModified": at}
+    needed = _NextPageNeeded(SyncWindow(DAY, DAY + timedelta(days=1)), limit=2)
+    # One usable item of two: the walk (limit 2) goes on, so the next page must be fetched.
+    assert needed([good, bad_id]) is True
+    # A bad item older than the window does not end the walk either (map_item skips it).
+    old_bad = {"id": None, "lastModified": (DAY - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%S.000Z")}
+    assert _NextPageNeeded(SyncWindow(DAY, None), limit=None)([good, old_bad]) is True

@@ -1,7 +1,7 @@
 """Stalls, persistent server errors and secrecy of the token, over real HTTP."""
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
