@@ -7,8 +7,7 @@ import gc
 import pytest
 
 from dataset_catalog.catalog import CatalogStore, UpsertCounts
-from dataset_catalog.catalog.writer_process import CatalogWriterProcess, open_writer
-from dataset_catalog.common.background_writer import BackgroundWriter
+from dataset_catalog.catalog.writer_process import CatalogWriterProcess, InlineWriter, open_writer
 from dataset_catalog.common.gc_tuning import fewer_gc_passes
 from dataset_catalog.errors import CatalogWriteError
 
@@ -20,7 +19,7 @@ def _rows(start: int, count: int, **extra) -> list[dict]:
     ]
 
 
-def test_batches_written_by_the_child_match_in_process_upserts(store, tmp_path):
+def test_batches_written_by_the_child_match_in_process_upserts(store):
     reported: list[UpsertCounts] = []
     with open_writer(store, reported.append) as writer:
         assert isinstance(writer, CatalogWriterProcess)
@@ -47,9 +46,12 @@ def test_a_failing_batch_raises_a_clear_error_and_keeps_earlier_batches(store):
     writer = CatalogWriterProcess(store, reported.append)
     writer.submit(_rows(0, 5))
     writer.submit(_rows(5, 5, enrichment_status=None))  # NOT NULL violation in the database
-    with pytest.raises(CatalogWriteError, match=r"Writing a batch to the catalog .* failed: .*(NOT NULL|null value)"):
-        writer.submit(_rows(10, 5))
-        writer.close()
+    try:
+        with pytest.raises(CatalogWriteError, match=r"Writing a batch to the catalog .* failed: .*(NOT NULL|null value)"):
+            writer.submit(_rows(10, 5))
+            writer.close()
+    finally:
+        writer._finish()  # a no-op when close() already ran
     assert reported == [UpsertCounts(5, 0, 0)]
     assert sorted(r["external_id"] for r in store.fetch_datasets()) == [f"w/{i}" for i in range(5)]
 
@@ -64,13 +66,15 @@ def test_the_database_url_never_reaches_the_child_command_line(database_url):
         writer.close()
 
 
-def test_in_memory_sqlite_falls_back_to_a_writer_thread():
+def test_in_memory_sqlite_is_written_in_the_calling_thread():
     store = CatalogStore("sqlite://")
     counts: list[UpsertCounts] = []
     with open_writer(store, counts.append) as writer:
-        assert isinstance(writer, BackgroundWriter)
+        assert isinstance(writer, InlineWriter)
         writer.submit(_rows(0, 3))
     assert counts == [UpsertCounts(3, 0, 0)]
+    # Visible to this thread's connection: an in-memory database exists once per connection.
+    assert store.count_datasets("huggingface") == 3
 
 
 def test_fewer_gc_passes_restores_the_thresholds():

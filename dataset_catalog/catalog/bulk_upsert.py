@@ -1,7 +1,7 @@
 """Bulk upserts of many source rows at once: staged, then merged by one SQL statement.
 
-`CatalogStore.upsert_datasets` builds a Python dict, a hash and bound parameters per
-row; the Meta Kaggle seed writes 500k rows, so it stages plain tuples instead (SQLite:
+`CatalogStore.upsert_datasets` takes a dict per row and hashes and binds it in Python; the
+Meta Kaggle seed writes 500k rows from DuckDB, so it stages value tuples instead (SQLite:
 executemany into a temp table; PostgreSQL: COPY) and merges them with one INSERT ... ON
 CONFLICT per batch, in one transaction. Semantics match upsert_datasets: only the given columns
 are written, `insert_only` values are set on insert and never overwritten, rows whose values are
@@ -20,11 +20,16 @@ from typing import Any
 import sqlalchemy as sa
 
 from dataset_catalog.catalog.schema import STATE_COLUMNS, datasets
-from dataset_catalog.catalog.store import KEY_COLUMNS, CatalogStore, UpsertCounts, utcnow
+from dataset_catalog.catalog.store import CatalogStore, UpsertCounts, utcnow
+from dataset_catalog.catalog.upsert_statements import (
+    KEY_COLUMNS,
+    commit_without_waiting_for_wal_flush,
+    copy_into_pg_stage,
+)
 
 _WRITABLE = frozenset(c.name for c in datasets.columns) - STATE_COLUMNS - {"sync_hash", "updated_at"}
 _STAGE = "bulk_stage_datasets"
-SQLITE_BULK_AUTOCHECKPOINT_PAGES = 100_000  # ~400 MB of WAL at most between checkpoints
+SQLITE_BULK_AUTOCHECKPOINT_PAGES = 100_000  # between checkpoints at most 1.6 GB of WAL with 16 KiB pages
 _SQLITE_BULK_PRAGMAS = {"wal_autocheckpoint": SQLITE_BULK_AUTOCHECKPOINT_PAGES, "cache_size": -131072}  # 128 MiB
 
 
@@ -110,9 +115,7 @@ def _load(
     now = utcnow()
     with store.engine.connect() as conn:
         if store.dialect == "postgresql":
-            # Each batch is re-done by re-running the load, so a server crash losing the last
-            # commits is harmless; not waiting for the WAL flush per batch is.
-            conn.execute(sa.text("SET LOCAL synchronous_commit = off"))
+            commit_without_waiting_for_wal_flush(conn)
         else:
             # Checkpointing the WAL at nearly every batch commit (the default: every 1000 pages)
             # rewrote the same index pages again and again: ~25% of the seed's SQLite time.
@@ -121,35 +124,30 @@ def _load(
             restore = {p: conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in _SQLITE_BULK_PRAGMAS}
             for pragma, value in _SQLITE_BULK_PRAGMAS.items():
                 conn.exec_driver_sql(f"PRAGMA {pragma} = {value}")
-        stage(conn)
-        total, present = _existing(conn, dict(constants or {}))
-        written = _merge(
-            conn, store.dialect, names, dict(constants or {}), dict(insert_only or {}), dict(merge_json or {}), now
-        )
-        conn.commit()
-        if store.dialect == "sqlite":
-            for pragma, value in restore.items():
-                conn.exec_driver_sql(f"PRAGMA {pragma} = {int(value)}")
+        try:
+            stage(conn)
+            total, present = _existing(conn, dict(constants or {}))
+            written = _merge(
+                conn, store.dialect, names, dict(constants or {}), dict(insert_only or {}), dict(merge_json or {}), now
+            )
             conn.commit()
+        finally:  # also after an error: the pooled connection must not keep the bulk settings
+            if store.dialect == "sqlite":
+                conn.rollback()  # a no-op after the commit; ends a failed transaction
+                for pragma, value in restore.items():
+                    conn.exec_driver_sql(f"PRAGMA {pragma} = {int(value)}")
+                conn.commit()
     # The merge writes new rows and changed ones (ON CONFLICT ... WHERE values differ).
     inserted = total - present
     return UpsertCounts(inserted, written - inserted, present - (written - inserted))
 
 
-def _create_pg_stage(conn: sa.Connection, quoted: str) -> None:
-    # Same column types as datasets, so COPY parses JSON and timestamps; gone at commit.
-    conn.execute(sa.text(f"CREATE TEMP TABLE {_STAGE} ON COMMIT DROP AS SELECT {quoted} FROM datasets WITH NO DATA"))
-
-
 def _stage_rows(conn: sa.Connection, dialect: str, names: list[str], rows: list[tuple]) -> None:
-    quoted = ", ".join(f'"{n}"' for n in names)
-    dbapi = conn.connection.dbapi_connection
     if dialect == "postgresql":
-        _create_pg_stage(conn, quoted)
-        with dbapi.cursor() as cursor, cursor.copy(f"COPY {_STAGE} ({quoted}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        copy_into_pg_stage(conn, _STAGE, names, rows)
     else:
+        quoted = ", ".join(f'"{n}"' for n in names)
+        dbapi = conn.connection.dbapi_connection
         conn.execute(sa.text("PRAGMA temp_store = MEMORY"))  # the stage is scratch (~20 MB a batch)
         conn.execute(sa.text(f"DROP TABLE IF EXISTS temp.{_STAGE}"))
         conn.execute(sa.text(f"CREATE TEMP TABLE {_STAGE} ({quoted})"))
@@ -161,13 +159,7 @@ def _stage_rows(conn: sa.Connection, dialect: str, names: list[str], rows: list[
 
 
 def _stage_csv(conn: sa.Connection, names: list[str], csv_data: bytes) -> None:
-    quoted = ", ".join(f'"{n}"' for n in names)
-    _create_pg_stage(conn, quoted)
-    with conn.connection.dbapi_connection.cursor() as cursor:
-        with cursor.copy(f"COPY {_STAGE} ({quoted}) FROM STDIN (FORMAT csv)") as copy:
-            view = memoryview(csv_data)
-            for start in range(0, len(view), 1 << 20):
-                copy.write(view[start : start + (1 << 20)])
+    copy_into_pg_stage(conn, _STAGE, names, csv_data=csv_data)
 
 
 def _new_value(dialect: str, name: str, merge_json: Mapping[str, Sequence[str]]) -> str:

@@ -97,15 +97,6 @@ def enrichment_outcomes(store: CatalogStore, source: str, since: datetime) -> En
     )
 
 
-def active_row_count(store: CatalogStore, source: str | None = None) -> int:
-    store.ensure_schema()
-    query = sa.select(sa.func.count()).select_from(datasets).where(datasets.c.is_active.is_(True))
-    if source:
-        query = query.where(datasets.c.source == source)
-    with store.engine.connect() as conn:
-        return conn.execute(query).scalar_one()
-
-
 def embedding_coverage(store: CatalogStore) -> tuple[int, int]:
     """(active rows with an embedding, active rows)."""
     store.ensure_schema()

@@ -268,11 +268,3 @@ def load_embedding_matrix(store: CatalogStore, model: str) -> tuple[np.ndarray, 
                 matrix[n] = np.frombuffer(blob, dtype="<f4")
                 n += 1
     return ids[:n], matrix[:n]
-
-
-def embedded_count(store: CatalogStore, model: str) -> int:
-    store.ensure_schema()
-    with store.engine.connect() as conn:
-        return conn.execute(
-            sa.select(sa.func.count()).select_from(dataset_embeddings).where(dataset_embeddings.c.model == model)
-        ).scalar_one()

@@ -23,7 +23,7 @@ from sqlalchemy.dialects import postgresql
 
 from dataset_catalog.catalog import embeddings as embedding_sql
 from dataset_catalog.catalog.schema import PgVector, dataset_embeddings, datasets
-from dataset_catalog.catalog.store import CatalogStore
+from dataset_catalog.catalog.store import CatalogStore, in_list
 
 FTS_COLUMNS = ("title", "subtitle", "description", "tags", "task_categories")
 BM25_WEIGHTS = "10.0, 4.0, 1.0, 2.0, 2.0"  # title, subtitle, description, tags, task categories
@@ -357,7 +357,10 @@ def _sqlite_semantic(store, model, query_vector, filters, limit) -> list[tuple[i
         chunk = order[start:end]
         candidate_ids = [int(i) for i in cache.ids[chunk]]
         with store.engine.connect() as conn:
-            allowed = set(conn.execute(sa.select(datasets.c.id).where(datasets.c.id.in_(candidate_ids), *clauses)).scalars())
+            # One parameter for the whole window: it grows x8 a round and would pass SQLite's
+            # limit on bound variables (32766) with selective filters on a large catalog.
+            in_window = in_list(conn, datasets.c.id, candidate_ids)
+            allowed = set(conn.execute(sa.select(datasets.c.id).where(in_window, *clauses)).scalars())
         found += [(int(cache.ids[i]), float(similarities[i])) for i in chunk if int(cache.ids[i]) in allowed]
         start, window = end, window * 8
     return found[:limit]

@@ -29,6 +29,7 @@ from dataset_catalog.catalog.upsert_statements import (
     STORE_SET_TIMESTAMPS,
     PreparedUpsert,
     bind_converter,
+    commit_without_waiting_for_wal_flush,
     json_dumps,
     upsert_statement,
     write_prepared_rows,
@@ -132,7 +133,8 @@ def engine_for(database_url: str) -> Engine:
 
 
 class CatalogStore:
-    """All reads and writes of the catalog tables go through here."""
+    """The catalog database: schema, dataset upserts and reads. The other modules of this
+    package run their own statements on its engine."""
 
     def __init__(self, database_url: str | None = None):
         self.database_url = database_url or settings.database_url()
@@ -256,10 +258,7 @@ class CatalogStore:
         self.ensure_schema()
         with self.engine.begin() as conn:
             if self.dialect == "postgresql":
-                # Source rows can always be written again by re-running the sync; waiting for the
-                # WAL flush of every batch cost ~5 ms a commit (a server crash may lose the last
-                # batches' commits, never consistency).
-                conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+                commit_without_waiting_for_wal_flush(conn)
             for batch in batches:
                 counts += self._execute_prepared(conn, batch)
         return counts

@@ -31,7 +31,6 @@ from typing import Any, BinaryIO
 import orjson
 
 from dataset_catalog.catalog.store import CatalogStore, UpsertCounts
-from dataset_catalog.common.background_writer import BackgroundWriter
 from dataset_catalog.common.gc_tuning import fewer_gc_passes
 from dataset_catalog.errors import CatalogWriteError
 
@@ -57,6 +56,7 @@ class CatalogWriterProcess:
     ):
         self._store, self._insert_only, self._on_written = store, frozenset(insert_only), on_written
         self._error: BaseException | None = None
+        self._finished = False
         self._frames: queue.Queue = queue.Queue(maxsize=max_pending)
         package_root = str(Path(__file__).resolve().parents[2])
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
@@ -92,6 +92,9 @@ class CatalogWriterProcess:
 
     # -- parent side ----------------------------------------------------------------------
     def _finish(self) -> None:
+        if self._finished:
+            return
+        self._finished = True
         self._frames.put(_DONE)
         self._feeder.join()
         self._process.wait()
@@ -136,12 +139,28 @@ class CatalogWriterProcess:
 
 
 def open_writer(store: CatalogStore, on_written: Callable[[UpsertCounts], None], *, insert_only: Collection[str] = ()):
-    """A writer for a long run of batches: a child process, or a background thread for an
-    in-memory SQLite database (which another process can't open)."""
+    """A writer for a long run of batches: a child process, or for an in-memory SQLite database
+    (which no other process, nor another thread's connection, can see) the calling thread."""
     url = store.engine.url
     if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
-        return BackgroundWriter(lambda rows: store.upsert_datasets(rows, insert_only=insert_only), on_written)
+        return InlineWriter(store, on_written, insert_only=insert_only)
     return CatalogWriterProcess(store, on_written, insert_only=insert_only)
+
+
+class InlineWriter:
+    """The writer interface, writing each batch at once in the caller's thread."""
+
+    def __init__(self, store: CatalogStore, on_written: Callable[[UpsertCounts], None], *, insert_only=()):
+        self._store, self._on_written, self._insert_only = store, on_written, insert_only
+
+    def submit(self, rows: Sequence[dict[str, Any]]) -> None:
+        self._on_written(self._store.upsert_datasets(rows, insert_only=self._insert_only))
+
+    def __enter__(self) -> InlineWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
 
 
 # -- child side ---------------------------------------------------------------------------
