@@ -22,14 +22,21 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str
     return "\n".join(lines)
 
 
+def records_table(
+    records: Sequence[dict[str, Any]], columns: Sequence[str] | None = None, empty: str = "_none_"
+) -> dg.MetadataValue:
+    """Markdown metadata of dict records (`columns`, default: the first record's keys), or `empty`."""
+    if not records:
+        return dg.MetadataValue.md(empty)
+    columns = list(columns or records[0])
+    return dg.MetadataValue.md(markdown_table(columns, [[r.get(c) for c in columns] for r in records]))
+
+
 def preview_table(rows: Sequence[dict[str, Any]]) -> dg.MetadataValue:
     columns = ("external_id", "title", "license", "download_count", "source_updated_at")
-    if not rows:
-        return dg.MetadataValue.md("_no rows written_")
-    return dg.MetadataValue.md(markdown_table(columns, [[r.get(c) for c in columns] for r in rows]))
+    return records_table(rows, columns, empty="_no rows written_")
 
 
-# (source, enrichment_status, is_active) -> rows with an embedding. Set by the embeddings package.
 def catalog_state_table(store: CatalogStore) -> dg.MetadataValue:
     """Rows per source, enrichment status and active flag, with how many are embedded:
     "how complete is the catalog?" without SQL."""

@@ -5,7 +5,7 @@ from pydantic import Field
 
 from dataset_catalog.catalog import search as search_sql
 from dataset_catalog.catalog.resource import CatalogResource
-from dataset_catalog.common.metadata import markdown_table
+from dataset_catalog.common.metadata import records_table
 from dataset_catalog.embeddings.resource import EmbeddingModelResource
 from dataset_catalog.embeddings.sync import DEFAULT_CHUNK_SIZE, embed_datasets
 
@@ -41,7 +41,6 @@ def dataset_embeddings(
     report = embed_datasets(
         store, encoder, chunk_size=config.chunk_size, limit=config.limit, run_id=context.run.run_id, log=context.log
     )
-    failures = [[f["dataset_id"], f["error"]] for f in report.failures[:20]]
     return dg.MaterializeResult(
         metadata={
             "embedded": report.embedded,
@@ -53,6 +52,6 @@ def dataset_embeddings(
             "dimension": report.dimension,
             "texts_per_second": round(report.texts_per_second, 2),
             "seconds": round(report.seconds, 2),
-            "failures": dg.MetadataValue.md(markdown_table(("dataset id", "error"), failures) if failures else "_none_"),
+            "failures": records_table(report.failures[:20], ("dataset_id", "error")),
         }
     )

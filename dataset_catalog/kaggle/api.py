@@ -1,7 +1,7 @@
 """kaggle's own `KaggleApi`, wired for the catalog: our credentials, our endpoint, paced HTTP.
 
 This is the one module that touches private names of the pinned kaggle==2.2.5 / kagglesdk
-packages; tests/kaggle/test_client.py::test_endpoint_override* pins the behaviour:
+packages; dataset_catalog_tests/kaggle/test_client.py::test_endpoint_override* pins the behaviour:
 - `KaggleHttpClient._endpoint`: the base URL. Neither package reads a URL from the
   environment, so `DATASET_CATALOG_KAGGLE_ENDPOINT` is applied here (mirrors, the test fake).
 - `KaggleHttpClient._init_session()` / `._session`: to mount an adapter that paces and
@@ -43,10 +43,6 @@ class KaggleCredentials:
     username: str | None = None
     key: str | None = field(default=None, repr=False)
     api_token: str | None = field(default=None, repr=False)
-
-    @property
-    def present(self) -> bool:
-        return bool(self.api_token or (self.username and self.key))
 
     @property
     def secrets(self) -> list[str | None]:
@@ -116,5 +112,5 @@ class CatalogKaggleApi(KaggleApi):
         return client
 
     def request_url(self, service: str, method: str) -> str:
-        """The URL a call goes to (used by the endpoint-override test and error messages)."""
+        """The URL a call goes to (what the endpoint-override test checks)."""
         return self.build_kaggle_client().http_client()._get_request_url(service, method)

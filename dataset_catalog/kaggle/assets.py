@@ -10,7 +10,7 @@ import dagster as dg
 from pydantic import Field
 
 from dataset_catalog.catalog.resource import CatalogResource
-from dataset_catalog.common.metadata import catalog_state_table, markdown_table, preview_table
+from dataset_catalog.common.metadata import catalog_state_table, preview_table, records_table
 from dataset_catalog.kaggle.client import KaggleResource
 from dataset_catalog.kaggle.enrichment import enrich_pending
 from dataset_catalog.kaggle.latest import LATEST_SORT_ORDERS, check_sort_by, sync_latest
@@ -59,7 +59,6 @@ def kaggle_enriched_datasets(
         secrets=kaggle.credentials().secrets,
         log=context.log,
     )
-    outcomes = [[o["external_id"], o["result"]] for o in report.outcomes[:20]]
     return dg.MaterializeResult(
         metadata={
             "claimed": report.claimed,
@@ -73,7 +72,7 @@ def kaggle_enriched_datasets(
             "lost_claims": report.lost_claims,
             "remaining_pending": report.remaining_pending,
             "stop_reason": report.stop_reason,
-            "outcomes": dg.MetadataValue.md(markdown_table(("dataset", "result"), outcomes) if outcomes else "_none_"),
+            "outcomes": records_table(report.outcomes[:20], ("external_id", "result")),
             "catalog_state": catalog_state_table(store),
         }
     )

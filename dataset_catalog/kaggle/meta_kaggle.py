@@ -25,6 +25,7 @@ import pyarrow as pa
 from pyarrow import csv as pa_csv
 
 from dataset_catalog.common.cleaning import MAX_TEXT_CHARS
+from dataset_catalog.kaggle.mapping import DATASET_URL, SOURCE
 from dataset_catalog.kaggle.meta_kaggle_csv import (
     CsvReadReport,
     duckdb_connection,
@@ -34,14 +35,11 @@ from dataset_catalog.kaggle.meta_kaggle_csv import (
 
 logger = logging.getLogger(__name__)
 
-SOURCE = "kaggle"
 # Column order of db_batches() tuples (csv_batches() adds "source" at the end).
 DB_COLUMNS = (
     "external_id", "url", "title", "subtitle", "description", "license", "tags",
     "view_count", "download_count", "like_count", "source_created_at", "source_updated_at", "source_meta",
 )
-DATASET_URL = "https://www.kaggle.com/datasets/{ref}"
-
 # Why a Datasets.csv line yields no catalog row, in the order the checks apply.
 SKIP_REASONS = (
     "invalid_dataset_id",  # Id blank or not an integer
@@ -275,8 +273,6 @@ class MetaKaggleJoin:
         self.close()
 
 
-# Each Datasets line gets exactly one outcome. Duplicate ids keep the line that resolves, then the
-# latest activity; duplicate refs keep the newest dataset id (a re-upload under the same slug).
 # Duplicate version ids are rare: deduplicating 500k wide rows is only paid when there are any.
 _DEDUPE_VERSIONS_SQL = """
 CREATE OR REPLACE TEMP TABLE mk_versions AS SELECT * FROM mk_versions

@@ -8,7 +8,7 @@ from pydantic import Field
 from dataset_catalog import settings
 from dataset_catalog.catalog.links import LinkThresholds, link_status_counts
 from dataset_catalog.catalog.resource import CatalogResource
-from dataset_catalog.common.metadata import catalog_state_table, markdown_table
+from dataset_catalog.common.metadata import catalog_state_table, records_table
 from dataset_catalog.errors import CatalogConfigError
 from dataset_catalog.huggingface.assets import hf_datasets
 from dataset_catalog.maintenance.address_guard import AddressPolicy, parse_allow_list
@@ -79,11 +79,7 @@ def dataset_link_status(
             "max_in_flight_per_host": report.max_in_flight_per_host,
             "by_status": dg.MetadataValue.json(dict(report.by_status)),
             "link_status_totals": dg.MetadataValue.json(link_status_counts(store)),
-            "failures_sample": dg.MetadataValue.md(
-                markdown_table(failure_columns, [[f[c] for c in failure_columns] for f in report.failures])
-                if report.failures
-                else "_none_"
-            ),
+            "failures_sample": records_table(report.failures, failure_columns),
             "catalog_state": catalog_state_table(store),
         }
     )
