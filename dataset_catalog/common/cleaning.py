@@ -66,7 +66,8 @@ def clean_str_list(value: Any, max_items: int = 500, max_chars: int = 256) -> li
         if (
             joined is not None
             and joined.isprintable()
-            and all(item and item == item.strip() for item in value)  # what clean_text would keep as is
+            and "" not in value
+            and list(map(str.strip, value)) == value  # what clean_text would keep as is
             and (len(joined) <= max_chars or max(map(len, value)) <= max_chars)
         ):
             return list(dict.fromkeys(value))
