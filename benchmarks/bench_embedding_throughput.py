@@ -42,7 +42,7 @@ def main() -> None:
         raw.append(n / t.seconds)
         raw_cpu.append(n / (time.process_time() - c0))
         with (pg_database("tput") if use_pg else nullcontext(None)) as pg_url, tempfile.TemporaryDirectory() as tmp:
-            store = CatalogStore(pg_url or f"sqlite:///{tmp}/c.sqlite3").ensure_schema()
+            store = CatalogStore(pg_url or f"sqlite:///{tmp}/c.sqlite3")
             store.upsert_datasets(rows)
             c0 = time.process_time()
             with Timer() as t:

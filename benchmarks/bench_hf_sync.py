@@ -73,11 +73,12 @@ def child_walk(url: str) -> dict:
 def child_materialize(url: str, database_url: str, count: int) -> dict:
     import dagster as dg
 
-    from dataset_catalog.catalog.resource import CatalogResource
-    from dataset_catalog.huggingface.assets import hf_datasets
-    from dataset_catalog.huggingface.client import HuggingFaceResource
+    from dataset_catalog.catalog import CatalogStore
+    from dataset_catalog.defs.common.resources import CatalogResource
+    from dataset_catalog.defs.huggingface.assets import hf_datasets
+    from dataset_catalog.defs.huggingface.resources import HuggingFaceResource
 
-    CatalogResource(database_url=database_url).get_store()  # schema outside the timing
+    CatalogStore(database_url).close()  # schema outside the timing
     end = NEWEST.strftime("%Y-%m-%d")
     start = (NEWEST - timedelta(seconds=SPACING_SECONDS * count)).strftime("%Y-%m-%d")
     with dg.instance_for_test() as instance:

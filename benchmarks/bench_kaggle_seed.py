@@ -33,9 +33,9 @@ FILES = ("Datasets", "DatasetVersions", "Users", "Organizations", "Tags", "Datas
 def child_seed(cache: str, database_url: str, batch_size: int) -> dict:
     import dagster as dg
 
-    from dataset_catalog.catalog.resource import CatalogResource
-    from dataset_catalog.kaggle.client import KaggleResource
-    from dataset_catalog.kaggle.seed_asset import KaggleSeedConfig, kaggle_seeded_datasets
+    from dataset_catalog.defs.common.resources import CatalogResource
+    from dataset_catalog.defs.kaggle.resources import KaggleResource
+    from dataset_catalog.defs.kaggle.assets import KaggleSeedConfig, kaggle_seeded_datasets
 
     os.environ["DATASET_CATALOG_CACHE_DIR"] = cache
     result = dg.materialize(
@@ -124,7 +124,7 @@ def child_old(folder: str, database_url: str) -> dict:
     tags: dict[int, list[str]] = {}
     for _, row in read["DatasetTags"].iterrows():
         tags.setdefault(clean_int(row["DatasetId"]), []).append(tag_names.get(clean_int(row["TagId"])))
-    store = CatalogStore(database_url).ensure_schema()
+    store = CatalogStore(database_url)
     batch, written = [], 0
     for _, row in read["Datasets"].iterrows():
         version = versions.get(clean_int(row["CurrentDatasetVersionId"]))

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from dataset_catalog.catalog import CatalogStore
-from dataset_catalog.catalog.links import LinkThresholds
+from dataset_catalog.catalog.link_state import LinkThresholds
 from dataset_catalog.maintenance.address_guard import AddressPolicy, parse_allow_list
 from dataset_catalog.maintenance.http_probe import ProbeSettings
 from dataset_catalog.maintenance.janitor import JanitorSettings, run_link_janitor
@@ -58,7 +58,7 @@ def main() -> int:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp, LinkHosts(HOSTS) as hosts:
-        store = CatalogStore(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}").ensure_schema()
+        store = CatalogStore(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
         dead = f"http://127.0.0.9:{closed_port()}"
         rows = []
         for i in range(args.urls):

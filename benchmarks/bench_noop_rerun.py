@@ -24,7 +24,7 @@ def main() -> None:
     use_pg = "--pg" in sys.argv
     encoder = load_encoder()
     with (pg_database("noop") if use_pg else nullcontext(None)) as pg_url, tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
-        store = CatalogStore(pg_url or f"sqlite:///{tmp}/c.sqlite3").ensure_schema()
+        store = CatalogStore(pg_url or f"sqlite:///{tmp}/c.sqlite3")
         print(f"{store.dialect}: loading {n} rows; {load_conditions()}")
         load_catalog(store, n, encoder)
         for attempt in (1, 2):

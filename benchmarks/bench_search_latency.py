@@ -21,8 +21,10 @@ from common import Timer, load_catalog, load_conditions, percentiles, pg_databas
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from dataset_catalog.catalog import CatalogStore  # noqa: E402
-from dataset_catalog.catalog import search as search_sql  # noqa: E402
-from dataset_catalog.catalog.search import SearchFilters  # noqa: E402
+from dataset_catalog.catalog.keyword_index import keyword_candidates  # noqa: E402
+from dataset_catalog.catalog.search_queries import SearchFilters  # noqa: E402
+from dataset_catalog.catalog.vector_matrix import vector_matrix  # noqa: E402
+from dataset_catalog.catalog.vector_store import nearest_datasets  # noqa: E402
 from dataset_catalog.embeddings.encoder import encode_query, load_encoder  # noqa: E402
 from dataset_catalog.embeddings.search import query_tokens, search_catalog  # noqa: E402
 from synthetic import make_queries  # noqa: E402
@@ -42,7 +44,7 @@ def main() -> None:
         database = pg_database("search") if use_pg else nullcontext((None, False))
     with database as db, tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
         pg_url, loaded = db if isinstance(db, tuple) else (db, False)
-        store = CatalogStore(pg_url or f"sqlite:///{tmp}/c.sqlite3").ensure_schema()
+        store = CatalogStore(pg_url or f"sqlite:///{tmp}/c.sqlite3")
         if loaded:
             print(f"{store.dialect}: reusing the {n}-row database in {reuse_dir}; {load_conditions()}")
             matrix = synthetic_matrix(n, encoder)
@@ -51,7 +53,7 @@ def main() -> None:
             matrix = load_catalog(store, n, encoder)
         if store.dialect == "sqlite":
             with Timer() as t:
-                search_sql.cached_matrix(store, encoder.name)
+                vector_matrix(store, encoder.name)
             print(f"  first-query load of the in-memory matrix ({n}x{encoder.dimension} float32): {t.seconds:.1f} s")
         for q in queries[:20]:  # warm-up: caches, index pages
             search_catalog(q, store=store, encoder=encoder)
@@ -65,9 +67,9 @@ def main() -> None:
             t0 = time.perf_counter()
             qv = encode_query(encoder, q)
             t1 = time.perf_counter()
-            search_sql.semantic_candidates(store, encoder.name, qv, SearchFilters(), 50)
+            nearest_datasets(store, encoder.name, qv, SearchFilters(), 50)
             t2 = time.perf_counter()
-            search_sql.keyword_candidates(store, query_tokens(q), SearchFilters(), 50)
+            keyword_candidates(store, query_tokens(q), SearchFilters(), 50)
             t3 = time.perf_counter()
             embed.append((t1 - t0) * 1000)
             semantic.append((t2 - t1) * 1000)
@@ -86,8 +88,8 @@ def main() -> None:
         for q in queries[20:120]:
             qv = encode_query(encoder, q)
             exact = set(np.argsort(-(matrix @ qv))[:10] + 1)
-            got = [i for i, _ in search_sql.semantic_candidates(store, encoder.name, qv, SearchFilters(), 50)[:10]]
-            got10 = [i for i, _ in search_sql.semantic_candidates(store, encoder.name, qv, SearchFilters(), 10)]
+            got = [i for i, _ in nearest_datasets(store, encoder.name, qv, SearchFilters(), 50)[:10]]
+            got10 = [i for i, _ in nearest_datasets(store, encoder.name, qv, SearchFilters(), 10)]
             recalls.append(len(exact & set(got)) / 10)
             recalls_direct.append(len(exact & set(got10)) / 10)
         print(f"recall@10 vs exact cosine (100 queries): {np.mean(recalls):.4f} as search uses it (top 10 of 50 candidates), "

@@ -39,12 +39,7 @@ def pg_database(name_prefix: str = "bench"):
     try:
         yield url
     finally:
-        from dataset_catalog.catalog.store import _engines
-
-        engine = _engines.pop(url, None)
-        if engine is not None:
-            engine.dispose()
-        with admin.connect() as conn:
+        with admin.connect() as conn:  # FORCE: connections of stores the caller did not close
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
         server.cleanup()
@@ -71,8 +66,7 @@ def load_catalog(store, n: int, encoder, *, batch: int = 5000, log=print):
     then vectors, then the HNSW index. Returns the vector matrix (row i = dataset id i + 1)."""
     import numpy as np
 
-    from dataset_catalog.catalog import embeddings as embedding_sql
-    from dataset_catalog.catalog import search as search_sql
+    from dataset_catalog.catalog import keyword_index, vector_store
     from dataset_catalog.embeddings.text import build_embedding_text, content_hash
     from synthetic import make_row, make_vectors, phrase_embeddings
 
@@ -84,12 +78,12 @@ def load_catalog(store, n: int, encoder, *, batch: int = 5000, log=print):
     ids = store.fetch_datasets(external_ids=[make_row(0)["external_id"], make_row(n - 1)["external_id"]])
     assert [r["id"] for r in ids] in ([1, n], [n, 1]) or sorted(r["id"] for r in ids) == [1, n], "ids not sequential"
     with Timer() as t:
-        search_sql.ensure_search_index(store)
-        search_sql.refresh_statistics(store)
+        keyword_index.ensure_keyword_index(store)
+        keyword_index.refresh_statistics(store)
     log(f"  keyword index built (and statistics refreshed) in {t.seconds:.1f} s")
-    embedding_sql.ensure_embedding_schema(store, encoder.dimension)
+    vector_store.ensure_embedding_schema(store, encoder.dimension)
     if store.dialect == "postgresql":
-        embedding_sql.drop_hnsw_index(store)
+        vector_store.drop_hnsw_index(store)
     matrix = np.empty((n, encoder.dimension), dtype=np.float32)
     with Timer() as t:
         for start in range(0, n, batch):
@@ -97,14 +91,14 @@ def load_catalog(store, n: int, encoder, *, batch: int = 5000, log=print):
             vectors = make_vectors(span, phrases, seed=start)  # same seeds as synthetic_matrix()
             matrix[start : span.stop] = vectors
             rows = [
-                embedding_sql.EmbeddingRow(i + 1, content_hash(build_embedding_text(make_row(i))), vectors[j])
+                vector_store.EmbeddingRow(i + 1, content_hash(build_embedding_text(make_row(i))), vectors[j])
                 for j, i in enumerate(span)
             ]
-            embedding_sql.write_embeddings(store, encoder.name, rows)
+            vector_store.write_embeddings(store, encoder.name, rows)
     log(f"  wrote {n} vectors in {t.seconds:.1f} s")
     if store.dialect == "postgresql":
         with Timer() as t:
-            embedding_sql.rebuild_hnsw_index(store, maintenance_work_mem="3GB")
+            vector_store.rebuild_hnsw_index(store, maintenance_work_mem="3GB")
         log(f"  HNSW index built in {t.seconds:.1f} s")
     return matrix
 
@@ -134,9 +128,4 @@ def reused_pg_database(data_dir: str, name: str):
     try:
         yield sa.make_url(server.get_uri()).set(database=name).render_as_string(hide_password=False), bool(exists)
     finally:
-        from dataset_catalog.catalog.store import _engines
-
-        engine = _engines.pop(sa.make_url(server.get_uri()).set(database=name).render_as_string(hide_password=False), None)
-        if engine is not None:
-            engine.dispose()
         server.cleanup()

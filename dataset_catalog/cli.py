@@ -75,15 +75,16 @@ def run(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # Imported here: `--help` and usage errors stay instant.
     from dataset_catalog.catalog import CatalogStore
-    from dataset_catalog.catalog.search import SearchFilters
-    from dataset_catalog.catalog.stats import catalog_stats
+    from dataset_catalog.catalog.search_queries import SearchFilters
+    from dataset_catalog.catalog.summary import catalog_summary
     from dataset_catalog.embeddings.encoder import configured_model_name
     from dataset_catalog.embeddings.search import InvalidQueryError, search_catalog
 
     try:
         if args.command == "stats":
             model = configured_model_name()
-            stats = catalog_stats(CatalogStore().ensure_schema(), model)
+            with CatalogStore() as store:
+                stats = catalog_summary(store, model).per_source()
             if args.json:
                 print(json.dumps({"model": model, "sources": stats}, indent=2))
             else:

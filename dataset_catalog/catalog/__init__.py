@@ -1,5 +1,13 @@
-"""The catalog store: the one place that writes SQL."""
+"""The catalog database: the one owner of SQL and of the differences between SQLite and PostgreSQL.
 
-from dataset_catalog.catalog.store import CatalogStore, UpsertCounts
+`CatalogStore` opens a database ready to use; source rows enter through its `upsert_datasets`
+(catalog/upserts.py states the rule). The other modules hold the SQL of one thing each, named
+for it: the keyword index, the vector store, the enrichment queue and log, link state,
+integrity queries, the catalog summary.
+"""
 
-__all__ = ["CatalogStore", "UpsertCounts"]
+from dataset_catalog.catalog.staged_upserts import StagedRows
+from dataset_catalog.catalog.store import CatalogStore
+from dataset_catalog.catalog.upserts import UpsertCounts
+
+__all__ = ["CatalogStore", "StagedRows", "UpsertCounts"]

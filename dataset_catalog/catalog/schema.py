@@ -13,8 +13,43 @@ Json = sa.JSON().with_variant(JSONB(), "postgresql")
 Timestamp = sa.DateTime(timezone=True)
 
 SOURCES = ("huggingface", "kaggle")
-ENRICHMENT_STATUSES = ("pending", "in_progress", "enriched", "failed")
-ENRICHMENT_RESULTS = ("success", "failed", "rate_limited", "skipped")
+
+
+class EnrichmentStatus:
+    """Values of `datasets.enrichment_status`."""
+
+    PENDING = "pending"  # waiting for its source's enrichment
+    IN_PROGRESS = "in_progress"  # claimed by a run (enrichment_claimed_by / _at)
+    ENRICHED = "enriched"
+    FAILED = "failed"  # gave up after max attempts, or the dataset is gone
+    ALL = (PENDING, IN_PROGRESS, ENRICHED, FAILED)
+
+
+class EnrichmentResult:
+    """Values of `enrichment_log.result`."""
+
+    SUCCESS = "success"
+    FAILED = "failed"
+    RATE_LIMITED = "rate_limited"
+    SKIPPED = "skipped"
+    ALL = (SUCCESS, FAILED, RATE_LIMITED, SKIPPED)
+
+
+class LinkStatus:
+    """Values of `datasets.link_status` (NULL: never checked, shown as UNCHECKED)."""
+
+    OK = "ok"
+    BROKEN = "broken"  # 404 / 410: the page is gone
+    INVALID = "invalid"  # no usable URL, unsupported scheme, redirect loop or too many redirects
+    BLOCKED = "blocked"  # the address policy refused a hop: evidence neither way
+    TRANSIENT = "transient_error"  # timeout, connection/DNS error, 5xx, 429
+    HTTP_ERROR = "http_error"  # any other 4xx (401, 403, ...): the server answers but refuses us
+    UNCHECKED = "unchecked"
+    # Failures that say the page is gone (the janitor deactivates after fewer of them).
+    DEFINITIVE = frozenset({BROKEN, INVALID})
+    TRANSIENT_KINDS = frozenset({TRANSIENT, HTTP_ERROR})
+    # Outcomes that change neither the failure count nor activity.
+    NEUTRAL = frozenset({BLOCKED})
 
 datasets = sa.Table(
     "datasets",
@@ -41,7 +76,7 @@ datasets = sa.Table(
     sa.Column("usability_rating", sa.Float),
     sa.Column("source_created_at", Timestamp),
     sa.Column("source_updated_at", Timestamp),
-    sa.Column("enrichment_status", sa.String(16), nullable=False, server_default="pending"),
+    sa.Column("enrichment_status", sa.String(16), nullable=False, server_default=EnrichmentStatus.PENDING),
     sa.Column("enrichment_attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_enrichment_error", sa.Text),
     sa.Column("last_enriched_at", Timestamp),
@@ -58,9 +93,9 @@ datasets = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
     sa.UniqueConstraint("source", "external_id", name="uq_datasets_source_external_id"),
-    # Pending-row claims use its prefix; with is_active it covers the catalog-state summary
-    # (a full scan of wide rows otherwise: 100k rows 60 ms -> 8 ms).
-    sa.Index("ix_datasets_state", "source", "enrichment_status", "is_active"),
+    # Pending-row claims use its prefix; whole, it covers the catalog summary (catalog/summary.py),
+    # which would otherwise scan the wide rows (100k rows: 60 ms -> 8 ms).
+    sa.Index("ix_datasets_summary", "source", "enrichment_status", "is_active", "link_status"),
     sa.Index("ix_datasets_last_checked", "is_active", "last_checked_at"),
     sa.Index("ix_datasets_source_updated", "source", "source_updated_at"),
 )
@@ -97,10 +132,12 @@ STATE_COLUMNS = frozenset(
         "created_at",
     }
 )
+# Columns a source sync (or its enrichment) writes; updated_at is set by the writer itself.
+SYNCED_COLUMNS = frozenset(c.name for c in datasets.columns) - STATE_COLUMNS - {"updated_at"}
 
-# -- embeddings (issue 4) ------------------------------------------------------------------------
+# -- embeddings ------------------------------------------------------------------------------------
 # One vector per dataset, for the model named in `model`. On SQLite `embedding` holds little-endian
-# float32 bytes; on PostgreSQL catalog.embeddings turns the column into pgvector's `vector(d)`
+# float32 bytes; on PostgreSQL catalog/vector_store.py turns the column into pgvector's `vector(d)`
 # (the extension is only required once embeddings are used, so a plain sync never needs it).
 dataset_embeddings = sa.Table(
     "dataset_embeddings",
@@ -121,7 +158,9 @@ dataset_embeddings = sa.Table(
     sa.Index("ix_dataset_embeddings_model", "model", "content_hash"),
 )
 
-# A token replaced on every write to dataset_embeddings: in-process vector caches reload when it changes.
+# A token replaced on every write to dataset_embeddings (the row named EMBEDDINGS_GENERATION_KEY):
+# in-memory vector matrices (catalog/vector_matrix.py) reload when it changes.
+EMBEDDINGS_GENERATION_KEY = "dataset_embeddings"
 embedding_generation = sa.Table(
     "embedding_generation",
     metadata,
@@ -148,4 +187,4 @@ from sqlalchemy.dialects.postgresql import base as _pg_base  # noqa: E402
 _pg_base.ischema_names.setdefault("vector", PgVector)
 
 # Indexes earlier versions created and this one replaces (dropped on upgrade).
-OBSOLETE_INDEXES = ("ix_datasets_enrichment",)
+OBSOLETE_INDEXES = ("ix_datasets_enrichment", "ix_datasets_state")

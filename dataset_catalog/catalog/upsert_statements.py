@@ -1,4 +1,4 @@
-"""The statements and parameter binding behind CatalogStore.upsert_datasets.
+"""The statements and parameter binding behind upserts of dict rows (catalog/upserts.py).
 
 Per row shape the upsert is compiled once and its rows are bound by generated straight-line
 code; SQLAlchemy's generic per-statement and per-row handling cost more than the database
@@ -26,7 +26,7 @@ from sqlalchemy.dialects import sqlite
 from dataset_catalog.catalog.schema import datasets
 
 KEY_COLUMNS = ("source", "external_id")
-# Set by the store itself, converted once per batch (see CatalogStore.prepare_upsert).
+# Set by the writer itself, converted once per batch (see upserts.prepare_upsert).
 STORE_SET_TIMESTAMPS = frozenset({"created_at", "updated_at"})
 PG_STAGE = "upsert_stage_datasets"
 
@@ -73,7 +73,8 @@ def bind_converter(dialect, column: str):
     """How one column's values become driver parameters. JSON becomes its text on both
     databases (SQLAlchemy serialises every value with the same serializer, None as 'null';
     COPY hands the text to jsonb), SQLite timestamps SQLAlchemy's storage text; every other
-    column keeps its SQLAlchemy bind processor. test_catalog_store.py checks they agree."""
+    column keeps its SQLAlchemy bind processor. dataset_catalog_tests/catalog/test_upserts.py checks
+    they agree."""
     column_type = datasets.c[column].type
     if isinstance(column_type, sa.JSON):
         return json_dumps

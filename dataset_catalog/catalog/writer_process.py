@@ -3,9 +3,10 @@
 A sync's own work (HTTP, JSON parsing, mapping) holds the GIL nearly all the time. A writer
 *thread* barely overlaps with it: the driver releases the GIL for each row's database step and
 then waits to get it back (measured on the Hub benchmark: 5.5 s threaded vs 5.9 s in sequence).
-Here the parent runs the CPU half of `CatalogStore.upsert_datasets` (`prepare_upsert`: checks,
-hashes, bound parameters) and a child process runs the database half (`execute_upsert`) on it,
-batch by batch, in order, one transaction each: the same code and semantics as in-process.
+Here the parent runs the CPU half of an upsert of dict rows (`prepare_upsert`: checks, hashes,
+bound parameters) and a child process runs the database half (`execute_upsert`) on it, batch by
+batch, in order, one transaction each: the same code and rule as `CatalogStore.upsert_datasets`
+(catalog/upserts.py).
 
 Protocol: the parent writes length-prefixed frames to the child's stdin (first a header with the
 database URL, kept out of argv so it never shows in `ps`; then one pickled prepared batch each)
@@ -30,7 +31,8 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from dataset_catalog.catalog.store import CatalogStore, UpsertCounts
+from dataset_catalog.catalog.store import CatalogStore
+from dataset_catalog.catalog.upserts import UpsertCounts, execute_upsert, prepare_upsert
 from dataset_catalog.common.gc_tuning import fewer_gc_passes
 from dataset_catalog.errors import CatalogWriteError
 
@@ -73,7 +75,7 @@ class CatalogWriterProcess:
     def submit(self, rows: Sequence[dict[str, Any]]) -> None:
         self._raise_if_failed()
         if rows:
-            prepared = self._store.prepare_upsert(rows, insert_only=self._insert_only)
+            prepared = prepare_upsert(self._store.engine.dialect, rows, insert_only=self._insert_only)
             self._frames.put(pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL))
 
     def close(self) -> None:
@@ -180,21 +182,29 @@ def serve(requests: BinaryIO, replies: BinaryIO) -> None:
     if header is None:
         return
     settings = orjson.loads(header)
-    store = CatalogStore(settings["database_url"])
-    with fewer_gc_passes():
+    try:
+        store = CatalogStore(settings["database_url"])
+    except Exception as exc:  # e.g. the server went away since the parent opened the catalog
+        _reply(replies, {"error": f"The catalog writer process could not open the catalog: {exc}"})
+        return
+    with store, fewer_gc_passes():
         while (frame := _read_frame(requests)) is not None:
             try:
-                counts = store.execute_upsert(pickle.loads(frame))
+                counts = execute_upsert(store, pickle.loads(frame))
                 reply = {"inserted": counts.inserted, "updated": counts.updated, "unchanged": counts.unchanged}
             except Exception as exc:  # reported to the parent, which raises it in the run
                 detail = getattr(exc, "orig", None) or exc
                 reply = {"error": f"Writing a batch to the catalog ({store.display_url}) failed: "
                          f"{type(detail).__name__}: {str(detail)[:2000]}. Batches committed before "
                          "it are kept; fix the cause and re-run."}
-            replies.write(orjson.dumps(reply) + b"\n")
-            replies.flush()
+            _reply(replies, reply)
             if "error" in reply:
                 return
+
+
+def _reply(replies: BinaryIO, reply: dict) -> None:
+    replies.write(orjson.dumps(reply) + b"\n")
+    replies.flush()
 
 
 def main() -> None:

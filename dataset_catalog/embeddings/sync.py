@@ -17,7 +17,9 @@ from typing import Any
 import numpy as np
 
 from dataset_catalog.catalog import CatalogStore
-from dataset_catalog.catalog import embeddings as embedding_sql
+from dataset_catalog.catalog import vector_store
+from dataset_catalog.catalog.enrichment_log import log_attempts
+from dataset_catalog.catalog.schema import EnrichmentResult
 from dataset_catalog.embeddings.encoder import Encoder
 from dataset_catalog.embeddings.text import build_embedding_text, content_hash
 
@@ -94,8 +96,8 @@ def embed_datasets(
     started = time.perf_counter()
     encode = encode or encoder.encode
     report = EmbedReport(model=encoder.name, dimension=encoder.dimension)
-    embedding_sql.ensure_embedding_schema(store, report.dimension)
-    report.removed = embedding_sql.remove_inactive_embeddings(store)
+    vector_store.ensure_embedding_schema(store, report.dimension)
+    report.removed = vector_store.remove_inactive_embeddings(store)
     pending: list[_Pending] = []
 
     def flush() -> None:
@@ -104,14 +106,14 @@ def embed_datasets(
         t0 = time.perf_counter()
         good, bad = _encode_isolating_failures(encode, pending)
         report.encode_seconds += time.perf_counter() - t0
-        rows = [embedding_sql.EmbeddingRow(p.dataset_id, p.content_hash, v) for p, v in good]
-        report.embedded += embedding_sql.write_embeddings(store, encoder.name, rows)
+        rows = [vector_store.EmbeddingRow(p.dataset_id, p.content_hash, v) for p, v in good]
+        report.embedded += vector_store.write_embeddings(store, encoder.name, rows)
         for p, error in bad:
             _record_failure(report, p.dataset_id, error, log)
         log.info(f"Embedded {report.embedded} so far ({report.unchanged} unchanged, {report.failed} failed)")
         pending.clear()
 
-    for page in embedding_sql.iter_embedding_state(store):
+    for page in vector_store.iter_embedding_state(store):
         for row in page:
             try:
                 text = build_embedding_text(row)
@@ -130,11 +132,11 @@ def embed_datasets(
                 flush()
     flush()
     if report.failures:
-        store.log_enrichment(
-            {"dataset_id": f["dataset_id"], "stage": "embedding", "result": "failed", "attempt": 1,
+        log_attempts(store, [
+            {"dataset_id": f["dataset_id"], "stage": "embedding", "result": EnrichmentResult.FAILED, "attempt": 1,
              "error_type": "EmbeddingError", "error_message": f["error"], "run_id": run_id}
             for f in report.failures
-        )  # fmt: skip
+        ])  # fmt: skip
     report.seconds = time.perf_counter() - started
     return report
 

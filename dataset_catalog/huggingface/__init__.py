@@ -1,1 +1,1 @@
-"""Hugging Face Hub source: client, mapping, sync and the `hf_datasets` asset."""
+"""Hugging Face Hub source: the listing client, mapping of items to rows, and the windowed sync."""

@@ -1,4 +1,4 @@
-"""HuggingFaceResource and the paged `/api/datasets` listing.
+"""The Hub's paged `/api/datasets` listing, through huggingface_hub.
 
 Paging (Link cursors) and retries (429/5xx, with backoff) are huggingface_hub's own: we call
 its pager with a per-request timeout, because `HfApi.list_datasets` passes none and a stalled
@@ -10,13 +10,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
-import dagster as dg
 import httpx2
 from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.utils import build_hf_headers
 from huggingface_hub.utils._pagination import _paginate_pages  # pinned huggingface_hub==2.4.0
-from pydantic import Field
 
 from dataset_catalog.errors import CredentialsError, SourceUnavailableError, redact
 
@@ -98,21 +96,15 @@ class HubListing:
         return redact(text, [self._token])
 
 
-class HuggingFaceResource(dg.ConfigurableResource):
-    """Access to the Hugging Face Hub.
-
-    `token` is optional (anonymous listing works, with a lower rate limit); when unset,
-    huggingface_hub's own lookup applies (`HF_TOKEN`, the cached login). `endpoint`
-    unset means huggingface_hub's default, which honours `HF_ENDPOINT` (mirrors, local servers).
-    """
-
-    token: str | None = Field(default=None, description="Hub token; unset = $HF_TOKEN if set, else anonymous.")
-    endpoint: str | None = Field(default=None, description="Hub URL; default from HF_ENDPOINT or huggingface.co.")
-    request_timeout_seconds: float = Field(default=60.0, gt=0, description="Per-request timeout (list calls).")
-    page_size: int | None = Field(default=None, description="Items per page; unset = the Hub's default (1000).")
-
-    def listing(self) -> HubListing:
-        # Read here rather than through EnvVar: an unset EnvVar fails the run, and the token is optional.
-        token = self.token or os.environ.get("HF_TOKEN") or None
-        api = HfApi(endpoint=self.endpoint, token=token, library_name="dataset_catalog")
-        return HubListing(api, token, self.request_timeout_seconds, self.page_size)
+def open_hub_listing(
+    token: str | None = None,
+    endpoint: str | None = None,
+    request_timeout_seconds: float = 60.0,
+    page_size: int | None = None,
+) -> HubListing:
+    """The listing of the Hub at `endpoint` (None: huggingface_hub's default, which honours
+    `HF_ENDPOINT` for mirrors and local servers), as `token` (None: `$HF_TOKEN`, else
+    huggingface_hub's own lookup: the cached login, or anonymous with a lower rate limit)."""
+    token = token or os.environ.get("HF_TOKEN") or None
+    api = HfApi(endpoint=endpoint, token=token, library_name="dataset_catalog")
+    return HubListing(api, token, request_timeout_seconds, page_size)

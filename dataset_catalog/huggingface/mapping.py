@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from dataset_catalog.catalog.schema import EnrichmentStatus
 from dataset_catalog.catalog.upsert_statements import JsonText
 from dataset_catalog.common.cleaning import (
     clean_int,
@@ -172,7 +173,7 @@ def map_item(item: Any) -> MappedItem:
         "like_count": like_count,
         "source_created_at": created_at,
         "source_updated_at": last_modified,
-        "enrichment_status": "enriched",  # the listing already carries the full metadata
+        "enrichment_status": EnrichmentStatus.ENRICHED,  # the listing already carries the full metadata
     }
     row["source_meta"], row["sync_hash"] = raw_meta_and_hash(item)
     return MappedItem(external_id, last_modified, row, cleaned)

@@ -131,7 +131,7 @@ def sync_hf_datasets(
             f"so far, {report.counts.written + report.counts.unchanged} committed, {report.skipped_malformed} malformed"
         )
 
-    with fewer_gc_passes(), open_writer(store, add_counts) as writer:
+    with fewer_gc_passes(), open_writer(store, add_counts) as writer:  # commits in a child process
         batcher = _Batcher(writer, batch_size)
         for page in prefetched(pages, _NextPageNeeded(window, limit), name="listing-prefetch"):
             report.pages_read += 1

@@ -16,6 +16,7 @@ import contextlib
 import io
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 # `import kaggle` runs `KaggleApi().authenticate()` and prints a help text when that fails
 # (it swallows the SystemExit); keep that text out of run logs. Ours authenticates explicitly.
@@ -47,6 +48,21 @@ class KaggleCredentials:
     @property
     def secrets(self) -> list[str | None]:
         return [self.key, self.api_token]
+
+
+def resolve_credentials(
+    username: str | None = None, key: str | None = None, api_token: str | None = None
+) -> KaggleCredentials:
+    """The given values, else `$KAGGLE_USERNAME` / `$KAGGLE_KEY` / `$KAGGLE_API_TOKEN` (which,
+    as for kaggle itself, may name a file holding the token)."""
+    token = api_token or os.environ.get("KAGGLE_API_TOKEN") or None
+    if token and len(token) < 4096 and "/" in token and Path(token).is_file():
+        token = Path(token).read_text().strip() or None
+    return KaggleCredentials(
+        username=username or os.environ.get("KAGGLE_USERNAME") or None,
+        key=key or os.environ.get("KAGGLE_KEY") or None,
+        api_token=token,
+    )
 
 
 class PacedAdapter(HTTPAdapter):

@@ -1,4 +1,4 @@
-"""KaggleResource and KaggleClient: paced, time-limited Kaggle API calls with our own errors.
+"""KaggleClient: paced, time-limited Kaggle API calls with our own errors.
 
 Every HTTP request (authentication, each page, each retry, download bodies) takes a slot of
 one pacer per endpoint and pace, shared by threads and processes (see pacing.py). 429 is
@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
-import dagster as dg
 import requests
 from kagglesdk.datasets.types.dataset_api_service import (
     ApiDataset,
@@ -29,7 +28,6 @@ from kagglesdk.datasets.types.dataset_api_service import (
     ApiGetDatasetMetadataRequest,
 )
 from kagglesdk.datasets.types.dataset_types import DatasetInfo
-from pydantic import Field
 
 from dataset_catalog.errors import CredentialsError, DatasetCatalogError, SourceUnavailableError, redact
 from dataset_catalog.kaggle.api import CatalogKaggleApi, KaggleCredentials, resolve_endpoint
@@ -292,43 +290,23 @@ def _extract_single(archive: Path, member_name: str, target: Path) -> None:
         raise KaggleResponseError(f"Kaggle served {member_name} as a zip that can't be read.") from None
 
 
-class KaggleResource(dg.ConfigurableResource):
-    """The Kaggle API, paced at `requests_per_second` across every call, thread and process.
-
-    Credentials are read from the environment when a run uses the resource (an unset
-    `dg.EnvVar` would fail runs that never call Kaggle): `KAGGLE_API_TOKEN`, or
-    `KAGGLE_USERNAME` + `KAGGLE_KEY`. The fields override them; leave them unset in
-    production so secrets never enter run config. `endpoint` unset means
-    `$DATASET_CATALOG_KAGGLE_ENDPOINT`, else https://api.kaggle.com.
-    """
-
-    requests_per_second: float = Field(default=1.0, gt=0, description="Pace of all Kaggle HTTP requests.")
-    endpoint: str | None = Field(default=None, description="API base URL; unset = env or api.kaggle.com.")
-    request_timeout_seconds: float = Field(default=60.0, gt=0, description="Connect/read timeout per request.")
-    max_retries: int = Field(default=3, ge=0, le=10, description="Retries on 5xx, timeouts, dropped connections.")
-    retry_backoff_seconds: float = Field(default=2.0, ge=0, description="First retry delay; doubles each retry.")
-    username: str | None = Field(default=None, description="Overrides $KAGGLE_USERNAME.")
-    key: str | None = Field(default=None, description="Overrides $KAGGLE_KEY (prefer the env var).")
-    api_token: str | None = Field(default=None, description="Overrides $KAGGLE_API_TOKEN (prefer the env var).")
-
-    def credentials(self) -> KaggleCredentials:
-        token = self.api_token or os.environ.get("KAGGLE_API_TOKEN") or None
-        if token and len(token) < 4096 and "/" in token and Path(token).is_file():
-            token = Path(token).read_text().strip() or None  # like kaggle: the variable may name a file
-        return KaggleCredentials(
-            username=self.username or os.environ.get("KAGGLE_USERNAME") or None,
-            key=self.key or os.environ.get("KAGGLE_KEY") or None,
-            api_token=token,
-        )
-
-    def get_client(self) -> KaggleClient:
-        """An authenticated client; raises CredentialsError naming the variables to set."""
-        credentials = self.credentials()
-        endpoint = resolve_endpoint(self.endpoint)
-        pacer = pacer_for(endpoint, self.requests_per_second)
-        timeout = (min(self.request_timeout_seconds, 30.0), self.request_timeout_seconds)
-        api = CatalogKaggleApi(credentials, endpoint, pacer, timeout)
-        client = KaggleClient(
-            api, credentials, endpoint, max_retries=self.max_retries, retry_backoff_seconds=self.retry_backoff_seconds
-        )
-        return client.authenticate()
+def connect_kaggle(
+    credentials: KaggleCredentials,
+    endpoint: str | None = None,
+    *,
+    requests_per_second: float = 1.0,
+    request_timeout_seconds: float = 60.0,
+    max_retries: int = 3,
+    retry_backoff_seconds: float = 2.0,
+) -> KaggleClient:
+    """An authenticated client for `endpoint` (None: `$DATASET_CATALOG_KAGGLE_ENDPOINT`, else
+    https://api.kaggle.com), paced at `requests_per_second` across every call, thread and
+    process; raises CredentialsError naming the variables to set."""
+    endpoint = resolve_endpoint(endpoint)
+    pacer = pacer_for(endpoint, requests_per_second)
+    timeout = (min(request_timeout_seconds, 30.0), request_timeout_seconds)
+    api = CatalogKaggleApi(credentials, endpoint, pacer, timeout)
+    client = KaggleClient(
+        api, credentials, endpoint, max_retries=max_retries, retry_backoff_seconds=retry_backoff_seconds
+    )
+    return client.authenticate()

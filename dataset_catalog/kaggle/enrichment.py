@@ -14,22 +14,16 @@ from datetime import timedelta
 from typing import Any
 
 from dataset_catalog.catalog import CatalogStore
-from dataset_catalog.catalog.kaggle_enrichment import (
-    Attempt,
-    ClaimedDataset,
-    claim_pending,
-    count_claimable,
-    record_failure,
-    record_rate_limited,
-    record_success,
-    release_claims,
-)
+from dataset_catalog.catalog.enrichment_queue import Attempt, ClaimedDataset, EnrichmentQueue
+from dataset_catalog.catalog.schema import EnrichmentResult, EnrichmentStatus
 from dataset_catalog.errors import CredentialsError, redact
 from dataset_catalog.kaggle.client import KaggleClient, KaggleNotFoundError, KaggleRateLimitError
-from dataset_catalog.kaggle.mapping import enrichment_values, files_meta
+from dataset_catalog.kaggle.mapping import ENRICHED_COLUMNS, SOURCE, enrichment_values, files_meta
 
 logger = logging.getLogger(__name__)
 DEFAULT_CLAIM_TIMEOUT = timedelta(hours=1)
+# Pending Kaggle rows, most voted first; attempts are logged as stage "api_metadata".
+KAGGLE_QUEUE = EnrichmentQueue(source=SOURCE, stage="api_metadata", columns=ENRICHED_COLUMNS)
 
 
 @dataclass
@@ -68,7 +62,7 @@ def enrich_pending(
 ) -> EnrichReport:
     """Claim up to `batch_size` pending rows (most voted first) and enrich them one by one."""
     report = EnrichReport()
-    claims = claim_pending(store, worker, batch_size, claim_timeout)
+    claims = KAGGLE_QUEUE.claim(store, worker, batch_size, claim_timeout)
     report.claimed = len(claims)
     log.info(f"Claimed {len(claims)} pending Kaggle datasets as {worker}")
     done = 0
@@ -84,7 +78,7 @@ def enrich_pending(
             try:
                 values, meta = enrich_one(client, claim)
             except KaggleRateLimitError as exc:
-                record_rate_limited(store, claim, worker, attempt("rate_limited", exc))
+                KAGGLE_QUEUE.record_rate_limited(store, claim, worker, attempt(EnrichmentResult.RATE_LIMITED, exc))
                 done += 1
                 report.rate_limited += 1
                 report.retry_after = exc.retry_after
@@ -94,26 +88,28 @@ def enrich_pending(
             except CredentialsError:
                 raise  # every other dataset would fail the same way: fail the run, release the claims
             except KaggleNotFoundError as exc:
-                status = record_failure(store, claim, worker, attempt("failed", exc), max_attempts=max_attempts,
-                                        gone=True)
+                status = KAGGLE_QUEUE.record_failure(store, claim, worker, attempt(EnrichmentResult.FAILED, exc),
+                                                     max_attempts=max_attempts, gone=True)
                 done += 1
                 report.failed += 1
                 report.deactivated += status is not None
-                report.gave_up += status == "failed"
+                report.gave_up += status == EnrichmentStatus.FAILED
                 report.lost_claims += status is None
                 log.warning(f"{claim.external_id}: gone from Kaggle (404), deactivated")
                 report.outcomes.append({"external_id": claim.external_id, "result": "gone"})
             except Exception as exc:  # isolated per dataset: recorded, counted, and the batch goes on
-                status = record_failure(store, claim, worker, attempt("failed", exc), max_attempts=max_attempts)
+                status = KAGGLE_QUEUE.record_failure(store, claim, worker, attempt(EnrichmentResult.FAILED, exc),
+                                                     max_attempts=max_attempts)
                 done += 1
                 report.failed += 1
-                report.gave_up += status == "failed"
+                report.gave_up += status == EnrichmentStatus.FAILED
                 report.lost_claims += status is None
                 log.warning(f"{claim.external_id}: attempt {claim.attempts + 1} failed "
                             f"({type(exc).__name__}: {redact(str(exc), secrets or [])[:300]}); now {status}")
                 report.outcomes.append({"external_id": claim.external_id, "result": f"failed -> {status}"})
             else:
-                written = record_success(store, claim, worker, values, attempt("success"), meta)
+                written = KAGGLE_QUEUE.record_success(store, claim, worker, values, attempt(EnrichmentResult.SUCCESS),
+                                                      meta)
                 done += 1
                 report.enriched += written
                 report.lost_claims += not written
@@ -121,8 +117,8 @@ def enrich_pending(
                                         "files": meta["kaggle_file_count"], "columns": len(values["column_names"])})
     finally:
         # Rows claimed but never attempted (429, or an error ending the run) go straight back.
-        report.released = release_claims(store, [c.id for c in claims[done:]], worker)
-    report.remaining_pending = count_claimable(store, claim_timeout)
+        report.released = KAGGLE_QUEUE.release(store, [c.id for c in claims[done:]], worker)
+    report.remaining_pending = KAGGLE_QUEUE.count_claimable(store, claim_timeout)
     log.info(f"Enriched {report.enriched}, failed {report.failed}, rate limited {report.rate_limited}; "
              f"{report.remaining_pending} still pending")
     return report

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dataset_catalog.catalog import CatalogStore, UpsertCounts
+from dataset_catalog.catalog.schema import EnrichmentStatus
 from dataset_catalog.errors import CatalogConfigError
 from dataset_catalog.kaggle.client import KaggleClient
 from dataset_catalog.kaggle.mapping import latest_row
@@ -70,7 +71,7 @@ def sync_latest(
         if not result.datasets or not result.next_page_token:
             break
         page += 1
-    batch = [{**row, "enrichment_status": "pending"} for row in rows.values()]
+    batch = [{**row, "enrichment_status": EnrichmentStatus.PENDING} for row in rows.values()]
     report.counts = store.upsert_datasets(batch, insert_only={"enrichment_status"})
     report.preview = batch[:PREVIEW_ROWS]
     log.info(f"Listed {report.listed} datasets by {sort_by} in {report.pages_read} pages: "

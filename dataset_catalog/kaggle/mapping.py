@@ -11,6 +11,11 @@ from dataset_catalog.common.cleaning import clean_float, clean_int, clean_str_li
 
 SOURCE = "kaggle"
 DATASET_URL = "https://www.kaggle.com/datasets/{ref}"
+# What enrichment_values may fill (the queue refuses anything else).
+ENRICHED_COLUMNS = frozenset(
+    {"title", "subtitle", "description", "tags", "license", "usability_rating", "file_formats",
+     "column_names", "size_bytes", "download_count", "view_count", "like_count"}
+)  # fmt: skip
 MAX_COLUMNS = 500
 MAX_FILES_IN_META = 200
 

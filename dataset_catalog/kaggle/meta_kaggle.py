@@ -1,6 +1,6 @@
 """Join Meta Kaggle's six CSVs into catalog rows keyed by the public ref `owner/slug`.
 
-The join runs in DuckDB (chosen by measurement, see docs/kaggle-seed.md): it streams the 24M-row
+The join runs in DuckDB (chosen by measurement: README, "Choosing the engine"): it streams the 24M-row
 Users.csv and the 2M-row DatasetVersions.csv, keeping only the users that own a dataset and the
 versions that are some dataset's current one, and spills to disk rather than exceed its memory
 limit. Every id, count and date is parsed leniently in SQL; each Datasets.csv line ends up either
@@ -205,7 +205,7 @@ class MetaKaggleJoin:
             yield pending
 
     def db_batches(self, timestamp_format: str, batch_size: int) -> Iterator[list[tuple]]:
-        """The resolved rows as tuples in DB_COLUMNS order, formatted for bulk_upsert_datasets.
+        """The resolved rows as tuples in DB_COLUMNS order, formatted for StagedRows.
 
         JSON and timestamps are rendered by DuckDB. Values become Python objects a column at a
         time through Arrow (pyarrow's C loops): measured 0.7 s for 488k rows, against 2.0 s for
@@ -222,7 +222,7 @@ class MetaKaggleJoin:
             yield pending
 
     def csv_batches(self, timestamp_format: str, batch_size: int) -> Iterator[bytes]:
-        """The same rows, plus the source, as headerless CSV (bulk_upsert_datasets_csv's input).
+        """The same rows, plus the source, as headerless CSV (StagedRows.csv).
 
         Arrow batches from DuckDB written by pyarrow's CSV writer: no Python object per row at all.
         NULL is an unquoted empty field, an empty string is quoted, as PostgreSQL's COPY reads them.

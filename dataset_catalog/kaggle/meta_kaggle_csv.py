@@ -1,6 +1,6 @@
 """Reading Meta Kaggle's CSVs into DuckDB: dialect, rejected lines and invalid UTF-8.
 
-DuckDB's CSV reader was the fastest engine measured (see docs/kaggle-seed.md), but it rejects a
+DuckDB's CSV reader was the fastest engine measured (README, "Choosing the engine"), but it rejects a
 whole line with invalid UTF-8 in a column we read. Such a line is still a good dataset: rejected
 lines are recorded (store_rejects), read again by Python with the bad bytes replaced by U+FFFD,
 and inserted through the same SELECT. Lines rejected for other reasons are counted per file.

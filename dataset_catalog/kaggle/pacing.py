@@ -19,9 +19,6 @@ from pathlib import Path
 
 from dataset_catalog import settings
 
-_pacers: dict[tuple[str, float, str], Pacer] = {}
-_pacers_lock = threading.Lock()
-
 
 class Pacer:
     """At most `requests_per_second` slots per second, across threads and processes."""
@@ -53,13 +50,9 @@ class Pacer:
 
 
 def pacer_for(endpoint: str, requests_per_second: float) -> Pacer:
-    """The process-wide pacer of one (endpoint, pace); its lock file is shared with other processes."""
+    """A pacer of one (endpoint, pace). Every pacer of the same pair shares one lock file, so
+    all of them, in this process or another, take their slots from the same clock (a `flock`
+    conflicts between two opens of one file even within a process)."""
     endpoint = endpoint.rstrip("/")
     digest = hashlib.sha256(f"{endpoint}|{float(requests_per_second)!r}".encode()).hexdigest()[:16]
-    lock_path = settings.cache_dir() / "kaggle" / f"pacing-{digest}.lock"
-    key = (endpoint, float(requests_per_second), str(lock_path))
-    with _pacers_lock:
-        pacer = _pacers.get(key)
-        if pacer is None:
-            pacer = _pacers[key] = Pacer(requests_per_second, lock_path)
-        return pacer
+    return Pacer(requests_per_second, settings.cache_dir() / "kaggle" / f"pacing-{digest}.lock")

@@ -19,12 +19,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from dataset_catalog import settings
-from dataset_catalog.catalog import CatalogStore, UpsertCounts
-from dataset_catalog.catalog.bulk_upsert import (
-    bulk_upsert_datasets,
-    bulk_upsert_datasets_csv,
-    timestamp_text_format,
-)
+from dataset_catalog.catalog import CatalogStore, StagedRows, UpsertCounts
+from dataset_catalog.catalog.schema import EnrichmentStatus
+from dataset_catalog.catalog.staged_upserts import timestamp_text_format
 from dataset_catalog.common.prefetch import prefetched
 from dataset_catalog.common.cache_lock import live_markers, mark_in_use, pid_alive
 from dataset_catalog.kaggle.meta_kaggle import DB_COLUMNS, SKIP_REASONS, SOURCE, MetaKaggleJoin
@@ -37,14 +34,14 @@ META_KAGGLE_REF = "kaggle/meta-kaggle"
 # current one with the GIL released, so the two overlap.
 BATCH_THREAD = "meta-kaggle-batches"
 CACHE_SUBDIR = "meta-kaggle"
-# Seeded rows start pending; on re-seed the status is left as enrichment set it.
-INSERT_ONLY = {"enrichment_status": "pending"}
+# Values of new rows only: seeded rows start pending; on re-seed the status is left as enrichment set it.
+NEW_ROW_VALUES = {"enrichment_status": EnrichmentStatus.PENDING}
 # The seed owns only source_meta.meta_kaggle; enrichment keeps its file list in the same column.
 MERGE_JSON = {"source_meta": ("meta_kaggle",)}
 
 
 class MetaKaggleDownloader(Protocol):
-    """What the seed needs from the Kaggle client (KaggleResource.get_client())."""
+    """What the seed needs from the Kaggle client (a KaggleClient)."""
 
     def download_file(self, ref: str, file_name: str, dest_dir: Path, force: bool = False) -> Path: ...
 
@@ -138,8 +135,8 @@ def seed_catalog(
 ) -> SeedReport:
     """Join Meta Kaggle and upsert every resolvable dataset, one transaction per batch.
 
-    Rows go through `bulk_upsert_datasets` (SQLite: staged tuples) or `bulk_upsert_datasets_csv`
-    (PostgreSQL: COPY of CSV), one merge statement per batch: the semantics of CatalogStore.upsert_datasets at a fraction of its per-row cost. Each batch
+    Rows reach `CatalogStore.upsert_datasets` as StagedRows (SQLite: tuples; PostgreSQL: CSV for
+    COPY), one merge statement per batch, at a fraction of the per-row cost of dict rows. Each batch
     commits on its own and upserts are keyed on (source, ref), so a seed killed at any point and
     run again ends with exactly the same rows. Enrichment state is never written:
     `enrichment_status='pending'` is set on insert only.
@@ -176,14 +173,13 @@ def _write_batches(store: CatalogStore, joined: MetaKaggleJoin, batch_size: int)
     timestamps = timestamp_text_format(store.dialect)
     if store.dialect == "postgresql":
         for data in prefetched(joined.csv_batches(timestamps, batch_size), name=BATCH_THREAD):
-            yield bulk_upsert_datasets_csv(
-                store, [*DB_COLUMNS, "source"], data, insert_only=INSERT_ONLY, merge_json=MERGE_JSON
-            )
+            staged = StagedRows([*DB_COLUMNS, "source"], csv=data, constants=NEW_ROW_VALUES, merge_json=MERGE_JSON)
+            yield store.upsert_datasets(staged, insert_only=NEW_ROW_VALUES.keys())
     else:
         for rows in prefetched(joined.db_batches(timestamps, batch_size), name=BATCH_THREAD):
-            yield bulk_upsert_datasets(
-                store, DB_COLUMNS, rows, constants={"source": SOURCE}, insert_only=INSERT_ONLY, merge_json=MERGE_JSON
-            )
+            constants = {"source": SOURCE, **NEW_ROW_VALUES}
+            staged = StagedRows(DB_COLUMNS, rows, constants=constants, merge_json=MERGE_JSON)
+            yield store.upsert_datasets(staged, insert_only=NEW_ROW_VALUES.keys())
 
 
 class _LazyDownloader:

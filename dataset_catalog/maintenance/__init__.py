@@ -1,1 +1,1 @@
-"""Maintenance of the catalog: the broken-link janitor, cache cleanup, asset checks, schedules."""
+"""Maintenance of the catalog: the broken-link janitor (SSRF-guarded probes) and cache cleanup."""

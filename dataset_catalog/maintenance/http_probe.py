@@ -17,6 +17,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
+from dataset_catalog.catalog.schema import LinkStatus
 from dataset_catalog.maintenance.address_guard import (
     AddressPolicy,
     BlockedAddressError,
@@ -29,17 +30,6 @@ REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 # Servers that refuse or don't implement HEAD; their GET answer is the real one.
 HEAD_FALLBACK_CODES = frozenset({400, 403, 405, 406, 501})
 GET_READ_LIMIT = 4096  # a GET fallback reads at most this many body bytes
-
-# link_status values (see docs/operations.md for what each does to the failure count).
-OK = "ok"
-BROKEN = "broken"  # 404 / 410: the page is gone
-INVALID = "invalid"  # no usable URL, unsupported scheme, redirect loop or too many redirects
-BLOCKED = "blocked"  # the address policy refused a hop: not evidence either way
-TRANSIENT = "transient_error"  # timeout, connection/DNS error, 5xx, 429
-HTTP_ERROR = "http_error"  # any other 4xx (401, 403, ...): the server answers but refuses us
-
-DEFINITIVE_STATUSES = frozenset({BROKEN, INVALID})
-TRANSIENT_STATUSES = frozenset({TRANSIENT, HTTP_ERROR})
 
 HostSlot = Callable[[str], AbstractContextManager]
 
@@ -55,12 +45,12 @@ class ProbeResult:
 
 def classify_http(code: int) -> str:
     if 200 <= code < 300:
-        return OK
+        return LinkStatus.OK
     if code in (404, 410):
-        return BROKEN
+        return LinkStatus.BROKEN
     if code == 429 or code >= 500:
-        return TRANSIENT
-    return HTTP_ERROR
+        return LinkStatus.TRANSIENT
+    return LinkStatus.HTTP_ERROR
 
 
 def _connect(ip: IpAddress, port: int, timeout: float | None) -> socket.socket:
@@ -151,16 +141,16 @@ def _validate(url: str) -> str | None:
 def probe_url(url: str | None, settings: ProbeSettings, host_slot: HostSlot | None = None) -> ProbeResult:
     """Check one URL; never raises for network or HTTP trouble (it is the result)."""
     if not url or not url.strip():
-        return ProbeResult(INVALID, error="no URL")
+        return ProbeResult(LinkStatus.INVALID, error="no URL")
     slot = host_slot or (lambda _host: contextlib.nullcontext())
     deadline = time.monotonic() + settings.timeout_seconds * (settings.max_redirects + 2)
     current, seen = url.strip(), set()
     for hop in range(settings.max_redirects + 1):
         problem = _validate(current)
         if problem:
-            return ProbeResult(INVALID, final_url=current, redirects=hop, error=problem)
+            return ProbeResult(LinkStatus.INVALID, final_url=current, redirects=hop, error=problem)
         if current in seen:
-            return ProbeResult(INVALID, final_url=current, redirects=hop, error="redirect loop")
+            return ProbeResult(LinkStatus.INVALID, final_url=current, redirects=hop, error="redirect loop")
         seen.add(current)
         host = (urlsplit(current).hostname or "").lower()
         try:
@@ -170,19 +160,19 @@ def probe_url(url: str | None, settings: ProbeSettings, host_slot: HostSlot | No
                 with slot(host):
                     code, location = _request("GET", current, settings, deadline)
         except BlockedAddressError as exc:
-            return ProbeResult(BLOCKED, final_url=current, redirects=hop, error=str(exc))
+            return ProbeResult(LinkStatus.BLOCKED, final_url=current, redirects=hop, error=str(exc))
         except ResolutionError as exc:
-            return ProbeResult(TRANSIENT, final_url=current, redirects=hop, error=str(exc))
+            return ProbeResult(LinkStatus.TRANSIENT, final_url=current, redirects=hop, error=str(exc))
         except (TimeoutError, socket.timeout):
-            return ProbeResult(TRANSIENT, final_url=current, redirects=hop, error="timed out")
+            return ProbeResult(LinkStatus.TRANSIENT, final_url=current, redirects=hop, error="timed out")
         except ssl.SSLCertVerificationError as exc:
-            return ProbeResult(HTTP_ERROR, final_url=current, redirects=hop, error=f"TLS: {exc.verify_message}")
+            return ProbeResult(LinkStatus.HTTP_ERROR, final_url=current, redirects=hop, error=f"TLS: {exc.verify_message}")
         except (OSError, http.client.HTTPException) as exc:
-            return ProbeResult(TRANSIENT, final_url=current, redirects=hop, error=f"{type(exc).__name__}: {exc}"[:300])
+            return ProbeResult(LinkStatus.TRANSIENT, final_url=current, redirects=hop, error=f"{type(exc).__name__}: {exc}"[:300])
         if code in REDIRECT_CODES:
             if not location:
-                return ProbeResult(INVALID, code, current, hop, "redirect without Location")
+                return ProbeResult(LinkStatus.INVALID, code, current, hop, "redirect without Location")
             current = urljoin(current, location.strip())
             continue
         return ProbeResult(classify_http(code), code, current, hop)
-    return ProbeResult(INVALID, None, current, settings.max_redirects, f"more than {settings.max_redirects} redirects")
+    return ProbeResult(LinkStatus.INVALID, None, current, settings.max_redirects, f"more than {settings.max_redirects} redirects")

@@ -9,19 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dataset_catalog.catalog import CatalogStore
-from dataset_catalog.catalog.links import (
-    LinkOutcome,
-    LinkThresholds,
-    record_link_outcomes,
-    select_link_batch,
-)
-from dataset_catalog.maintenance.http_probe import (
-    BLOCKED,
-    DEFINITIVE_STATUSES,
-    OK,
-    TRANSIENT_STATUSES,
-    ProbeSettings,
-)
+from dataset_catalog.catalog.link_state import LinkOutcome, LinkThresholds, record_link_outcomes, select_link_batch
+from dataset_catalog.catalog.schema import LinkStatus
+from dataset_catalog.maintenance.http_probe import ProbeSettings
 from dataset_catalog.maintenance.link_checker import HostGate, LinkTarget, check_links
 
 logger = logging.getLogger(__name__)
@@ -75,7 +65,7 @@ def run_link_janitor(store: CatalogStore, settings: JanitorSettings, *, log: Any
             c.result.status,
             c.result.http_status,
             c.checked_at,
-            definitive=c.result.status in DEFINITIVE_STATUSES,
+            definitive=c.result.status in LinkStatus.DEFINITIVE,
         )
         for c in checks
     ]
@@ -84,11 +74,11 @@ def run_link_janitor(store: CatalogStore, settings: JanitorSettings, *, log: Any
     for check in checks:
         status = check.result.status
         report.by_status[status] += 1
-        report.ok += status == OK
-        report.broken += status in DEFINITIVE_STATUSES
-        report.transient += status in TRANSIENT_STATUSES
-        report.blocked += status == BLOCKED
-        if status != OK and len(report.failures) < SAMPLE_FAILURES:
+        report.ok += status == LinkStatus.OK
+        report.broken += status in LinkStatus.DEFINITIVE
+        report.transient += status in LinkStatus.TRANSIENT_KINDS
+        report.blocked += status == LinkStatus.BLOCKED
+        if status != LinkStatus.OK and len(report.failures) < SAMPLE_FAILURES:
             report.failures.append(
                 {
                     "dataset_id": check.target.dataset_id,

@@ -2,11 +2,11 @@ import dagster as dg
 import numpy as np
 import sqlalchemy as sa
 
-from dataset_catalog.catalog.embeddings import read_embeddings
-from dataset_catalog.catalog.resource import CatalogResource
+from dataset_catalog.catalog.vector_store import read_embeddings
+from dataset_catalog.defs.common.resources import CatalogResource
 from dataset_catalog.catalog.schema import datasets, enrichment_log
-from dataset_catalog.embeddings.assets import dataset_embeddings
-from dataset_catalog.embeddings.resource import EmbeddingModelResource
+from dataset_catalog.defs.embeddings.assets import dataset_embeddings
+from dataset_catalog.defs.embeddings.resources import EmbeddingModelResource
 from dataset_catalog.embeddings.sync import embed_datasets
 from dataset_catalog.embeddings.text import build_embedding_text, content_hash
 

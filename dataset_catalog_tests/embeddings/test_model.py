@@ -9,8 +9,8 @@ from dataset_catalog.embeddings.encoder import (
     configured_model_name,
     load_encoder,
 )
-from dataset_catalog.embeddings.resource import EmbeddingModelResource
-from dataset_catalog_tests.embeddings.conftest import hub_offline
+from dataset_catalog.defs.embeddings.resources import EmbeddingModelResource
+from dataset_catalog_tests.conftest import hub_offline
 
 
 def test_bundled_model_loads_offline_and_embeds(encoder):

@@ -2,7 +2,7 @@ import pytest
 import sqlalchemy as sa
 
 from dataset_catalog.catalog.schema import datasets
-from dataset_catalog.catalog.search import SearchFilters
+from dataset_catalog.catalog.search_queries import SearchFilters
 from dataset_catalog.embeddings.search import InvalidQueryError, query_tokens, search_catalog
 from dataset_catalog.embeddings.sync import embed_datasets
 

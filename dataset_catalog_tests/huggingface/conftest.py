@@ -1,9 +1,9 @@
 import dagster as dg
 import pytest
 
-from dataset_catalog.catalog.resource import CatalogResource
-from dataset_catalog.huggingface.assets import hf_datasets
-from dataset_catalog.huggingface.client import HuggingFaceResource
+from dataset_catalog.defs.common.resources import CatalogResource
+from dataset_catalog.defs.huggingface.assets import hf_datasets
+from dataset_catalog.defs.huggingface.resources import HuggingFaceResource
 
 
 def materialize_hf(

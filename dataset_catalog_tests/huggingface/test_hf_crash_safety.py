@@ -8,10 +8,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
-from dataset_catalog.catalog import CatalogStore
 from dataset_catalog_tests.fakes.hf_hub import day_items
+
+pytestmark = pytest.mark.slow  # SIGKILLed subprocesses
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DAY = datetime(2025, 3, 10, tzinfo=UTC)
@@ -37,14 +39,13 @@ def _materialize_cli(database_url: str, hub_url: str, dagster_home: Path) -> sub
     )
 
 
-def test_sigkill_mid_sync_then_rerun_leaves_exact_rows(database_url, fake_hub, tmp_path):
+def test_sigkill_mid_sync_then_rerun_leaves_exact_rows(database_url, store, fake_hub, tmp_path):
     items = day_items(DAY, 400)
     fake_hub.set_items(items)
     fake_hub.default_page_size = 20
     fake_hub.delay_seconds = 0.15  # ~20 pages: slow enough to kill half way
     dagster_home = tmp_path / "dagster_home"
     dagster_home.mkdir()
-    store = CatalogStore(database_url).ensure_schema()
 
     process = _materialize_cli(database_url, fake_hub.url, dagster_home)
     deadline = time.monotonic() + 120

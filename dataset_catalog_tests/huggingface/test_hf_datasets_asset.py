@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from dataset_catalog.catalog import CatalogStore
@@ -16,7 +17,7 @@ def _ids(store: CatalogStore) -> set[str]:
     return {r["external_id"] for r in store.fetch_datasets("huggingface")}
 
 
-def test_partition_window_edges_midnight_belongs_to_its_own_day(database_url, fake_hub, run_hf):
+def test_partition_window_edges_midnight_belongs_to_its_own_day(database_url, store, fake_hub, run_hf):
     fake_hub.set_items(
         [
             make_hub_item("edge/at-midnight", DAY),  # first instant of the day: inside
@@ -28,7 +29,6 @@ def test_partition_window_edges_midnight_belongs_to_its_own_day(database_url, fa
     )
     result = run_hf(database_url, fake_hub.url, partition="2025-03-10")
     assert result.success
-    store = CatalogStore(database_url)
     assert _ids(store) == {"edge/at-midnight", "edge/last-ms"}
     meta = materialization_metadata(result)
     assert (meta["total_fetched"], meta["total_inserted"], meta["skipped_newer"]) == (2, 2, 1)
@@ -37,17 +37,17 @@ def test_partition_window_edges_midnight_belongs_to_its_own_day(database_url, fa
     assert meta["pages_read"] == 1 and meta["items_scanned"] == 4
 
 
-def test_walk_stops_requesting_pages_once_past_the_window(database_url, fake_hub, run_hf):
+def test_walk_stops_requesting_pages_once_past_the_window(database_url, store, fake_hub, run_hf):
     items = day_items(DAY, 30) + day_items(DAY - timedelta(days=1), 30) + day_items(DAY - timedelta(days=5), 300)
     fake_hub.set_items(items)
     fake_hub.default_page_size = 20  # 18 pages in all; the window ends inside page 2
     result = run_hf(database_url, fake_hub.url, partition="2025-03-10", config={"batch_size": 7})
     assert result.success
-    assert len(_ids(CatalogStore(database_url))) == 30
+    assert len(_ids(store)) == 30
     assert len(fake_hub.api_requests) == 2
 
 
-def test_row_mapping_from_hub_fields(database_url, fake_hub, run_hf):
+def test_row_mapping_from_hub_fields(database_url, store, fake_hub, run_hf):
     item = make_hub_item(
         "stanfordnlp/imdb",
         DAY + timedelta(hours=5),
@@ -61,7 +61,7 @@ def test_row_mapping_from_hub_fields(database_url, fake_hub, run_hf):
     item["cardData"]["dataset_info"] = {"features": [{"name": "text"}, {"name": "label"}], "splits": [{"name": "train", "num_examples": 25000}, {"name": "test", "num_examples": 25000}]}
     fake_hub.set_items([item])
     assert run_hf(database_url, fake_hub.url, partition="2025-03-10").success
-    [row] = CatalogStore(database_url).fetch_datasets("huggingface")
+    [row] = store.fetch_datasets("huggingface")
     assert row["title"] == "IMDB movie reviews"
     assert row["url"] == "https://huggingface.co/datasets/stanfordnlp/imdb"
     assert row["license"] == "apache-2.0"  # cardData wins over the license: tag
@@ -75,12 +75,12 @@ def test_row_mapping_from_hub_fields(database_url, fake_hub, run_hf):
     assert row["source_updated_at"].replace(tzinfo=UTC) == DAY + timedelta(hours=5)
 
 
-def test_range_backfill_is_one_walk(database_url, fake_hub, run_hf):
+def test_range_backfill_is_one_walk(database_url, store, fake_hub, run_hf):
     days = [DAY - timedelta(days=d) for d in range(5)]
     fake_hub.set_items([item for day in days for item in day_items(day, 4)] + day_items(DAY - timedelta(days=9), 4))
     result = run_hf(database_url, fake_hub.url, partition_range=("2025-03-07", "2025-03-09"))
     assert result.success
-    got = _ids(CatalogStore(database_url))
+    got = _ids(store)
     assert len(got) == 12 and all(any(f"-2025030{d}-" in i for d in (7, 8, 9)) for i in got)
     assert len(fake_hub.api_requests) == 1  # one listing walk for the whole range
     assert sorted(e.partition for e in result.get_asset_materialization_events()) == ["2025-03-07", "2025-03-08", "2025-03-09"]
@@ -88,17 +88,18 @@ def test_range_backfill_is_one_walk(database_url, fake_hub, run_hf):
     assert meta["window_start"].startswith("2025-03-07") and meta["window_end"].startswith("2025-03-10")
 
 
-def test_backfill_of_every_partition_sees_datasets_older_than_the_first_partition(database_url, fake_hub, run_hf):
+@pytest.mark.slow
+def test_backfill_of_every_partition_sees_datasets_older_than_the_first_partition(database_url, store, fake_hub, run_hf):
     ancient = make_hub_item("old/ancient", datetime(2018, 6, 1, tzinfo=UTC))
     fake_hub.set_items([ancient, *day_items(DAY, 3)])
     result = run_hf(database_url, fake_hub.url, partition_range=("2020-01-01", "2025-03-10"))
     assert result.success
-    assert "old/ancient" in _ids(CatalogStore(database_url))
+    assert "old/ancient" in _ids(store)
 
 
 def test_paging_follows_link_cursor_with_all_params(database_url, fake_hub, run_hf):
-    from dataset_catalog.catalog.resource import CatalogResource
-    from dataset_catalog.huggingface.client import HuggingFaceResource
+    from dataset_catalog.defs.common.resources import CatalogResource
+    from dataset_catalog.defs.huggingface.resources import HuggingFaceResource
     from dataset_catalog.huggingface.sync import SyncWindow, sync_hf_datasets
 
     fake_hub.set_items(day_items(DAY, 95))
@@ -113,10 +114,9 @@ def test_paging_follows_link_cursor_with_all_params(database_url, fake_hub, run_
     assert "cursor" in fake_hub.api_requests[-1].query
 
 
-def test_idempotent_rerun_keeps_rows_and_enrichment_state(database_url, fake_hub, run_hf):
+def test_idempotent_rerun_keeps_rows_and_enrichment_state(database_url, store, fake_hub, run_hf):
     fake_hub.set_items(day_items(DAY, 20))
     assert run_hf(database_url, fake_hub.url, partition="2025-03-10").success
-    store = CatalogStore(database_url)
     with store.engine.begin() as conn:
         conn.execute(sa.update(datasets).values(link_status="ok", link_failure_count=1, enrichment_attempts=2))
     before = {r["external_id"]: r["id"] for r in store.fetch_datasets()}
@@ -136,15 +136,15 @@ def test_idempotent_rerun_keeps_rows_and_enrichment_state(database_url, fake_hub
     assert all(r["link_status"] == "ok" for r in store.fetch_datasets())
 
 
-def test_limit_caps_datasets_written(database_url, fake_hub, run_hf):
+def test_limit_caps_datasets_written(database_url, store, fake_hub, run_hf):
     fake_hub.set_items(day_items(DAY, 50))
     result = run_hf(database_url, fake_hub.url, partition="2025-03-10", config={"limit": 7, "batch_size": 3})
     meta = materialization_metadata(result)
-    assert meta["total_fetched"] == 7 and CatalogStore(database_url).count_datasets() == 7
+    assert meta["total_fetched"] == 7 and store.count_datasets() == 7
     assert "limit" in meta["stop_reason"]
 
 
-def test_malformed_items_are_skipped_or_cleaned_and_the_rest_is_written(database_url, fake_hub, run_hf, dagster_instance):
+def test_malformed_items_are_skipped_or_cleaned_and_the_rest_is_written(database_url, store, fake_hub, run_hf, dagster_instance):
     good = day_items(DAY, 5)
     fake_hub.set_items(good)
     at = (DAY + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
@@ -160,7 +160,7 @@ def test_malformed_items_are_skipped_or_cleaned_and_the_rest_is_written(database
     assert result.success
     meta = materialization_metadata(result)
     assert meta["skipped_malformed"] == 4 and meta["cleaned"] == 1
-    rows = {r["external_id"]: r for r in CatalogStore(database_url).fetch_datasets()}
+    rows = {r["external_id"]: r for r in store.fetch_datasets()}
     assert set(rows) == {i["id"] for i in good} | {"weird/types"}
     weird_row = rows["weird/types"]
     assert weird_row["download_count"] is None and weird_row["tags"] == ["language:en"]
@@ -170,18 +170,19 @@ def test_malformed_items_are_skipped_or_cleaned_and_the_rest_is_written(database
     assert "Skipped malformed Hub item <no id>: missing or invalid 'id'" in logs
 
 
-def test_a_single_429_is_retried_by_the_library_and_the_run_succeeds(database_url, fake_hub, run_hf):
+@pytest.mark.slow
+def test_a_single_429_is_retried_by_the_library_and_the_run_succeeds(database_url, store, fake_hub, run_hf):
     fake_hub.set_items(day_items(DAY, 30))
     fake_hub.fail_next(429, times=1, headers={"Retry-After": "0"})  # retried by huggingface_hub
     result = run_hf(database_url, fake_hub.url, partition="2025-03-10")
-    assert result.success and CatalogStore(database_url).count_datasets() == 30
+    assert result.success and store.count_datasets() == 30
     assert len(fake_hub.api_requests) == 2
 
 
 def test_failure_after_first_page_keeps_the_first_page(database_url, fake_hub):
-    from dataset_catalog.catalog.resource import CatalogResource
+    from dataset_catalog.defs.common.resources import CatalogResource
     from dataset_catalog.errors import SourceUnavailableError
-    from dataset_catalog.huggingface.client import HuggingFaceResource
+    from dataset_catalog.defs.huggingface.resources import HuggingFaceResource
     from dataset_catalog.huggingface.sync import SyncWindow, sync_hf_datasets
     import pytest
 
@@ -202,8 +203,8 @@ def test_failure_after_first_page_keeps_the_first_page(database_url, fake_hub):
 
 
 def test_fetching_ahead_never_requests_a_page_the_walk_does_not_need(database_url, fake_hub):
-    from dataset_catalog.catalog.resource import CatalogResource
-    from dataset_catalog.huggingface.client import HuggingFaceResource
+    from dataset_catalog.defs.common.resources import CatalogResource
+    from dataset_catalog.defs.huggingface.resources import HuggingFaceResource
     from dataset_catalog.huggingface.sync import SyncWindow, sync_hf_datasets
 
     # 25 items in the window, then older ones: pages of 10 -> the walk ends inside page 3.
@@ -221,9 +222,9 @@ def test_fetching_ahead_never_requests_a_page_the_walk_does_not_need(database_ur
 
 
 def test_progress_is_logged_on_the_first_and_last_page_and_at_most_every_few_seconds(database_url, fake_hub, monkeypatch):
-    from dataset_catalog.catalog.resource import CatalogResource
+    from dataset_catalog.defs.common.resources import CatalogResource
     from dataset_catalog.huggingface import sync
-    from dataset_catalog.huggingface.client import HuggingFaceResource
+    from dataset_catalog.defs.huggingface.resources import HuggingFaceResource
     from dataset_catalog.huggingface.sync import SyncWindow, sync_hf_datasets
 
     class Clock:  # one second passes at every look at the clock (the sync's thread only)

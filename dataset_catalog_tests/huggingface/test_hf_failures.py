@@ -5,9 +5,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from dataset_catalog.catalog import CatalogStore
 from dataset_catalog.errors import SourceUnavailableError
-from dataset_catalog.huggingface.client import HuggingFaceResource
+from dataset_catalog.defs.huggingface.resources import HuggingFaceResource
 from dataset_catalog_tests.fakes.hf_hub import day_items
 from dataset_catalog_tests.huggingface.conftest import materialization_metadata, run_log_text
 
@@ -15,16 +14,18 @@ DAY = datetime(2025, 3, 10, tzinfo=UTC)
 TOKEN = "hf_SuperSecretTestToken1234567890"
 
 
-def test_a_single_stalled_request_is_retried_and_the_run_succeeds(database_url, fake_hub, run_hf):
+@pytest.mark.slow
+def test_a_single_stalled_request_is_retried_and_the_run_succeeds(database_url, store, fake_hub, run_hf):
     fake_hub.set_items(day_items(DAY, 10))
     fake_hub.stall(30, on_request=1)
     started = time.monotonic()
     result = run_hf(database_url, fake_hub.url, partition="2025-03-10", request_timeout_seconds=0.5)
     assert result.success
     assert time.monotonic() - started < 15
-    assert CatalogStore(database_url).count_datasets() == 10
+    assert store.count_datasets() == 10
 
 
+@pytest.mark.slow
 def test_a_stalled_server_fails_the_listing_with_a_clear_message():
     from dataset_catalog_tests.fakes.hf_hub import FakeHub
 
@@ -37,6 +38,7 @@ def test_a_stalled_server_fails_the_listing_with_a_clear_message():
         assert time.monotonic() - started < 45  # bounded: the library's retries, never forever
 
 
+@pytest.mark.slow
 def test_persistent_5xx_fails_with_a_clear_message_after_library_retries(fake_hub):
     fake_hub.fail_next(503, times=50)
     listing = HuggingFaceResource(endpoint=fake_hub.url, token=TOKEN).listing()
@@ -48,7 +50,7 @@ def test_persistent_5xx_fails_with_a_clear_message_after_library_retries(fake_hu
     assert len(fake_hub.api_requests) == 6  # huggingface_hub: 1 try + 5 retries
 
 
-def test_token_is_sent_but_never_logged_stored_or_shown(database_url, fake_hub, run_hf, dagster_instance, capfd):
+def test_token_is_sent_but_never_logged_stored_or_shown(database_url, store, fake_hub, run_hf, dagster_instance, capfd):
     fake_hub.required_token = TOKEN
     fake_hub.set_items(day_items(DAY, 3))
     result = run_hf(database_url, fake_hub.url, partition="2025-03-10", token=TOKEN, instance=dagster_instance)
@@ -67,7 +69,7 @@ def test_token_is_sent_but_never_logged_stored_or_shown(database_url, fake_hub, 
     assert TOKEN not in run_log_text(dagster_instance, failed.run_id)
     out, err = capfd.readouterr()
     assert TOKEN not in out and TOKEN not in err
-    rows = CatalogStore(database_url).fetch_datasets()
+    rows = store.fetch_datasets()
     assert TOKEN not in repr(rows)
 
 

@@ -12,14 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from dataset_catalog.defs.kaggle.resources import KaggleResource
 from dataset_catalog.errors import CredentialsError, SourceUnavailableError
 from dataset_catalog.kaggle.api import DEFAULT_ENDPOINT, CatalogKaggleApi, KaggleCredentials, resolve_endpoint
-from dataset_catalog.kaggle.client import (
-    KaggleNotFoundError,
-    KaggleRateLimitError,
-    KaggleResource,
-    KaggleResponseError,
-)
+from dataset_catalog.kaggle.client import KaggleNotFoundError, KaggleRateLimitError, KaggleResponseError
 from dataset_catalog.kaggle.pacing import pacer_for
 from dataset_catalog_tests.fakes.kaggle_api import make_datasets
 from dataset_catalog_tests.kaggle.conftest import assert_paced
@@ -227,13 +223,14 @@ def test_pacing_is_shared_by_concurrent_threads(kaggle_env):
     assert_paced(kaggle_env.api_requests, 8)
 
 
+@pytest.mark.slow
 def test_pacing_is_shared_by_concurrent_processes(kaggle_env, tmp_path):
     make_datasets(kaggle_env, 1)
     script = textwrap.dedent(
         f"""
         import sys, time
         from pathlib import Path
-        from dataset_catalog.kaggle.client import KaggleResource
+        from dataset_catalog.defs.kaggle.resources import KaggleResource
         client = KaggleResource(requests_per_second=5).get_client()
         Path(sys.argv[1] + ".ready").touch()
         while not Path(sys.argv[2]).exists():  # start together

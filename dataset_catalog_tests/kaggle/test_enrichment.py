@@ -9,10 +9,11 @@ import dagster as dg
 import pytest
 
 from dataset_catalog.catalog import CatalogStore
-from dataset_catalog.catalog.kaggle_enrichment import claim_pending, enrichment_log_rows
-from dataset_catalog.catalog.resource import CatalogResource
-from dataset_catalog.kaggle.assets import kaggle_enriched_datasets
-from dataset_catalog.kaggle.client import KaggleResource
+from dataset_catalog.catalog.enrichment_log import log_rows
+from dataset_catalog.kaggle.enrichment import KAGGLE_QUEUE
+from dataset_catalog.defs.common.resources import CatalogResource
+from dataset_catalog.defs.kaggle.assets import kaggle_enriched_datasets
+from dataset_catalog.defs.kaggle.resources import KaggleResource
 from dataset_catalog_tests.fakes.kaggle_api import make_datasets
 from dataset_catalog_tests.kaggle.conftest import assert_paced
 
@@ -84,7 +85,7 @@ def test_enriches_most_popular_first_with_api_values(database_url, store, kaggle
     assert [f["name"] for f in top["source_meta"]["kaggle_files"]] == ["train.csv", "extra.parquet", "more.json"]
     assert (top["enrichment_attempts"], top["enrichment_claimed_by"]) == (1, None)
     assert {rows[r]["enrichment_status"] for r in (refs[2], refs[4])} == {"pending"}
-    log = enrichment_log_rows(store)
+    log = log_rows(store)
     assert [(e["stage"], e["result"], e["attempt"], e["run_id"]) for e in log] == [
         ("api_metadata", "success", 1, result.run_id)
     ] * 3
@@ -107,7 +108,7 @@ def test_failures_are_isolated_and_become_failed_after_max_attempts(database_url
     assert "SourceUnavailableError" in rows[refs[0]]["last_enrichment_error"]
     assert "KaggleResponseError" in rows[refs[2]]["last_enrichment_error"]
     assert all(rows[r]["is_active"] for r in refs)
-    failed_log = enrichment_log_rows(store, rows[refs[0]]["id"])
+    failed_log = log_rows(store, rows[refs[0]]["id"])
     assert [(e["result"], e["attempt"], e["error_type"]) for e in failed_log] == [
         ("failed", n, "SourceUnavailableError") for n in (1, 2, 3)
     ]
@@ -123,7 +124,7 @@ def test_404_deactivates_the_dataset(database_url, store, kaggle_resource, kaggl
     assert (meta["enriched"], meta["deactivated"], meta["remaining_pending"]) == (1, 1, 0)
     gone = by_ref(store)[refs[1]]
     assert (gone["is_active"], gone["enrichment_status"], gone["enrichment_attempts"]) == (False, "failed", 1)
-    assert enrichment_log_rows(store, gone["id"])[0]["error_type"] == "KaggleNotFoundError"
+    assert log_rows(store, gone["id"])[0]["error_type"] == "KaggleNotFoundError"
 
 
 def test_429_stops_the_batch_without_counting_an_attempt(database_url, store, kaggle_resource, kaggle_env):
@@ -143,9 +144,9 @@ def test_429_stops_the_batch_without_counting_an_attempt(database_url, store, ka
     for ref in refs[1:]:
         assert rows[ref]["enrichment_status"] == "pending"
         assert (rows[ref]["enrichment_attempts"], rows[ref]["enrichment_claimed_by"]) == (0, None)
-    limited = enrichment_log_rows(store, rows[refs[1]]["id"])
+    limited = log_rows(store, rows[refs[1]]["id"])
     assert [(e["result"], e["error_type"]) for e in limited] == [("rate_limited", "KaggleRateLimitError")]
-    assert all(not enrichment_log_rows(store, rows[r]["id"]) for r in refs[2:])
+    assert all(not log_rows(store, rows[r]["id"]) for r in refs[2:])
 
 
 def test_concurrent_claims_never_take_the_same_row(database_url, store, fake_kaggle):
@@ -157,7 +158,7 @@ def test_concurrent_claims_never_take_the_same_row(database_url, store, fake_kag
         own_store = CatalogStore(database_url)
         barrier.wait()
         ids: list[int] = []
-        while batch := claim_pending(own_store, worker, 3, timedelta(hours=1)):
+        while batch := KAGGLE_QUEUE.claim(own_store, worker, 3, timedelta(hours=1)):
             ids += [c.id for c in batch]
         claimed[worker] = ids
 
@@ -175,11 +176,11 @@ def test_concurrent_claims_never_take_the_same_row(database_url, store, fake_kag
 
 def test_stale_claims_of_a_killed_run_become_claimable(database_url, store, fake_kaggle):
     seed_rows(store, fake_kaggle, 3)
-    first = claim_pending(store, "killed-run", 2, timedelta(hours=1))
+    first = KAGGLE_QUEUE.claim(store, "killed-run", 2, timedelta(hours=1))
     assert [c.external_id for c in first] == ["owner0/dataset-0", "owner1/dataset-1"]
-    assert [c.external_id for c in claim_pending(store, "next", 5, timedelta(hours=1))] == ["owner2/dataset-2"]
+    assert [c.external_id for c in KAGGLE_QUEUE.claim(store, "next", 5, timedelta(hours=1))] == ["owner2/dataset-2"]
     # Claims older than the timeout are taken over.
-    taken_over = claim_pending(store, "later", 5, timedelta(0))
+    taken_over = KAGGLE_QUEUE.claim(store, "later", 5, timedelta(0))
     assert {c.external_id for c in taken_over} == {"owner0/dataset-0", "owner1/dataset-1", "owner2/dataset-2"}
 
 
@@ -199,7 +200,7 @@ def test_two_concurrent_materializations_share_the_pace_and_split_the_rows(datab
     assert [r.success for r in results] == [True, True]
     assert sorted(metadata_of(r)["enriched"] for r in results) == [3, 3]
     assert [r["enrichment_status"] for r in by_ref(store).values()] == ["enriched"] * 6
-    log = enrichment_log_rows(store)
+    log = log_rows(store)
     assert sorted(e["dataset_id"] for e in log) == sorted(r["id"] for r in by_ref(store).values())
     assert {e["run_id"] for e in log} == {r.run_id for r in results}
     assert len(kaggle_env.api_requests) == 12
@@ -237,10 +238,10 @@ def test_the_key_never_appears_in_logs_metadata_or_errors(
         texts = [str(e) for e in instance.all_logs(result.run_id)]
         texts += [str(e.dagster_event) for e in instance.all_logs(result.run_id) if e.dagster_event]
     texts += [caplog.text, *capfd.readouterr()]
-    texts += [str(e) for e in enrichment_log_rows(store)] + [str(r) for r in store.fetch_datasets("kaggle")]
+    texts += [str(e) for e in log_rows(store)] + [str(r) for r in store.fetch_datasets("kaggle")]
     if result.success:
         texts.append(str(metadata_of(result)))
-        assert len(enrichment_log_rows(store)) == 3
+        assert len(log_rows(store)) == 3
     else:
         texts.append(str(result.get_step_failure_events()[0].step_failure_data.error))
         assert step_error(result).cls_name == "CredentialsError" and "KAGGLE_KEY" in texts[-1]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dagster as dg
 
-from dataset_catalog.catalog.resource import CatalogResource
-from dataset_catalog.kaggle.assets import kaggle_enriched_datasets, kaggle_latest_datasets
-from dataset_catalog.kaggle.client import KaggleResource
+from dataset_catalog.defs.common.resources import CatalogResource
+from dataset_catalog.defs.kaggle.assets import kaggle_enriched_datasets, kaggle_latest_datasets
+from dataset_catalog.defs.kaggle.resources import KaggleResource
 from dataset_catalog_tests.fakes.kaggle_api import make_datasets
 
 

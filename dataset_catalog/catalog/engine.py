@@ -1,0 +1,70 @@
+"""The database engine of each dialect, and the small SQL building blocks every catalog module uses."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Engine
+
+from dataset_catalog import settings
+from dataset_catalog.catalog.upsert_statements import json_dumps
+from dataset_catalog.errors import CatalogConfigError
+
+SQLITE_PAGE_SIZE = 16384
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def in_list(conn: sa.Connection, column: sa.ColumnElement, values: list) -> sa.ColumnElement[bool]:
+    """`column IN values` with the values as ONE parameter, so the statement is compiled once
+    and cached: SQLAlchemy otherwise renders and processes a placeholder per value (measured,
+    500 values: PostgreSQL 140 ms -> 1 ms as `= ANY(array)`; SQLite ~1.5 ms -> 0.2 ms as
+    `IN (SELECT value FROM json_each(:json))`)."""
+    if conn.dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, value=values, type_=ARRAY(column.type)))
+    listed = sa.func.json_each(sa.bindparam(None, value=json_dumps(values), type_=sa.Text)).table_valued("value")
+    return column.in_(sa.select(listed.c.value))
+
+
+def _configure_sqlite(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    # Takes effect only when the file is new (before WAL): catalog rows are ~1-2 KB, and with
+    # 16 KiB pages a commit writes fewer, fuller pages (measured: Hub sync writes 30% faster).
+    cursor.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")
+    # WAL lets readers (the UI, search) run while a sync writes; busy_timeout waits out short locks.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=60000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def create_catalog_engine(database_url: str) -> Engine:
+    """An engine for a SQLite or PostgreSQL catalog URL; CatalogConfigError for anything else."""
+    try:
+        url = sa.make_url(database_url)
+    except sa.exc.ArgumentError as exc:
+        raise CatalogConfigError(
+            f"{settings.DATABASE_URL_ENV} is not a valid SQLAlchemy URL "
+            "(e.g. sqlite:////path/catalog.sqlite3 or postgresql://user:pass@host/db)."
+        ) from exc
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(
+            url, connect_args={"timeout": 60}, json_serializer=json_dumps, json_deserializer=orjson.loads
+        )
+        sa.event.listen(engine, "connect", _configure_sqlite)
+        return engine
+    if url.get_backend_name() == "postgresql":
+        return sa.create_engine(url, pool_pre_ping=True, json_serializer=json_dumps, json_deserializer=orjson.loads)
+    raise CatalogConfigError(
+        f"{settings.DATABASE_URL_ENV} names an unsupported database "
+        f"'{url.get_backend_name()}': use sqlite:/// or postgresql://."
+    )

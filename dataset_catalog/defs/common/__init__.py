@@ -1,0 +1,1 @@
+"""What every area's Dagster objects share: the catalog resource, metadata tables, check factories."""

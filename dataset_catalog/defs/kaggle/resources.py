@@ -1,0 +1,46 @@
+"""KaggleResource: the Kaggle API client, configured for a run."""
+
+from __future__ import annotations
+
+import dagster as dg
+from pydantic import Field
+
+from dataset_catalog.kaggle.api import KaggleCredentials, resolve_credentials
+from dataset_catalog.kaggle.client import KaggleClient, connect_kaggle
+
+
+class KaggleResource(dg.ConfigurableResource):
+    """The Kaggle API, paced at `requests_per_second` across every call, thread and process.
+
+    Credentials are read from the environment when a run uses the resource (an unset
+    `dg.EnvVar` would fail runs that never call Kaggle): `KAGGLE_API_TOKEN`, or
+    `KAGGLE_USERNAME` + `KAGGLE_KEY`. The fields override them; leave them unset in
+    production so secrets never enter run config. `endpoint` unset means
+    `$DATASET_CATALOG_KAGGLE_ENDPOINT`, else https://api.kaggle.com.
+    """
+
+    requests_per_second: float = Field(default=1.0, gt=0, description="Pace of all Kaggle HTTP requests.")
+    endpoint: str | None = Field(default=None, description="API base URL; unset = env or api.kaggle.com.")
+    request_timeout_seconds: float = Field(default=60.0, gt=0, description="Connect/read timeout per request.")
+    max_retries: int = Field(default=3, ge=0, le=10, description="Retries on 5xx, timeouts, dropped connections.")
+    retry_backoff_seconds: float = Field(default=2.0, ge=0, description="First retry delay; doubles each retry.")
+    username: str | None = Field(default=None, description="Overrides $KAGGLE_USERNAME.")
+    key: str | None = Field(default=None, description="Overrides $KAGGLE_KEY (prefer the env var).")
+    api_token: str | None = Field(default=None, description="Overrides $KAGGLE_API_TOKEN (prefer the env var).")
+
+    def credentials(self) -> KaggleCredentials:
+        return resolve_credentials(self.username, self.key, self.api_token)
+
+    def get_client(self) -> KaggleClient:
+        """An authenticated client; raises CredentialsError naming the variables to set."""
+        return connect_kaggle(
+            self.credentials(),
+            self.endpoint,
+            requests_per_second=self.requests_per_second,
+            request_timeout_seconds=self.request_timeout_seconds,
+            max_retries=self.max_retries,
+            retry_backoff_seconds=self.retry_backoff_seconds,
+        )
+
+
+defs = dg.Definitions(resources={"kaggle": KaggleResource()})

@@ -1,0 +1,1 @@
+"""Maintenance: the link janitor and cache cleanup assets, and the daily maintenance schedules."""

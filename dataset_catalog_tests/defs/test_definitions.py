@@ -1,0 +1,123 @@
+"""The code location: every object under defs/ loads and validates, as `dagster dev`, the
+`dagster` CLI and `dg` load it, and a new source folder is picked up without an edit elsewhere."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import dagster as dg
+import pytest
+
+from dataset_catalog.defs.common.catalog_sources import catalog_source_asset_keys
+from dataset_catalog.defs.kaggle.resources import KaggleResource
+from dataset_catalog.definitions import defs
+from dataset_catalog_tests.conftest import REPO_ROOT
+
+ASSETS = {
+    "hf_datasets", "kaggle_seeded_datasets", "kaggle_enriched_datasets", "kaggle_latest_datasets",
+    "dataset_embeddings", "dataset_link_status", "remove_old_cache",
+}  # fmt: skip
+SOURCE_ASSETS = {"hf_datasets", "kaggle_seeded_datasets", "kaggle_enriched_datasets", "kaggle_latest_datasets"}
+
+
+def _env(dagster_home) -> dict[str, str]:
+    # DAGSTER_HOME set, as in the README: without it the CLI would read ./dagster.yaml (production).
+    return {**os.environ, "PYTHONPATH": str(REPO_ROOT), "DAGSTER_HOME": str(dagster_home)}
+
+
+def test_definitions_load_and_validate():
+    dg.Definitions.validate_loadable(defs)
+    repository = defs.get_repository_def()
+    graph = repository.asset_graph
+    assert {key.to_user_string() for key in graph.get_all_asset_keys()} == ASSETS
+    assert set(repository.get_top_level_resources()) == {"catalog", "huggingface", "kaggle", "embedding_model"}
+
+
+def test_kaggle_objects_are_wired_as_documented():
+    repository = defs.get_repository_def()
+    graph = repository.asset_graph
+    for name in ("kaggle_seeded_datasets", "kaggle_enriched_datasets", "kaggle_latest_datasets"):
+        assert graph.get(dg.AssetKey(name)).pools == {"kaggle_api"}, name
+    seed = graph.get(dg.AssetKey("kaggle_seeded_datasets")).assets_def
+    assert {"kaggle", "catalog"} <= set(seed.required_resource_keys)
+    assert dg.AssetKey("kaggle_seeded_datasets") in graph.get(dg.AssetKey("kaggle_enriched_datasets")).parent_keys
+    assert isinstance(defs.resources["kaggle"], KaggleResource)
+    assert defs.resources["kaggle"].requests_per_second == 1.0
+    for name in ("kaggle_enrichment_job", "kaggle_latest_job"):
+        assert repository.get_job(name).tags["dataset_catalog/source"] == "kaggle"
+
+
+def test_catalog_wide_assets_run_after_every_source_asset():
+    graph = defs.get_repository_def().asset_graph
+    declared = {key.to_user_string() for key in catalog_source_asset_keys()}
+    assert declared == SOURCE_ASSETS
+    for consumer in ("dataset_embeddings", "dataset_link_status"):
+        parents = {key.to_user_string() for key in graph.get(dg.AssetKey(consumer)).parent_keys}
+        assert parents == SOURCE_ASSETS, consumer
+
+
+@pytest.mark.slow
+def test_cli_validates_the_workspace_module(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=180, env=_env(tmp_path),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "All code locations passed validation" in result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_dg_checks_lists_and_launches(tmp_path):
+    dg_cli = shutil.which("dg", path=os.path.dirname(sys.executable))
+    assert dg_cli, "dagster-dg-cli is a dependency: `dg` belongs next to this Python"
+    env = {**_env(tmp_path), "VIRTUAL_ENV": sys.prefix}
+
+    def run_dg(*args: str) -> subprocess.CompletedProcess:
+        done = subprocess.run([dg_cli, *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, env=env)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        return done
+
+    run_dg("check", "defs")
+    listed = json.loads(run_dg("list", "defs", "--json").stdout)
+    assert {a["asset_key"] for a in listed["assets"]} == ASSETS
+    cache = tmp_path / "cache"
+    (cache / "old").mkdir(parents=True)
+    (cache / "old" / "file.bin").write_bytes(b"x")
+    os.utime(cache / "old" / "file.bin", (0, 0))
+    config = {"ops": {"remove_old_cache": {"config": {"cache_dir": str(cache)}}}}
+    run_dg("launch", "--assets", "remove_old_cache", "--config-json", json.dumps(config))
+    assert not (cache / "old" / "file.bin").exists()
+
+
+@pytest.mark.slow
+def test_a_new_source_folder_is_picked_up_without_editing_anything_else(tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(REPO_ROOT / "dataset_catalog", project / "dataset_catalog",
+                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    shutil.copy(REPO_ROOT / "pyproject.toml", project / "pyproject.toml")
+    source = project / "dataset_catalog" / "defs" / "example_source"
+    source.mkdir()
+    (source / "__init__.py").write_text('CATALOG_SOURCE_ASSETS = ("example_datasets",)\n')
+    (source / "assets.py").write_text(textwrap.dedent("""
+        import dagster as dg
+
+        @dg.asset(group_name="example_source")
+        def example_datasets() -> None: ...
+    """))  # fmt: skip
+    script = textwrap.dedent("""
+        import json
+        import dagster as dg
+        from dataset_catalog.definitions import defs
+        graph = defs.get_repository_def().asset_graph
+        print(json.dumps({name: sorted(k.to_user_string() for k in graph.get(dg.AssetKey(name)).parent_keys)
+                          for name in ("dataset_embeddings", "dataset_link_status")}))
+    """)  # fmt: skip
+    env = {**_env(tmp_path), "PYTHONPATH": str(project), "PYTHONNOUSERSITE": "1"}
+    result = subprocess.run([sys.executable, "-c", script], cwd=project, capture_output=True, text=True,
+                            timeout=180, env=env)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    parents = json.loads(result.stdout.strip().splitlines()[-1])
+    assert parents["dataset_embeddings"] == parents["dataset_link_status"] == sorted({*SOURCE_ASSETS, "example_datasets"})

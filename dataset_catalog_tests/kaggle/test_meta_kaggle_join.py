@@ -1,0 +1,118 @@
+"""The Meta Kaggle join on a hand-written, dirty Meta Kaggle (no database involved)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from dataset_catalog.kaggle.meta_kaggle import MetaKaggleJoin
+from dataset_catalog.kaggle.meta_kaggle_csv import MetaKaggleFormatError
+from dataset_catalog_tests.fakes.meta_kaggle import (
+    EXPECTED_LINES_READ,
+    EXPECTED_REFS,
+    EXPECTED_SKIPPED,
+    FILES,
+    write_meta_kaggle,
+)
+
+
+def joined_rows(paths, batch_size=100):
+    with MetaKaggleJoin.build(paths) as joined:
+        rows = [row for batch in joined.batches(batch_size) for row in batch]
+        return joined.report, {r["external_id"]: r for r in rows}
+
+
+def test_every_good_dataset_resolves_and_every_bad_line_is_counted_once(tmp_path):
+    report, rows = joined_rows(write_meta_kaggle(tmp_path))
+    assert {ref: r["source_meta"]["meta_kaggle"]["dataset_id"] for ref, r in rows.items()} == EXPECTED_REFS
+    assert report.skipped == {k: v for k, v in EXPECTED_SKIPPED.items() if v}
+    assert report.lines_read == EXPECTED_LINES_READ == report.resolved + report.total_skipped
+    assert report.csv.rejected == {"Datasets": {"missing_columns": 1}}  # the truncated line "16,1,1"
+
+
+def test_user_owned_dataset_takes_everything_from_its_current_version(tmp_path):
+    _, rows = joined_rows(write_meta_kaggle(tmp_path))
+    row = rows["alice/titanic-clean"]
+    assert row["url"] == "https://www.kaggle.com/datasets/alice/titanic-clean"
+    assert (row["title"], row["subtitle"], row["license"]) == ("Titanic, cleaned", "Survival data", "CC0: Public Domain")
+    assert row["description"] == 'Line one\nLine "two", with a comma\n\nLine four'  # multi-line quoted field
+    assert row["tags"] == ["computer science", "nlp"]  # DatasetTags -> Tags, duplicate link once, sorted
+    assert (row["view_count"], row["download_count"], row["like_count"]) == (1000, 200, 30)
+    assert row["source_created_at"] == datetime(2020, 2, 3, 11, 12, 13, tzinfo=UTC)  # MM/DD/YYYY HH:MM:SS
+    assert row["source_updated_at"] == datetime(2021, 3, 4, tzinfo=UTC)  # date-only MM/DD/YYYY
+    assert row["source_meta"]["meta_kaggle"] == {
+        "dataset_id": 1, "current_version_id": 501, "version_number": 2, "owner_user_id": 1,
+        "owner_organization_id": None, "creator_user_id": 1, "total_kernels": 4, "total_uncompressed_bytes": 200,
+    }
+    assert row["source"] == "kaggle" and "enrichment_status" not in row
+
+
+def test_org_owned_float_ids_bad_dates_and_odd_counts(tmp_path):
+    _, rows = joined_rows(write_meta_kaggle(tmp_path))
+    org = rows["acme/acme-data"]  # OwnerOrganizationId -> Organizations.Slug
+    assert org["source_meta"]["meta_kaggle"]["owner_organization_id"] == 10 and org["tags"] == ["finance"]
+    assert org["source_updated_at"] is None  # "not a date"
+    floats = rows["dave/float-ids"]  # Id 3.0, owner 4.0 (also 4.0 in Users.csv), version 503.0
+    assert floats["source_created_at"] is None  # 13/45/2020 99:00:00
+    assert floats["description"] == "Padded description"
+    assert (floats["view_count"], floats["download_count"], floats["like_count"]) == (7, 3, 2)
+    assert floats["tags"] == ["computer science"]  # DatasetTags.DatasetId 3.0
+    counts = rows["carol/counts"]
+    assert (counts["view_count"], counts["download_count"], counts["like_count"]) == (None, 1000, None)
+    assert counts["license"] is None
+
+
+def test_invalid_utf8_is_replaced_not_dropped(tmp_path):
+    report, rows = joined_rows(write_meta_kaggle(tmp_path))
+    row = rows["alice/cafe-data"]
+    assert row["title"] == "Caf\ufffd data \ufffd"
+    assert row["description"] == "broken \ufffd( bytes\non two lines"
+    assert report.csv.repaired_utf8 == ["DatasetVersions"]
+    assert "bob/shared" in rows  # bob's DisplayName has bad bytes: a column the seed never reads
+
+
+def test_duplicates_keep_the_most_complete_and_newest(tmp_path):
+    _, rows = joined_rows(write_meta_kaggle(tmp_path))
+    assert rows["alice/dup-id-new"]["title"] == "Dup New" and "alice/dup-id-old" not in rows
+    assert rows["bob/shared"]["title"] == "Shared New"  # refs collide: the newer dataset id wins
+
+
+def test_batches_cover_all_rows_in_dataset_id_order(tmp_path):
+    paths = write_meta_kaggle(tmp_path)
+    with MetaKaggleJoin.build(paths) as joined:
+        batches = list(joined.batches(3))
+    assert [len(b) for b in batches] == [3, 3, 1]
+    ids = [r["source_meta"]["meta_kaggle"]["dataset_id"] for b in batches for r in b]
+    assert ids == sorted(EXPECTED_REFS.values())
+
+
+def test_scratch_folder_is_removed_on_close(tmp_path):
+    paths = write_meta_kaggle(tmp_path / "files")
+    with MetaKaggleJoin.build(paths, temp_parent=tmp_path) as joined:
+        assert list(tmp_path.glob(".join-*"))
+        list(joined.batches(10))
+    assert not list(tmp_path.glob(".join-*"))
+
+
+def test_a_missing_column_is_a_clear_error(tmp_path):
+    files = dict(FILES)
+    files["Users"] = b"Id,DisplayName\n1,Alice\n"
+    with pytest.raises(MetaKaggleFormatError, match="Users.csv lacks the column.*UserName.*force_redownload"):
+        MetaKaggleJoin.build(write_meta_kaggle(tmp_path, files))
+
+
+def test_a_missing_file_is_a_clear_error(tmp_path):
+    paths = write_meta_kaggle(tmp_path)
+    paths["Tags"].unlink()
+    with pytest.raises(MetaKaggleFormatError, match="Tags.csv.*force_redownload=true"):
+        MetaKaggleJoin.build(paths)
+
+
+def test_many_bad_utf8_lines_repair_a_copy_of_the_file_with_the_same_result(tmp_path, monkeypatch):
+    import dataset_catalog.kaggle.meta_kaggle_csv as csv_module
+
+    _, line_by_line = joined_rows(write_meta_kaggle(tmp_path / "a"))
+    monkeypatch.setattr(csv_module, "MAX_LINES_REREAD", 0)
+    report, whole_file = joined_rows(write_meta_kaggle(tmp_path / "b"))
+    assert whole_file == line_by_line and report.csv.repaired_utf8 == ["DatasetVersions"]

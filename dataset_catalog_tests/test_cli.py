@@ -1,0 +1,88 @@
+"""`python -m dataset_catalog.cli` as a user runs it: a separate process, configured by env."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from dataset_catalog.catalog.schema import datasets
+from dataset_catalog.embeddings.sync import embed_datasets
+
+pytestmark = pytest.mark.slow  # a CLI subprocess per test
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli(*args: str, database_url: str | None = None, offline_model: bool = False) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATASET_CATALOG_EMBEDDING_MODEL", "HF_HUB_OFFLINE")}
+    env["PYTHONPATH"] = str(ROOT)
+    if database_url:
+        env["DATASET_CATALOG_DATABASE_URL"] = database_url
+    if offline_model:
+        env["HF_HUB_OFFLINE"] = "1"  # the model loads from the bundled package; nothing may reach the Hub
+    return subprocess.run(
+        [sys.executable, "-m", "dataset_catalog.cli", *args], capture_output=True, text=True, env=env, timeout=120, cwd=ROOT
+    )
+
+
+@pytest.fixture
+def embedded_url(database_url, store, corpus, encoder):
+    embed_datasets(store, encoder)
+    return database_url
+
+
+def test_search_json(embedded_url):
+    done = cli("search", "movie review sentiment", "--limit", "3", "--json", database_url=embedded_url, offline_model=True)
+    assert done.returncode == 0, done.stderr
+    payload = json.loads(done.stdout)
+    assert payload["modes"] == ["semantic", "keyword"] and len(payload["hits"]) == 3
+    top = payload["hits"][0]
+    assert top["external_id"] == "stanfordnlp/imdb" and top["title"] == "IMDB Large Movie Review Dataset"
+    assert {"url", "license", "downloads", "likes", "score", "snippet", "source"} <= set(top)
+
+
+def test_search_text_with_filters(embedded_url):
+    done = cli(
+        "search", "tabular data", "--source", "kaggle", "--license", "cc0-1.0", "--format", "CSV",
+        "--min-downloads", "1000", "--limit", "5", database_url=embedded_url, offline_model=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    titles = [line.split("  [")[0].split(". ", 1)[1] for line in done.stdout.splitlines() if line[:3].strip().rstrip(".").isdigit()]
+    assert sorted(titles) == ["House Sales in King County, USA", "Titanic Dataset"]
+    assert "https://example.org/kaggle/yasserh/titanic-dataset" in done.stdout and "license cc0-1.0" in done.stdout
+
+
+@pytest.mark.parametrize("query", ["", "   "])
+def test_empty_query_exits_2_without_traceback(query, tmp_path):
+    done = cli("search", query, database_url=f"sqlite:///{tmp_path / 'c.sqlite3'}")
+    assert done.returncode == 2
+    assert "empty" in done.stderr and "Traceback" not in done.stderr and done.stdout == ""
+
+
+def test_bad_usage_and_bad_database_url_exit_cleanly(tmp_path):
+    usage = cli("search", "x", "--source", "github", database_url=f"sqlite:///{tmp_path / 'c.sqlite3'}")
+    assert usage.returncode == 2 and "invalid choice" in usage.stderr
+    bad_db = cli("stats", database_url="mysql://nobody@localhost/none")
+    assert bad_db.returncode == 1 and "DATASET_CATALOG_DATABASE_URL" in bad_db.stderr and "Traceback" not in bad_db.stderr
+
+
+def test_stats(embedded_url, store, corpus):
+    n_hf = sum(r["source"] == "huggingface" for r in corpus)
+    n_kg = len(corpus) - n_hf
+    with store.engine.begin() as conn:
+        conn.execute(sa.update(datasets).where(datasets.c.external_id == "ylecun/mnist").values(is_active=False, link_status="gone"))
+        conn.execute(sa.update(datasets).where(datasets.c.source == "kaggle").values(enrichment_status="enriched"))
+    done = cli("stats", "--json", database_url=embedded_url)
+    assert done.returncode == 0, done.stderr
+    sources = json.loads(done.stdout)["sources"]
+    hf, kg = sources["huggingface"], sources["kaggle"]
+    assert (hf["rows"], hf["active"], hf["inactive"]) == (n_hf, n_hf - 1, 1)
+    assert hf["embedded_current_model"] == n_hf - 1 and hf["embedding_coverage"] == 1.0  # the inactive row is not counted
+    assert hf["link_status"] == {"gone": 1, "unchecked": n_hf - 1} and hf["enrichment"] == {"pending": n_hf}
+    assert kg["enrichment"] == {"enriched": n_kg} and kg["embedded_current_model"] == n_kg
+    text = cli("stats", database_url=embedded_url)
+    assert text.returncode == 0 and f"huggingface: {n_hf} rows ({n_hf - 1} active, 1 inactive)" in text.stdout

@@ -1,0 +1,90 @@
+"""The package's shape holds: plain code imports no Dagster and nothing from defs/, and no two
+modules import each other, directly or around a loop."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dataset_catalog_tests.conftest import REPO_ROOT
+
+PACKAGE = REPO_ROOT / "dataset_catalog"
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(REPO_ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+PLAIN = sorted(m for m in MODULES if not m.startswith(("dataset_catalog.defs", "dataset_catalog.definitions")))
+
+
+def _runtime_imports(path: Path) -> list[str]:
+    """Every module `path` imports when it runs (any depth), leaving out `if TYPE_CHECKING:` blocks."""
+    names: list[str] = []
+
+    def visit(node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                for orelse in child.orelse:
+                    visit(orelse)
+                continue
+            if isinstance(child, ast.Import):
+                names.extend(alias.name for alias in child.names)
+            elif isinstance(child, ast.ImportFrom) and child.module and not child.level:
+                for alias in child.names:
+                    submodule = f"{child.module}.{alias.name}"
+                    names.append(submodule if submodule in MODULES else child.module)
+            visit(child)
+
+    visit(ast.parse(path.read_text(), str(path)))
+    return names
+
+
+def test_the_walk_sees_the_package():
+    assert {"dataset_catalog.catalog.store", "dataset_catalog.defs.huggingface.assets", "dataset_catalog.cli"} <= set(MODULES)
+    assert "dataset_catalog.defs.huggingface.assets" not in PLAIN and "dataset_catalog.huggingface.sync" in PLAIN
+
+
+def test_plain_code_imports_neither_dagster_nor_defs():
+    offenders = {
+        module: found
+        for module in PLAIN
+        if (found := [n for n in _runtime_imports(MODULES[module])
+                      if n.split(".")[0] in ("dagster", "dagster_postgres", "dagster_dg_cli")
+                      or n.startswith(("dataset_catalog.defs", "dataset_catalog.definitions"))])
+    }  # fmt: skip
+    assert offenders == {}
+
+
+def test_no_import_cycles():
+    graph = {m: {n for n in _runtime_imports(p) if n in MODULES and n != m} for m, p in MODULES.items()}
+    state: dict[str, str] = {}  # "open" while on the current path, "done" after
+
+    def walk(module: str, path: list[str]) -> None:
+        state[module] = "open"
+        for imported in sorted(graph[module]):
+            if state.get(imported) == "open":
+                pytest.fail("import cycle: " + " -> ".join([*path[path.index(imported):], imported]))
+            if imported not in state:
+                walk(imported, [*path, imported])
+        state[module] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            walk(module, [module])
+
+
+@pytest.mark.slow
+def test_importing_every_plain_module_loads_no_dagster():
+    """At run time too: a third-party import could pull Dagster in where the source shows none."""
+    script = "import importlib, sys\n" + "".join(f"importlib.import_module({m!r})\n" for m in PLAIN)
+    script += "print(sorted(m for m in sys.modules if m.split('.')[0] == 'dagster' or m.startswith('dataset_catalog.defs')))"
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"
