@@ -23,10 +23,13 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 
 
+MAX_COUNT = 2**63 - 1  # the largest count a catalog column holds
+
+
 def _non_negative(text: str) -> int:
     value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be >= 0")
+    if not 0 <= value <= MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_COUNT}")
     return value
 
 

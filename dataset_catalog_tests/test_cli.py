@@ -86,3 +86,15 @@ def test_stats(embedded_url, store, corpus):
     assert kg["enrichment"] == {"enriched": n_kg} and kg["embedded_current_model"] == n_kg
     text = cli("stats", database_url=embedded_url)
     assert text.returncode == 0 and f"huggingface: {n_hf} rows ({n_hf - 1} active, 1 inactive)" in text.stdout
+
+
+def test_odd_numbers_and_bytes_exit_cleanly(embedded_url):
+    """Both printed a traceback: an OverflowError in SQLite, a TypeError in the model's tokenizer."""
+    huge = cli("search", "translation", "--min-downloads", "99999999999999999999999", database_url=embedded_url)
+    assert huge.returncode == 2 and "must be between 0 and 9223372036854775807" in huge.stderr
+    assert "Traceback" not in huge.stderr
+    # An invalid UTF-8 byte in the argument (the shell's $'transl\xffation'): dropped, then searched.
+    odd = cli("search", b"transl\xffation", "--json", database_url=embedded_url, offline_model=True)  # type: ignore[arg-type]
+    assert odd.returncode == 0 and "Traceback" not in odd.stderr, odd.stderr
+    payload = json.loads(odd.stdout)
+    assert payload["query"] == "translation" and payload["hits"][0]["external_id"] == "wmt/wmt14"

@@ -45,8 +45,10 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def create_catalog_engine(database_url: str) -> Engine:
-    """An engine for a SQLite or PostgreSQL catalog URL; CatalogConfigError for anything else."""
+def create_catalog_engine(database_url: str, *, allow_in_memory: bool = False) -> Engine:
+    """An engine for a SQLite or PostgreSQL catalog URL; CatalogConfigError for anything else,
+    and for an in-memory SQLite database unless `allow_in_memory` (tests): its rows would be
+    gone when the process ends, after a run that reported them written."""
     try:
         url = sa.make_url(database_url)
     except sa.exc.ArgumentError as exc:
@@ -55,8 +57,15 @@ def create_catalog_engine(database_url: str) -> Engine:
             "(e.g. sqlite:////path/catalog.sqlite3 or postgresql://user:pass@host/db)."
         ) from exc
     if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:":
-            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        if url.database in (None, "", ":memory:") or url.database.startswith("file::memory:"):
+            if not allow_in_memory:
+                raise CatalogConfigError(
+                    f"{settings.DATABASE_URL_ENV}={database_url!r} names an in-memory SQLite database: everything "
+                    "written to it is lost when the process ends. Give a file, e.g. "
+                    f"sqlite:////var/lib/dataset_catalog/catalog.sqlite3, or unset it for {settings.default_database_url()}."
+                )
+        else:
+            _make_parent_folder(Path(url.database).expanduser())
         engine = sa.create_engine(
             url, connect_args={"timeout": 60}, json_serializer=json_dumps, json_deserializer=orjson.loads
         )
@@ -68,3 +77,14 @@ def create_catalog_engine(database_url: str) -> Engine:
         f"{settings.DATABASE_URL_ENV} names an unsupported database "
         f"'{url.get_backend_name()}': use sqlite:/// or postgresql://."
     )
+
+
+def _make_parent_folder(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CatalogConfigError(
+            f"Cannot create the folder {path.parent} for the SQLite catalog {path}: {exc.strerror or exc}. "
+            f"Point {settings.DATABASE_URL_ENV} at a file in a folder this user can write, or set "
+            f"{settings.HOME_ENV} to such a folder."
+        ) from None

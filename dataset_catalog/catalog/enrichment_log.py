@@ -38,6 +38,7 @@ class EnrichmentOutcomes:
     failed: int
     rate_limited: int
     skipped: int
+    source_unavailable: int
 
     @property
     def attempts(self) -> int:

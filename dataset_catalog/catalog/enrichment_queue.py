@@ -149,8 +149,9 @@ class EnrichmentQueue:
                 self._log(conn, claim.id, attempts, attempt, now)
         return status if written else None
 
-    def record_rate_limited(self, store: CatalogStore, claim: ClaimedDataset, worker: str, attempt: Attempt) -> None:
-        """Log the refusal and put the row back to pending without counting an attempt."""
+    def put_back(self, store: CatalogStore, claim: ClaimedDataset, worker: str, attempt: Attempt) -> None:
+        """Log the attempt and put the row back to pending without counting it: the source
+        refused (429) or failed as a whole, which says nothing about this dataset."""
         now = utcnow()
         with store.engine.begin() as conn:
             written = conn.execute(

@@ -32,7 +32,8 @@ class EnrichmentResult:
     FAILED = "failed"
     RATE_LIMITED = "rate_limited"
     SKIPPED = "skipped"
-    ALL = (SUCCESS, FAILED, RATE_LIMITED, SKIPPED)
+    SOURCE_UNAVAILABLE = "unavailable"  # the source failed as a whole: not the dataset's fault
+    ALL = (SUCCESS, FAILED, RATE_LIMITED, SKIPPED, SOURCE_UNAVAILABLE)
 
 
 class LinkStatus:

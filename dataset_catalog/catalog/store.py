@@ -28,14 +28,15 @@ if TYPE_CHECKING:
 class CatalogStore:
     """The catalog database, ready to use: the schema is created or upgraded when it opens.
 
-    `database_url` unset means `$DATASET_CATALOG_DATABASE_URL`, else the embedded SQLite file.
+    `database_url` unset means `$DATASET_CATALOG_DATABASE_URL`, else the embedded SQLite file;
+    an in-memory SQLite database is refused unless `allow_in_memory` (for tests).
     Source rows are written only through `upsert_datasets`; the other modules of this package
     run their own statements on `engine`.
     """
 
-    def __init__(self, database_url: str | None = None):
+    def __init__(self, database_url: str | None = None, *, allow_in_memory: bool = False):
         self.database_url = database_url or settings.database_url()
-        self.engine = create_catalog_engine(self.database_url)
+        self.engine = create_catalog_engine(self.database_url, allow_in_memory=allow_in_memory)
         # What this package's features remember about this database (each module says what it keeps).
         self.lock = threading.Lock()
         self.keyword_index_ready = False  # catalog/keyword_index.py

@@ -36,6 +36,7 @@ MAX_TOKEN_CHARS = 64
 MAX_LIMIT = 100
 SNIPPET_CHARS = 180
 _TOKEN = re.compile(r"[^\W_]+")
+_SURROGATES = re.compile("[\ud800-\udfff]")
 # Words that match nearly every catalog entry: they add no signal and make keyword scans slow.
 STOPWORDS = frozenset(
     "a an and are as at be by data dataset datasets for from has have in into is it its of on or "
@@ -89,7 +90,8 @@ def query_tokens(query: str) -> list[str]:
 
 
 def validate_query(query: str | None) -> str:
-    text = (query or "").replace("\x00", " ").strip()
+    # Lone surrogates (an invalid UTF-8 byte in a shell argument) break the model's tokenizer.
+    text = _SURROGATES.sub("", (query or "").replace("\x00", " ")).strip()
     if not text:
         raise InvalidQueryError("The search query is empty: give some words describing the data you look for.")
     return text[:MAX_QUERY_CHARS]

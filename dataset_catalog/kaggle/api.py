@@ -6,6 +6,9 @@ packages; dataset_catalog_tests/kaggle/test_client.py::test_endpoint_override* p
   environment, so `DATASET_CATALOG_KAGGLE_ENDPOINT` is applied here (mirrors, the test fake).
 - `KaggleHttpClient._init_session()` / `._session`: to mount an adapter that paces and
   time-limits every HTTP request the library sends, redirects and download bodies included.
+- urllib3's `HTTPConnection.request` (public, through the adapter's pool classes): the pacer's
+  slot is taken there, after the connection is set up and just before the request is written,
+  and the connection's socket is registered with the call's deadline (common/deadlines.py).
 - `KaggleApi._load_config` and two `_authenticate_with_*` steps: so `authenticate()` sees only
   the credentials the resource resolved, never a stray kaggle.json or unrelated KAGGLE_* vars.
 """
@@ -25,7 +28,10 @@ with contextlib.redirect_stdout(io.StringIO()):
 from kagglesdk.kaggle_client import KaggleClient as SdkClient
 from kagglesdk.kaggle_env import KaggleEnv, get_endpoint
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from dataset_catalog.common.deadlines import current_deadline, shut_down
 from dataset_catalog.kaggle.pacing import Pacer
 
 ENDPOINT_ENV = "DATASET_CATALOG_KAGGLE_ENDPOINT"
@@ -65,16 +71,46 @@ def resolve_credentials(
     )
 
 
+class _PacedConnection:
+    """Mixed into urllib3's connections: each request takes a pacer slot as late as possible,
+    once the connection is set up (a slow connect or TLS handshake can't push two requests
+    closer than the pace), and a call with a deadline can shut the socket down."""
+
+    pacer: Pacer
+
+    def request(self, *args, **kwargs):
+        if self.sock is None:  # HTTPS pools have connected already; a fresh HTTP connection not yet
+            self.connect()
+        deadline = current_deadline()
+        if deadline is not None:
+            deadline.on_abort(lambda: shut_down(self.sock))
+        self.pacer.wait()
+        return super().request(*args, **kwargs)
+
+
+def _paced_pool_classes(pacer: Pacer) -> dict[str, type]:
+    """urllib3 pool classes (per scheme) whose connections take their slots from `pacer`."""
+    http = type("PacedHTTPConnection", (_PacedConnection, HTTPConnection), {"pacer": pacer})
+    https = type("PacedHTTPSConnection", (_PacedConnection, HTTPSConnection), {"pacer": pacer})
+    return {
+        "http": type("PacedHTTPConnectionPool", (HTTPConnectionPool,), {"ConnectionCls": http}),
+        "https": type("PacedHTTPSConnectionPool", (HTTPSConnectionPool,), {"ConnectionCls": https}),
+    }
+
+
 class PacedAdapter(HTTPAdapter):
-    """Takes a pacer slot before every HTTP request and applies a timeout when none is given."""
+    """Paces every HTTP request (see _PacedConnection) and applies a timeout when none is given."""
 
     def __init__(self, pacer: Pacer, timeout: tuple[float, float]):
-        super().__init__(max_retries=0)  # retries are the client's policy, each one paced
         self.pacer = pacer
         self.timeout = timeout
+        super().__init__(max_retries=0)  # retries are the client's policy, each one paced
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _paced_pool_classes(self.pacer)
 
     def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
-        self.pacer.wait()
         return super().send(
             request, stream=stream, timeout=timeout or self.timeout, verify=verify, cert=cert, proxies=proxies
         )

@@ -1,14 +1,17 @@
 """KaggleClient: paced, time-limited Kaggle API calls with our own errors.
 
 Every HTTP request (authentication, each page, each retry, download bodies) takes a slot of
-one pacer per endpoint and pace, shared by threads and processes (see pacing.py). 429 is
-never retried here: the caller decides (enrichment stops its batch). 5xx, timeouts and
-dropped connections get a bounded retry with exponential backoff.
+one pacer per endpoint and pace, shared by threads and processes (see pacing.py). Each try of a
+call must be done within `request_timeout_seconds` as a whole, a server that trickles included
+(common/deadlines.py); a download may take longer while it keeps `min_download_bytes_per_second`.
+429 is never retried here: the caller decides (enrichment stops its batch). 5xx, timeouts,
+trickles and dropped connections get a bounded retry with exponential backoff.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 import uuid
@@ -29,6 +32,14 @@ from kagglesdk.datasets.types.dataset_api_service import (
 )
 from kagglesdk.datasets.types.dataset_types import DatasetInfo
 
+from dataset_catalog.common.cache_lock import pid_alive
+from dataset_catalog.common.deadlines import (
+    Deadline,
+    DeadlineExceeded,
+    call_with_deadline,
+    current_deadline,
+    guarded_chunks,
+)
 from dataset_catalog.errors import CredentialsError, DatasetCatalogError, SourceUnavailableError, redact
 from dataset_catalog.kaggle.api import CatalogKaggleApi, KaggleCredentials, resolve_endpoint
 from dataset_catalog.kaggle.pacing import pacer_for
@@ -37,6 +48,7 @@ T = TypeVar("T")
 SORT_ORDERS = ("hottest", "votes", "updated", "active", "published")
 FILES_PAGE_SIZE = 100
 MAX_PAGES = 10_000  # a server repeating page tokens must not loop us forever
+_PART_NAME = re.compile(r"\.(\d+)-[0-9a-f]{8}(?:\.unzip)?\.part$")  # .<name>.<pid>-<id>[.unzip].part
 CREDENTIALS_HELP = (
     "Set KAGGLE_USERNAME and KAGGLE_KEY (from kaggle.json, 'Create New Token' on "
     "https://www.kaggle.com/settings) or KAGGLE_API_TOKEN in the environment of the Dagster "
@@ -57,7 +69,12 @@ class KaggleNotFoundError(DatasetCatalogError):
 
 
 class KaggleResponseError(SourceUnavailableError):
-    """Kaggle answered, but with a body we can't use (malformed JSON, an error message)."""
+    """Kaggle answered this call, but not usefully (malformed JSON, an error message, a 4xx):
+    about this call's dataset, not about Kaggle as a whole."""
+
+
+class KaggleUnavailableError(SourceUnavailableError):
+    """Kaggle did not answer (5xx, timeouts, trickles, dropped connections), retries included."""
 
 
 def split_ref(ref: str) -> tuple[str, str]:
@@ -95,6 +112,8 @@ class KaggleClient:
         credentials: KaggleCredentials,
         endpoint: str,
         *,
+        request_timeout_seconds: float = 60.0,
+        min_download_bytes_per_second: float = 64 * 1024,
         max_retries: int = 3,
         retry_backoff_seconds: float = 2.0,
         sleep: Callable[[float], None] = time.sleep,
@@ -102,6 +121,8 @@ class KaggleClient:
         self.api = api
         self.endpoint = endpoint
         self._secrets = credentials.secrets
+        self.request_timeout_seconds = request_timeout_seconds
+        self.min_download_bytes_per_second = min_download_bytes_per_second
         self.max_retries = max_retries
         self.retry_backoff_seconds = retry_backoff_seconds
         self._sleep = sleep
@@ -123,7 +144,9 @@ class KaggleClient:
         for attempt in range(self.max_retries + 1):
             retry_reason = None
             try:
-                return fn()
+                return call_with_deadline(lambda _: fn(), Deadline(self.request_timeout_seconds, f"Kaggle {what}"))
+            except DeadlineExceeded:
+                retry_reason = f"timeout: no complete answer within {self.request_timeout_seconds:g} s"
             except requests.HTTPError as exc:
                 response = exc.response
                 status = response.status_code if response is not None else None
@@ -143,7 +166,7 @@ class KaggleClient:
                         f"Kaggle rejected the credentials during {what} (HTTP {status}). {CREDENTIALS_HELP}"
                     ) from None
                 if status is None or status < 500:
-                    raise SourceUnavailableError(f"Kaggle {what} failed with HTTP {status}: {detail}") from None
+                    raise KaggleResponseError(f"Kaggle {what} failed with HTTP {status}: {detail}") from None
                 retry_reason = f"HTTP {status}"
             except requests.exceptions.JSONDecodeError:
                 raise KaggleResponseError(f"Kaggle returned malformed JSON for {what}.") from None
@@ -158,7 +181,7 @@ class KaggleClient:
                 ) from None
             if attempt < self.max_retries:
                 self._sleep(min(self.retry_backoff_seconds * 2**attempt, 60.0))
-        raise SourceUnavailableError(
+        raise KaggleUnavailableError(
             f"Kaggle {what} at {self.endpoint} failed after {self.max_retries + 1} tries ({retry_reason}). "
             "Re-run later; work already written is kept."
         )
@@ -214,8 +237,9 @@ class KaggleClient:
         """Download one file of a dataset into `dest_dir`; returns the (uncompressed) file's path.
 
         An existing file is kept unless `force`. The bytes go to a hidden temporary name that is
-        renamed only when complete, so a killed download never leaves a file that looks whole.
-        Kaggle serves large files zipped (`name.csv` arrives as `name.csv.zip`): those are extracted.
+        renamed only when complete, so a stopped download never leaves a file that looks whole;
+        temporary files of downloads whose process died are removed first. Kaggle serves large
+        files zipped (`name.csv` arrives as `name.csv.zip`): those are extracted.
         """
         owner, slug = split_ref(ref)
         name = Path(file_name).name
@@ -226,14 +250,28 @@ class KaggleClient:
         if final.exists() and not force:
             return final
         dest_dir.mkdir(parents=True, exist_ok=True)
-        return self._call(f"download of {ref}/{file_name}", lambda: self._download_once(owner, slug, file_name, final))
+        remove_parts_of_dead_downloads(dest_dir)
+        body, zipped = self._call(
+            f"download of {ref}/{file_name}", lambda: self._download_body(owner, slug, file_name, final)
+        )
+        # Extracting takes as long as it takes: outside the call's deadline.
+        unzip_part = body.with_suffix(".unzip.part")
+        try:
+            if zipped:
+                _extract_single(body, final.name, unzip_part)
+                os.replace(unzip_part, final)
+            else:
+                os.replace(body, final)
+            return final
+        finally:
+            for leftover in (body, unzip_part):
+                leftover.unlink(missing_ok=True)
 
-    def _download_once(self, owner: str, slug: str, file_name: str, final: Path) -> Path:
+    def _download_body(self, owner: str, slug: str, file_name: str, final: Path) -> tuple[Path, bool]:
+        """(the whole body in a temporary file next to `final`, whether it is a zip of the file)."""
         request = ApiDownloadDatasetRequest()
         request.owner_slug, request.dataset_slug, request.file_name = owner, slug, file_name
-        stem = f".{final.name}.{uuid.uuid4().hex[:8]}"
-        body_part = final.with_name(stem + ".part")
-        unzip_part = final.with_name(stem + ".unzip.part")
+        body = final.with_name(f".{final.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.part")
         try:
             with self.api.build_kaggle_client() as kaggle:
                 response = kaggle.datasets.dataset_api_client.download_dataset(request)
@@ -244,31 +282,45 @@ class KaggleClient:
                         served_name == final.name + ".zip" or "application/zip" in content_type
                     )
                     expected = response.headers.get("Content-Length")
-                    written = _write_stream(response, body_part)
+                    written = self._write_stream(response, body)
                 finally:
                     response.close()
             if expected is not None and written != int(expected):
                 raise requests.exceptions.ChunkedEncodingError(f"got {written} of {expected} bytes")
-            if zipped:
-                _extract_single(body_part, final.name, unzip_part)
-                os.replace(unzip_part, final)
-            else:
-                os.replace(body_part, final)
-            return final
-        finally:
-            for leftover in (body_part, unzip_part):
-                leftover.unlink(missing_ok=True)
+            return body, zipped
+        except BaseException:
+            body.unlink(missing_ok=True)
+            raise
+
+    def _write_stream(self, response: Any, path: Path) -> int:
+        """The body into `path`, as it arrives; given up (DeadlineExceeded) when it stalls for
+        request_timeout_seconds or falls below min_download_bytes_per_second after that long."""
+        chunks = guarded_chunks(
+            lambda: response.raw.read1(1 << 20, decode_content=True),
+            current_deadline() or Deadline(self.request_timeout_seconds, "a Kaggle download"),
+            stall_seconds=self.request_timeout_seconds,
+            min_bytes_per_second=self.min_download_bytes_per_second,
+            grace_seconds=self.request_timeout_seconds,
+        )
+        written = 0
+        with open(path, "wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+                written += len(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        return written
 
 
-def _write_stream(response: Any, path: Path) -> int:
-    written = 0
-    with open(path, "wb") as out:
-        for chunk in response.iter_content(chunk_size=1 << 20):
-            out.write(chunk)
-            written += len(chunk)
-        out.flush()
-        os.fsync(out.fileno())
-    return written
+def remove_parts_of_dead_downloads(folder: Path) -> list[Path]:
+    """Delete `.<name>.<pid>-<id>.part` files whose process is gone (a killed run's download)."""
+    removed = []
+    for part in folder.glob(".*.part"):
+        match = _PART_NAME.search(part.name)
+        if match and int(match[1]) != os.getpid() and not pid_alive(int(match[1])):
+            part.unlink(missing_ok=True)
+            removed.append(part)
+    return removed
 
 
 def _extract_single(archive: Path, member_name: str, target: Path) -> None:
@@ -296,6 +348,7 @@ def connect_kaggle(
     *,
     requests_per_second: float = 1.0,
     request_timeout_seconds: float = 60.0,
+    min_download_bytes_per_second: float = 64 * 1024,
     max_retries: int = 3,
     retry_backoff_seconds: float = 2.0,
 ) -> KaggleClient:
@@ -307,6 +360,8 @@ def connect_kaggle(
     timeout = (min(request_timeout_seconds, 30.0), request_timeout_seconds)
     api = CatalogKaggleApi(credentials, endpoint, pacer, timeout)
     client = KaggleClient(
-        api, credentials, endpoint, max_retries=max_retries, retry_backoff_seconds=retry_backoff_seconds
-    )
+        api, credentials, endpoint, request_timeout_seconds=request_timeout_seconds,
+        min_download_bytes_per_second=min_download_bytes_per_second, max_retries=max_retries,
+        retry_backoff_seconds=retry_backoff_seconds,
+    )  # fmt: skip
     return client.authenticate()

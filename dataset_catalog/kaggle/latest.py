@@ -9,7 +9,7 @@ from typing import Any
 from dataset_catalog.catalog import CatalogStore, UpsertCounts
 from dataset_catalog.catalog.schema import EnrichmentStatus
 from dataset_catalog.errors import CatalogConfigError
-from dataset_catalog.kaggle.client import KaggleClient
+from dataset_catalog.kaggle.client import KaggleClient, KaggleResponseError
 from dataset_catalog.kaggle.mapping import latest_row
 
 logger = logging.getLogger(__name__)
@@ -57,6 +57,13 @@ def sync_latest(
     while len(rows) < limit:
         result = client.list_datasets(sort_by, page=page, page_size=min(PAGE_SIZE, limit))
         report.pages_read += 1
+        usable = [item for item in result.datasets if latest_row(item) is not None]
+        if result.datasets and not usable:
+            # kagglesdk reads `"datasets": "text"` or `{...}` as items without a ref: a wrong shape.
+            raise KaggleResponseError(
+                f"Kaggle's dataset listing page {page} came with {len(result.datasets)} items and not one usable "
+                "ref: the response has the wrong shape. Nothing was written; re-run later."
+            )
         for item in result.datasets:
             report.listed += 1
             row = latest_row(item)

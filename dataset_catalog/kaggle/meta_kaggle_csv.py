@@ -1,9 +1,13 @@
 """Reading Meta Kaggle's CSVs into DuckDB: dialect, rejected lines and invalid UTF-8.
 
-DuckDB's CSV reader was the fastest engine measured (README, "Choosing the engine"), but it rejects a
-whole line with invalid UTF-8 in a column we read. Such a line is still a good dataset: rejected
-lines are recorded (store_rejects), read again by Python with the bad bytes replaced by U+FFFD,
-and inserted through the same SELECT. Lines rejected for other reasons are counted per file.
+DuckDB's CSV reader was the fastest engine measured (README, "Choosing the engine"). Nothing is
+sniffed: the dialect is RFC 4180 and the columns are the file's own header, every one as text,
+so one malformed line can't make DuckDB give up on a whole file. DuckDB rejects a line with
+too few or too many fields, an unterminated quote, or invalid UTF-8 in a column we read; the
+others are read. A line with invalid UTF-8 is still a good dataset: rejected lines are recorded
+(store_rejects), read again by Python with the bad bytes replaced by U+FFFD, and inserted
+through the same SELECT. Lines rejected for other reasons are counted per file, and the first
+few are kept to show. A file that is not CSV text at all fails with MetaKaggleFormatError.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ NEEDED_COLUMNS: dict[str, tuple[str, ...]] = {
 _CHUNK_BYTES = 16 * 1024 * 1024
 MAX_LINE_BYTES = 4 * 1024 * 1024  # a longer CSV record is rejected (DuckDB max_line_size)
 MAX_LINES_REREAD = 10_000  # more lines with bad UTF-8 than this: repair a copy of the whole file
+SAMPLE_REJECTED_LINES = 3  # rejected lines shown per file (line number, reason, start of the line)
 
 
 class MetaKaggleFormatError(DatasetCatalogError):
@@ -57,6 +62,7 @@ class CsvReadReport:
     """Lines DuckDB could not take as rows, per file and error type (invalid UTF-8 is repaired)."""
 
     rejected: dict[str, dict[str, int]] = field(default_factory=dict)
+    rejected_samples: list[str] = field(default_factory=list)  # "Datasets.csv line 7: too many columns: 3,d,e,f"
     repaired_utf8: list[str] = field(default_factory=list)
 
 
@@ -64,10 +70,16 @@ def sql_path(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def csv_scan(path: Path, rejects: str | None = None) -> str:
-    """A read_csv() table expression: every column as text, RFC-4180 quoting, multi-line fields."""
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def csv_scan(path: Path, columns: list[str], rejects: str | None = None) -> str:
+    """A read_csv() table expression: the given columns, every one as text, RFC-4180 quoting,
+    multi-line fields, no sniffing."""
+    declared = ", ".join(f"{_sql_text(c)}: 'VARCHAR'" for c in columns)
     options = [
-        "header=true", "delim=','", "quote='\"'", "escape='\"'", "all_varchar=true",
+        "header=true", "delim=','", "quote='\"'", "escape='\"'", "auto_detect=false", f"columns={{{declared}}}",
         f"max_line_size={MAX_LINE_BYTES}", "parallel=true",
     ]
     if rejects:
@@ -76,10 +88,20 @@ def csv_scan(path: Path, rejects: str | None = None) -> str:
 
 
 def check_columns(name: str, path: Path) -> list[str]:
-    """Fail clearly when the header lacks a needed column (another export format, a wrong file)."""
+    """The header's columns; fail clearly when the file is not CSV text or lacks a needed column
+    (another export format, a wrong file)."""
     with path.open("rb") as f:
-        head = f.readline(1 << 20).decode("utf-8-sig", "replace")
-    header = [c.strip() for c in next(csv.reader([head]), [])]
+        raw = f.readline(1 << 20)
+    if b"\x00" in raw or not raw.strip():
+        what = "binary data" if b"\x00" in raw else "nothing"
+        raise MetaKaggleFormatError(
+            f"{path.name} is not a CSV file: its first line holds {what}, not a header. Re-download Meta Kaggle "
+            "with force_redownload=true, or check that the file is kaggle/meta-kaggle's."
+        )
+    try:
+        header = [c.strip() for c in next(csv.reader([raw.decode("utf-8-sig", "replace")]), [])]
+    except csv.Error as exc:
+        raise MetaKaggleFormatError(f"{path.name} is not a CSV file: its header can't be read ({exc}).") from None
     present = set(header)
     missing = [c for c in NEEDED_COLUMNS[name] if c not in present]
     if missing:
@@ -110,10 +132,21 @@ def load_table(
     header = check_columns(name, path)
     rejects = f"rej_{table}"
 
+    if len(set(header)) != len(header):
+        raise MetaKaggleFormatError(f"{path.name} is not a Meta Kaggle file: its header repeats a column name.")
+
     def run(source: Path) -> dict[str, int]:
         for stale in (table, f"{rejects}_errors", f"{rejects}_scans"):
             con.execute(f"DROP TABLE IF EXISTS {stale}")
-        con.execute(f"CREATE TEMP TABLE {table} AS SELECT {select} FROM {csv_scan(source, rejects)} {where}")
+        try:
+            con.execute(
+                f"CREATE TEMP TABLE {table} AS SELECT {select} FROM {csv_scan(source, header, rejects)} {where}"
+            )
+        except duckdb.Error as exc:
+            raise MetaKaggleFormatError(
+                f"{path.name} could not be read as CSV ({type(exc).__name__}: {str(exc)[:300]}). Re-download Meta "
+                "Kaggle with force_redownload=true."
+            ) from None
         rows = con.execute(
             f"SELECT error_type::VARCHAR, count(DISTINCT line) FROM {rejects}_errors GROUP BY ALL"
         ).fetchall()
@@ -149,6 +182,14 @@ def load_table(
     errors = {kind: n for kind, n in errors.items() if n}
     if errors:
         report.rejected[name] = errors
+        samples = con.execute(
+            f"SELECT DISTINCT ON (line) line, error_type::VARCHAR, csv_line FROM {rejects}_errors "
+            f"WHERE error_type <> 'INVALID ENCODING' ORDER BY line LIMIT {SAMPLE_REJECTED_LINES}"
+        ).fetchall()
+        report.rejected_samples += [
+            f"{path.name} line {line}: {kind.lower()}: {' '.join(str(text or '').split())[:80]}"
+            for line, kind, text in samples
+        ]
         logger.warning(f"{path.name}: lines not readable as CSV rows: {errors}")
     con.execute(f"DROP TABLE IF EXISTS {rejects}_errors")
     con.execute(f"DROP TABLE IF EXISTS {rejects}_scans")

@@ -98,7 +98,9 @@ class SeedReport:
     counts: UpsertCounts = field(default_factory=UpsertCounts)
     skipped: dict[str, int] = field(default_factory=dict)
     csv_rejected: dict[str, dict[str, int]] = field(default_factory=dict)  # lines DuckDB could not parse
+    csv_rejected_samples: list[str] = field(default_factory=list)  # the first few of them, per file
     repaired_utf8: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     batches: int = 0
     join_seconds: float = 0.0
     write_seconds: float = 0.0
@@ -118,6 +120,8 @@ class SeedReport:
         }
         values.update({f"skipped_{reason}": self.skipped.get(reason, 0) for reason in SKIP_REASONS})
         values["csv_rejected_lines"] = sum(sum(v.values()) for v in self.csv_rejected.values())
+        values["csv_rejected_samples"] = "\n".join(self.csv_rejected_samples) or "none"
+        values["warnings"] = "\n".join(self.warnings) or "none"
         values["utf8_repaired_files"] = ", ".join(self.repaired_utf8) or "none"
         values["join_seconds"] = round(self.join_seconds, 2)
         values["write_seconds"] = round(self.write_seconds, 2)
@@ -147,7 +151,13 @@ def seed_catalog(
         report.total_processed = jr.lines_read
         report.skipped = {r: jr.skipped.get(r, 0) for r in SKIP_REASONS}
         report.csv_rejected, report.repaired_utf8 = jr.csv.rejected, jr.csv.repaired_utf8
+        report.csv_rejected_samples = jr.csv.rejected_samples
         report.join_seconds = jr.seconds
+        for sample in jr.csv.rejected_samples:
+            log.warning(f"Skipped a line that is not a CSV row: {sample}")
+        if jr.lines_read == 0:
+            report.warnings.append("Datasets.csv has no data rows (a header only?): nothing was seeded.")
+            log.warning(report.warnings[-1])
         log.info(
             f"Joined Meta Kaggle in {jr.seconds:.1f}s: {jr.lines_read} datasets read, {jr.resolved} resolved, "
             f"skipped {jr.total_skipped} ({', '.join(f'{k}={v}' for k, v in jr.skipped.items()) or 'none'}); "

@@ -1,5 +1,8 @@
 """Probe one URL: HEAD (GET fallback), manual redirects, SSRF-checked connections, timeouts.
 
+Each request must be done within `timeout_seconds` as a whole (common/deadlines.py): a server
+that trickles its answer a byte at a time is given up like one that never answers.
+
 Each hop is resolved and checked by the AddressPolicy, then the socket is opened to that
 checked IP while the Host header / TLS SNI / certificate check use the URL's host name.
 Proxies from the environment are ignored on purpose: a proxy would do its own resolution.
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 from dataset_catalog.catalog.schema import LinkStatus
+from dataset_catalog.common.deadlines import Deadline, DeadlineExceeded, call_with_deadline, current_deadline, shut_down
 from dataset_catalog.maintenance.address_guard import (
     AddressPolicy,
     BlockedAddressError,
@@ -57,6 +61,9 @@ def _connect(ip: IpAddress, port: int, timeout: float | None) -> socket.socket:
     """A TCP connection to exactly `ip` (no name lookup at all)."""
     family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
+    deadline = current_deadline()
+    if deadline is not None:
+        deadline.on_abort(lambda: shut_down(sock))
     try:
         sock.settimeout(timeout)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -101,7 +108,12 @@ class ProbeSettings:
 
 
 def _request(method: str, url: str, settings: ProbeSettings, deadline: float) -> tuple[int, str | None]:
-    """One request to one URL; returns (status, Location header)."""
+    """One request to one URL, done within timeout_seconds as a whole; (status, Location header)."""
+    seconds = max(0.05, min(settings.timeout_seconds, deadline - time.monotonic()))
+    return call_with_deadline(lambda _: _request_now(method, url, settings, deadline), Deadline(seconds, f"{method} {url}"))
+
+
+def _request_now(method: str, url: str, settings: ProbeSettings, deadline: float) -> tuple[int, str | None]:
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -163,7 +175,7 @@ def probe_url(url: str | None, settings: ProbeSettings, host_slot: HostSlot | No
             return ProbeResult(LinkStatus.BLOCKED, final_url=current, redirects=hop, error=str(exc))
         except ResolutionError as exc:
             return ProbeResult(LinkStatus.TRANSIENT, final_url=current, redirects=hop, error=str(exc))
-        except (TimeoutError, socket.timeout):
+        except (TimeoutError, socket.timeout, DeadlineExceeded):
             return ProbeResult(LinkStatus.TRANSIENT, final_url=current, redirects=hop, error="timed out")
         except ssl.SSLCertVerificationError as exc:
             return ProbeResult(LinkStatus.HTTP_ERROR, final_url=current, redirects=hop, error=f"TLS: {exc.verify_message}")

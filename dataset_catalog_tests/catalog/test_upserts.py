@@ -169,3 +169,16 @@ def test_staged_rows_as_csv_and_their_mistakes(store):
         store.upsert_datasets(StagedRows(("source", "external_id"), [("kaggle", "x/1")]), insert_only={"title"})
     with pytest.raises(ValueError, match="link_status"):
         store.upsert_datasets(StagedRows(("source", "external_id", "link_status"), [("kaggle", "x/1", "ok")]))
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///", "sqlite:///:memory:"])
+def test_an_in_memory_catalog_is_refused(url):
+    """Its rows vanish with the process: `hf_datasets` used to report them committed and exit 0."""
+    with pytest.raises(CatalogConfigError, match="in-memory SQLite database: everything written to it is lost"):
+        CatalogStore(url)
+
+
+@pytest.mark.parametrize("path", ["/etc/passwd/c.sqlite3", "/proc/no-such-folder/c.sqlite3"])
+def test_a_catalog_path_that_cannot_be_created_is_a_clear_error(path):
+    with pytest.raises(CatalogConfigError, match=r"Cannot create the folder /(etc/passwd|proc/no-such-folder) for the SQLite"):
+        CatalogStore(f"sqlite:///{path}")

@@ -66,7 +66,7 @@ def test_the_database_url_never_reaches_the_child_command_line(database_url, sto
 
 
 def test_in_memory_sqlite_is_written_in_the_calling_thread():
-    store = CatalogStore("sqlite://")
+    store = CatalogStore("sqlite://", allow_in_memory=True)
     counts: list[UpsertCounts] = []
     with open_writer(store, counts.append) as writer:
         assert isinstance(writer, InlineWriter)

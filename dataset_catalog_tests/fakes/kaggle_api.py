@@ -149,6 +149,7 @@ class FakeKaggle(FakeServer):
         self.malformed: set[str] = set()
         self.failing: dict[str, int] = {}  # ref -> HTTP status answered for every call on it
         self.stalls: dict[str, float] = {}  # ref -> seconds to stall its metadata call
+        self.listing_body: bytes | None = None  # ListDatasets answers this (200) instead, when set
         self._failures: deque[int] = deque()
         self._state = threading.Lock()
         self._last_api_at: float | None = None
@@ -243,6 +244,8 @@ class FakeKaggle(FakeServer):
             return self._error(404, "No such service")
         method = request.path[len(DATASET_SERVICE):]
         if method == "ListDatasets":
+            if self.listing_body is not None:
+                return 200, dict(JSON), self.listing_body
             return self._list_datasets(body)
         ref = f"{body.get('ownerSlug', '')}/{body.get('datasetSlug', '')}"
         if ref in self.failing:

@@ -3,7 +3,8 @@
 Paths choose the answer: /ok/*, /gone/* (404), /removed/* (410), /error/* (500), /ratelimit/* (429),
 /forbidden/* (403 to HEAD and GET), /nohead/* (405 to HEAD, 200 to GET with a large body),
 /slow/<ms>/* (200 after a delay), /stall/* (no answer for 30 s), /redirect/<n>/* (n hops, then 200),
-/loop/* (redirects to itself), /to?url=<absolute url> (one redirect there).
+/loop/* (redirects to itself), /to?url=<absolute url> (one redirect there), /trickle/* (405 to HEAD,
+200 to GET: for a Trickle to send slowly).
 Each host records how many requests it had in flight at most, measured around the handler; a
 stalled request stops counting the moment its client hangs up (as it does on its timeout).
 """
@@ -103,6 +104,10 @@ class LinkHost(FakeServer):
             return 429, {"Retry-After": "60"}, b"slow down"
         if kind == "forbidden":
             return 403, {}, b"no"
+        if kind == "trickle":  # a page for a Trickle (FakeServer.trickle) to send slowly; HEAD refused
+            if request.method == "HEAD":
+                return 405, {"Allow": "GET"}, b""
+            return 200, {"Content-Type": "text/html"}, b"<html>" + b"x" * 200 + b"</html>"
         if kind == "nohead":
             if request.method == "HEAD":
                 return 405, {"Allow": "GET"}, b""

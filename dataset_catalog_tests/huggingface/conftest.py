@@ -16,6 +16,7 @@ def materialize_hf(
     token: str | None = None,
     request_timeout_seconds: float = 10.0,
     instance: dg.DagsterInstance | None = None,
+    **hub_options,
 ):
     tags = {}
     if partition_range:
@@ -28,7 +29,7 @@ def materialize_hf(
         resources={
             "catalog": CatalogResource(database_url=database_url),
             "huggingface": HuggingFaceResource(
-                endpoint=hub_url, token=token, request_timeout_seconds=request_timeout_seconds
+                endpoint=hub_url, token=token, request_timeout_seconds=request_timeout_seconds, **hub_options
             ),
         },
         partition_key=partition,

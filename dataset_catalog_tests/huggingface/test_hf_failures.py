@@ -5,9 +5,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from dataset_catalog.errors import SourceUnavailableError
 from dataset_catalog.defs.huggingface.resources import HuggingFaceResource
+from dataset_catalog.errors import CatalogConfigError, SourceUnavailableError
+from dataset_catalog.huggingface.client import open_hub_listing
 from dataset_catalog_tests.fakes.hf_hub import day_items
+from dataset_catalog_tests.fakes.http import Trickle
 from dataset_catalog_tests.huggingface.conftest import materialization_metadata, run_log_text
 
 DAY = datetime(2025, 3, 10, tzinfo=UTC)
@@ -78,3 +80,48 @@ def test_hf_token_env_var_is_used_when_no_token_is_configured(fake_hub, monkeypa
     fake_hub.set_items(day_items(DAY, 2))
     list(HuggingFaceResource(endpoint=fake_hub.url).listing().pages())
     assert fake_hub.api_requests[0].headers["authorization"] == f"Bearer {TOKEN}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("phase", ["headers", "body"])
+def test_a_trickling_hub_is_given_up_after_give_up_seconds(fake_hub, phase):
+    """A byte every 50 ms never trips the 5 s read timeout; before give_up_seconds this listing
+    took as long as the trickle (a minute and more)."""
+    fake_hub.set_items(day_items(DAY, 3))
+    fake_hub.trickle = Trickle(phase, interval=0.05)
+    listing = HuggingFaceResource(endpoint=fake_hub.url, request_timeout_seconds=5, give_up_seconds=1.5).listing()
+    started = time.monotonic()
+    with pytest.raises(SourceUnavailableError, match=r"Page 1 of .* did not finish within 1.5 s.*give_up_seconds"):
+        list(listing.pages())
+    assert time.monotonic() - started < 3.5
+
+
+@pytest.mark.slow
+def test_a_trickle_mid_walk_fails_the_run_and_keeps_the_pages_written(database_url, store, fake_hub, run_hf):
+    fake_hub.set_items(day_items(DAY, 30))
+    fake_hub.trickle = Trickle("body", 0.05, applies=lambda request: "cursor" in str(request.query))
+    started = time.monotonic()
+    result = run_hf(database_url, fake_hub.url, partition="2025-03-10", page_size=10, give_up_seconds=1.5)
+    assert not result.success and time.monotonic() - started < 20
+    failure = result.get_step_failure_events()[0].event_specific_data.error.to_string()
+    assert "Page 2 of" in failure and "did not finish within 1.5 s" in failure
+    assert store.count_datasets() == 10  # the first page, committed before the trickle
+
+
+def test_a_bad_page_size_is_refused_before_any_request(fake_hub):
+    with pytest.raises(CatalogConfigError, match="page_size must be a positive number of items, got -3"):
+        open_hub_listing(endpoint=fake_hub.url, page_size=-3)
+    with pytest.raises(Exception, match="page_size"):
+        HuggingFaceResource(endpoint=fake_hub.url, page_size=-3)
+    assert fake_hub.api_requests == []
+
+
+def test_an_in_memory_catalog_fails_the_run_before_any_request(fake_hub, run_hf, monkeypatch):
+    """It used to report 5 rows committed, exit 0, and keep none."""
+    monkeypatch.setenv("DATASET_CATALOG_DATABASE_URL", "sqlite:///")
+    fake_hub.set_items(day_items(DAY, 5))
+    result = run_hf(None, fake_hub.url, partition="2025-03-10")
+    assert not result.success
+    failure = result.get_step_failure_events()[0].event_specific_data.error.to_string()
+    assert "in-memory SQLite database: everything written to it is lost" in failure
+    assert fake_hub.api_requests == []

@@ -11,13 +11,15 @@ import time
 from pathlib import Path
 
 import pytest
+from urllib3.connection import HTTPConnection
 
 from dataset_catalog.defs.kaggle.resources import KaggleResource
 from dataset_catalog.errors import CredentialsError, SourceUnavailableError
 from dataset_catalog.kaggle.api import DEFAULT_ENDPOINT, CatalogKaggleApi, KaggleCredentials, resolve_endpoint
 from dataset_catalog.kaggle.client import KaggleNotFoundError, KaggleRateLimitError, KaggleResponseError
-from dataset_catalog.kaggle.pacing import pacer_for
-from dataset_catalog_tests.fakes.kaggle_api import make_datasets
+from dataset_catalog.kaggle.pacing import Pacer, pacer_for
+from dataset_catalog_tests.fakes.http import Trickle
+from dataset_catalog_tests.fakes.kaggle_api import FILES_PREFIX, make_datasets
 from dataset_catalog_tests.kaggle.conftest import assert_paced
 
 REF = "owner0/dataset-0"
@@ -104,6 +106,50 @@ def test_interrupted_download_never_leaves_a_whole_looking_file(kaggle_resource,
     assert not (tmp_path / "Datasets.csv").exists()
     kaggle_env._failures.clear()
     assert client.download_file(REF, "Datasets.csv", tmp_path).read_bytes() == b"Id\n1\n"
+
+
+def _dead_pid() -> int:
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(done.stdout)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["trickle", "stall"])
+def test_a_download_that_trickles_or_stalls_is_given_up_and_leaves_nothing(kaggle_env, tmp_path, kind):
+    """Before whole-call deadlines a byte every 50 ms kept this download going for as long as the
+    trickle lasted, with a .part file left behind."""
+    make_datasets(kaggle_env, 1)
+    kaggle_env.add_file(REF, "Datasets.csv", b"Id\n" + b"1\n" * 500)
+    if kind == "trickle":
+        kaggle_env.trickle = Trickle("body", 0.05, applies=lambda r: r.path.startswith(FILES_PREFIX))
+    else:
+        kaggle_env.trickle = Trickle("body", 30.0, applies=lambda r: r.path.startswith(FILES_PREFIX))
+    dest = tmp_path / "downloads"
+    dest.mkdir()
+    (dest / f".Datasets.csv.{_dead_pid()}-0123abcd.part").write_bytes(b"Id\n")  # a killed run's download
+    client = KaggleResource(requests_per_second=200, request_timeout_seconds=0.5, max_retries=1,
+                            retry_backoff_seconds=0.01).get_client()  # fmt: skip
+    started = time.monotonic()
+    with pytest.raises(SourceUnavailableError, match=r"download of owner0/dataset-0/Datasets.csv .* failed after 2 tries \(timeout"):
+        client.download_file(REF, "Datasets.csv", dest)
+    assert time.monotonic() - started < 5
+    time.sleep(0.2)  # the given-up workers saw their sockets shut down
+    assert [p.name for p in dest.iterdir()] == []  # no partial file, the dead run's one removed too
+    kaggle_env.trickle = None
+    assert client.download_file(REF, "Datasets.csv", dest).read_bytes().startswith(b"Id\n1\n")
+
+
+@pytest.mark.slow
+def test_a_call_whose_answer_trickles_is_retried_then_reported(kaggle_env):
+    make_datasets(kaggle_env, 1)
+    client = KaggleResource(requests_per_second=200, request_timeout_seconds=0.5, max_retries=1,
+                            retry_backoff_seconds=0.01).get_client()  # fmt: skip
+    kaggle_env.trickle = Trickle("headers", 0.05, applies=lambda r: r.path.endswith("GetDatasetMetadata"))
+    started = time.monotonic()
+    with pytest.raises(SourceUnavailableError, match=r"failed after 2 tries \(timeout: no complete answer within 0.5 s\)"):
+        client.get_dataset_metadata(REF)
+    assert time.monotonic() - started < 3
+    assert len(kaggle_env.calls("GetDatasetMetadata")) == 2
 
 
 # -- errors ---------------------------------------------------------------------------------
@@ -204,6 +250,32 @@ def test_pacing_holds_for_every_call_including_pages_and_downloads(kaggle_env, t
     client.list_datasets("updated")
     assert len(kaggle_env.api_requests) == 6
     assert_paced(kaggle_env.api_requests, 10)
+
+
+@pytest.mark.slow
+def test_the_pace_keeps_a_margin_under_the_limit(kaggle_env):
+    """Requests went out exactly at the limit, so delivery jitter put some pairs under it (a 429)."""
+    make_datasets(kaggle_env, 1)
+    client = KaggleResource(requests_per_second=10).get_client()
+    for _ in range(21):
+        client.get_dataset_metadata(REF)
+    times = sorted(r.at for r in kaggle_env.api_requests)
+    rate = (len(times) - 1) / (times[-1] - times[0])
+    assert 0.98 * 10 <= rate <= 0.997 * 10  # within 2 % of the limit, never at it
+    assert_paced(kaggle_env.api_requests, 10)
+
+
+def test_the_pace_slot_is_taken_after_the_connection_is_set_up(kaggle_env, monkeypatch):
+    """A slow connect (or TLS handshake) after the slot would bring two requests closer than the pace."""
+    make_datasets(kaggle_env, 1)
+    client = KaggleResource(requests_per_second=200).get_client()
+    events: list[str] = []
+    real_connect, real_wait = HTTPConnection.connect, Pacer.wait
+    monkeypatch.setattr(HTTPConnection, "connect", lambda self: (events.append("connect"), real_connect(self))[1])
+    monkeypatch.setattr(Pacer, "wait", lambda self: (events.append("slot"), real_wait(self))[1])
+    client.get_dataset_metadata(REF)
+    client.list_datasets("votes")
+    assert events == ["connect", "slot", "connect", "slot"]
 
 
 def test_pacing_is_shared_by_concurrent_threads(kaggle_env):

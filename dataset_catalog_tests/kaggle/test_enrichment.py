@@ -14,8 +14,10 @@ from dataset_catalog.kaggle.enrichment import KAGGLE_QUEUE
 from dataset_catalog.defs.common.resources import CatalogResource
 from dataset_catalog.defs.kaggle.assets import kaggle_enriched_datasets
 from dataset_catalog.defs.kaggle.resources import KaggleResource
+from dataset_catalog_tests.fakes.http import Trickle
 from dataset_catalog_tests.fakes.kaggle_api import make_datasets
 from dataset_catalog_tests.kaggle.conftest import assert_paced
+
 
 def seed_rows(store: CatalogStore, fake, count: int) -> list[str]:
     """Rows as the Meta Kaggle seed writes them (pending, counts, no files), from the fake's datasets."""
@@ -105,12 +107,12 @@ def test_failures_are_isolated_and_become_failed_after_max_attempts(database_url
     rows = by_ref(store)
     assert [rows[r]["enrichment_status"] for r in refs] == ["failed", "enriched", "failed", "enriched"]
     assert rows[refs[0]]["enrichment_attempts"] == 3
-    assert "SourceUnavailableError" in rows[refs[0]]["last_enrichment_error"]
+    assert "KaggleUnavailableError" in rows[refs[0]]["last_enrichment_error"]
     assert "KaggleResponseError" in rows[refs[2]]["last_enrichment_error"]
     assert all(rows[r]["is_active"] for r in refs)
     failed_log = log_rows(store, rows[refs[0]]["id"])
     assert [(e["result"], e["attempt"], e["error_type"]) for e in failed_log] == [
-        ("failed", n, "SourceUnavailableError") for n in (1, 2, 3)
+        ("failed", n, "KaggleUnavailableError") for n in (1, 2, 3)
     ]
     assert "HTTP 500" in failed_log[0]["error_message"]
     # A 4th run finds nothing left to do.
@@ -250,3 +252,59 @@ def test_the_key_never_appears_in_logs_metadata_or_errors(
             ("pending", None)
         }
     assert all(secret not in text for text in texts)
+
+
+# -- the circuit breaker and the time budget -------------------------------------------------
+def outage_resource() -> KaggleResource:
+    return KaggleResource(requests_per_second=200, retry_backoff_seconds=0.01, request_timeout_seconds=0.5)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("outage", ["5xx", "trickle"])
+def test_an_outage_fails_the_run_and_charges_no_row(database_url, store, kaggle_env, outage):
+    """Before the breaker every claimed row got an attempt per outage run: after 3 hourly runs
+    the most popular datasets were `failed` for good, and every run reported success."""
+    refs = seed_rows(store, kaggle_env, 5)
+    if outage == "5xx":
+        kaggle_env.fail_next(503, times=10_000)
+    else:
+        kaggle_env.trickle = Trickle("headers", 0.05)
+    for _ in range(3):
+        result = materialize(database_url, outage_resource(), raise_on_error=False, batch_size=5, max_attempts=3)
+        assert not result.success
+        failure = result.get_step_failure_events()[0].step_failure_data
+        assert "Kaggle unavailable" in failure.error.message and "Re-run when Kaggle answers" in failure.error.message
+        assert failure.user_failure_data.metadata["source_unavailable"].value is True
+        assert failure.user_failure_data.metadata["put_back"].value == 2  # two datasets in a row, then stop
+        assert failure.user_failure_data.metadata["released"].value == 3
+    rows = by_ref(store)
+    assert [(rows[r]["enrichment_status"], rows[r]["enrichment_attempts"]) for r in refs] == [("pending", 0)] * 5
+    logged = log_rows(store)
+    assert {e["result"] for e in logged} == {"unavailable"} and len(logged) == 6
+    # Bounded: 2 datasets x 4 tries per run, not 5 x 4 x the timeout.
+    assert len(kaggle_env.calls("GetDatasetMetadata")) == 3 * 2 * 4
+    kaggle_env.trickle = None
+    kaggle_env._failures.clear()
+    assert metadata_of(materialize(database_url, outage_resource(), batch_size=5))["enriched"] == 5
+
+
+def test_a_failure_of_the_last_dataset_alone_is_judged_by_a_listing(database_url, store, kaggle_env):
+    refs = seed_rows(store, kaggle_env, 2)
+    kaggle_env.failing[refs[1]] = 500  # the least voted: claimed last, nothing after it
+    meta = metadata_of(materialize(database_url, outage_resource(), batch_size=2, max_attempts=3))
+    assert (meta["enriched"], meta["failed"], meta["put_back"], meta["source_unavailable"]) == (1, 1, 0, False)
+    assert by_ref(store)[refs[1]]["enrichment_attempts"] == 1  # Kaggle answered the listing: its own failure
+    assert len(kaggle_env.calls("ListDatasets")) == 1
+
+
+@pytest.mark.slow
+def test_a_run_stops_at_its_time_budget_and_releases_the_rest(database_url, store, kaggle_env):
+    refs = seed_rows(store, kaggle_env, 6)
+    kaggle_env.slow_seconds = 0.3  # each dataset: 2 calls, ~0.6 s
+    meta = metadata_of(materialize(database_url, outage_resource(), batch_size=6, max_run_seconds=1))
+    assert meta["stop_reason"] == "run time budget of 1 s used up"
+    assert 1 <= meta["enriched"] <= 3 and meta["released"] == 6 - meta["enriched"]
+    assert sorted(r["enrichment_status"] for r in by_ref(store).values()) == sorted(
+        ["enriched"] * meta["enriched"] + ["pending"] * (6 - meta["enriched"])
+    )
+    assert len(refs) == 6

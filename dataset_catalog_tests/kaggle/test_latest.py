@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dagster as dg
+import pytest
 
 from dataset_catalog.defs.common.resources import CatalogResource
 from dataset_catalog.defs.kaggle.assets import kaggle_enriched_datasets, kaggle_latest_datasets
@@ -89,3 +90,17 @@ def test_bad_sort_by_is_a_clear_error_before_any_call(database_url, kaggle_resou
     assert error.cls_name == "KaggleConfigError"
     assert "sort_by must be one of updated, hottest, votes; got 'newest'" in error.message
     assert kaggle_env.requests == []
+
+
+@pytest.mark.parametrize("body", [b'{"datasets": "ten chars!"}', b'{"datasets": {"a": 1, "b": 2}}'])
+def test_a_listing_of_the_wrong_shape_fails_the_run(database_url, store, kaggle_resource, kaggle_env, body):
+    """kagglesdk reads these as items without a ref; they were 10 (or 2) skipped items and a success."""
+    make_datasets(kaggle_env, 3)
+    kaggle_env.listing_body = body
+    result = materialize([kaggle_latest_datasets], database_url, kaggle_resource, raise_on_error=False)
+    assert not result.success
+    error = result.get_step_failure_events()[0].step_failure_data.error
+    while error.cause is not None:
+        error = error.cause
+    assert error.cls_name == "KaggleResponseError" and "the response has the wrong shape" in error.message
+    assert store.count_datasets() == 0

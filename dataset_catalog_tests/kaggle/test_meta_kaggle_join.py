@@ -116,3 +116,35 @@ def test_many_bad_utf8_lines_repair_a_copy_of_the_file_with_the_same_result(tmp_
     monkeypatch.setattr(csv_module, "MAX_LINES_REREAD", 0)
     report, whole_file = joined_rows(write_meta_kaggle(tmp_path / "b"))
     assert whole_file == line_by_line and report.csv.repaired_utf8 == ["DatasetVersions"]
+
+
+def test_malformed_lines_are_rejected_counted_and_shown_and_the_rest_is_joined(tmp_path):
+    """Each of these made DuckDB's sniffer raise InvalidInputException: the seed stopped at one line."""
+    files = dict(FILES)
+    files["DatasetTags"] = b"Id,DatasetId,TagId\n1,1,101\n2,1\n3,2,100,9\n"  # too few and too many fields
+    files["Tags"] = FILES["Tags"] + b'103,,"broken,unterminated,x,y,z,a,b,c,d\n'  # an unterminated quote, to the end
+    report, rows = joined_rows(write_meta_kaggle(tmp_path, files))
+    assert {ref: r["source_meta"]["meta_kaggle"]["dataset_id"] for ref, r in rows.items()} == EXPECTED_REFS
+    assert report.csv.rejected == {
+        "Datasets": {"missing_columns": 1},
+        "DatasetTags": {"missing_columns": 1, "too_many_columns": 1},
+        "Tags": {"unquoted_value": 1},
+    }
+    assert "DatasetTags.csv line 3: missing columns: 2,1" in report.csv.rejected_samples
+    assert "DatasetTags.csv line 4: too many columns: 3,2,100,9" in report.csv.rejected_samples
+
+
+@pytest.mark.parametrize("content", [b"\x7fELF\x02\x01\x01\x00\x00\x00binary", b""])
+def test_a_file_that_is_not_csv_is_our_error_naming_it(tmp_path, content):
+    """A binary Datasets.csv raised a raw _csv.Error."""
+    files = dict(FILES)
+    files["Datasets"] = content
+    with pytest.raises(MetaKaggleFormatError, match=r"Datasets.csv is not a CSV file: its first line holds"):
+        MetaKaggleJoin.build(write_meta_kaggle(tmp_path, files))
+
+
+def test_a_header_only_datasets_file_joins_nothing(tmp_path):
+    files = dict(FILES)
+    files["Datasets"] = FILES["Datasets"].split(b"\n", 1)[0] + b"\n"
+    report, rows = joined_rows(write_meta_kaggle(tmp_path, files))
+    assert rows == {} and report.lines_read == 0

@@ -170,3 +170,12 @@ def test_prefetched_batches_keep_order_and_pass_errors_on():
     closer.start()
     closer.join(timeout=5)
     assert not closer.is_alive(), "closing the consumer hung"
+
+
+def test_a_header_only_datasets_file_seeds_nothing_and_says_so(store, tmp_path):
+    files = dict(FILES)
+    files["Datasets"] = FILES["Datasets"].split(b"\n", 1)[0] + b"\n"
+    report = seed_catalog(store, write_meta_kaggle(tmp_path, files))
+    assert report.counts.written == 0 and store.count_datasets() == 0
+    assert report.metadata()["warnings"] == "Datasets.csv has no data rows (a header only?): nothing was seeded."
+    assert report.metadata()["csv_rejected_samples"] == "none"

@@ -1,10 +1,12 @@
 import socket
+import time
 
 import pytest
 
 from dataset_catalog.catalog.schema import LinkStatus
 from dataset_catalog.maintenance.address_guard import AddressPolicy, parse_allow_list
 from dataset_catalog.maintenance.http_probe import ProbeSettings, probe_url
+from dataset_catalog_tests.fakes.http import Trickle
 from dataset_catalog_tests.fakes.link_server import LinkHosts
 
 LOOPBACK = AddressPolicy(parse_allow_list(["127.0.0.0/8"]))
@@ -103,3 +105,14 @@ def test_timeouts_refusals_and_bad_urls(hosts):
     assert probe_url("ftp://example.com/x", settings()).status == LinkStatus.INVALID
     assert probe_url(None, settings()).status == LinkStatus.INVALID
     assert probe_url("http:///nohost", settings()).status == LinkStatus.INVALID
+
+
+@pytest.mark.parametrize("phase", ["headers", "body"])
+def test_a_trickling_server_is_given_up_after_timeout_seconds(hosts, phase):
+    """A byte every 50 ms: each read returns in time, the answer never does. Before the
+    whole-request deadline this probe ran as long as the trickle (over 60 s at timeout 2 s)."""
+    hosts.hosts[0].trickle = Trickle(phase, interval=0.05, applies=lambda request: request.path.startswith("/trickle"))
+    started = time.monotonic()
+    result = probe_url(hosts.url(0, "trickle/a"), settings(timeout=0.5))
+    assert (result.status, result.error) == (LinkStatus.TRANSIENT, "timed out")
+    assert time.monotonic() - started < 2.0  # the trickled HEAD, or the GET after a quick 405, given up at 0.5 s

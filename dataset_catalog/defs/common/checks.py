@@ -105,6 +105,7 @@ def failure_rate_check(asset: dg.AssetsDefinition | dg.AssetKey, source: str) ->
                 "success": outcomes.success,
                 "rate_limited": outcomes.rate_limited,
                 "skipped": outcomes.skipped,
+                "source_unavailable": outcomes.source_unavailable,
                 "window_hours": config.window_hours,
                 "judged": judged,
             },

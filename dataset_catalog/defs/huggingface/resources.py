@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 from pydantic import Field
 
-from dataset_catalog.huggingface.client import HubListing, open_hub_listing
+from dataset_catalog.huggingface.client import DEFAULT_GIVE_UP_SECONDS, HubListing, open_hub_listing
 
 
 class HuggingFaceResource(dg.ConfigurableResource):
@@ -18,13 +18,20 @@ class HuggingFaceResource(dg.ConfigurableResource):
 
     token: str | None = Field(default=None, description="Hub token; unset = $HF_TOKEN if set, else anonymous.")
     endpoint: str | None = Field(default=None, description="Hub URL; default from HF_ENDPOINT or huggingface.co.")
-    request_timeout_seconds: float = Field(default=60.0, gt=0, description="Per-request timeout (list calls).")
-    page_size: int | None = Field(default=None, description="Items per page; unset = the Hub's default (1000).")
+    request_timeout_seconds: float = Field(default=60.0, gt=0, description="Per-read timeout of list calls.")
+    give_up_seconds: float = Field(
+        default=DEFAULT_GIVE_UP_SECONDS,
+        gt=0,
+        description="The longest one page of the listing may take, huggingface_hub's retries included; then the run fails.",
+    )
+    page_size: int | None = Field(default=None, ge=1, description="Items per page; unset = the Hub's default (1000).")
 
     def listing(self) -> HubListing:
         # The token is read when a run lists, not through dg.EnvVar: an unset EnvVar fails the
         # run, and the token is optional.
-        return open_hub_listing(self.token, self.endpoint, self.request_timeout_seconds, self.page_size)
+        return open_hub_listing(
+            self.token, self.endpoint, self.request_timeout_seconds, self.page_size, self.give_up_seconds
+        )
 
 
 defs = dg.Definitions(resources={"huggingface": HuggingFaceResource()})

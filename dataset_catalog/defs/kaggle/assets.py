@@ -72,6 +72,9 @@ class KaggleEnrichConfig(dg.Config):
     claim_timeout_minutes: int = Field(
         default=60, ge=1, description="A claim older than this (a killed run) is taken over by the next run."
     )
+    max_run_seconds: int = Field(
+        default=1800, ge=1, description="Stop enriching after this long; the rows not reached go back to pending."
+    )
 
 
 class KaggleLatestConfig(dg.Config):
@@ -103,26 +106,36 @@ def kaggle_enriched_datasets(
         batch_size=config.batch_size,
         max_attempts=config.max_attempts,
         claim_timeout=timedelta(minutes=config.claim_timeout_minutes),
+        max_run_seconds=config.max_run_seconds,
         secrets=kaggle.credentials().secrets,
         log=context.log,
     )
-    return dg.MaterializeResult(
-        metadata={
-            "claimed": report.claimed,
-            "enriched": report.enriched,
-            "failed": report.failed,
-            "gave_up": report.gave_up,
-            "deactivated": report.deactivated,
-            "rate_limited": report.rate_limited,
-            "retry_after_seconds": report.retry_after if report.retry_after is not None else -1,
-            "released": report.released,
-            "lost_claims": report.lost_claims,
-            "remaining_pending": report.remaining_pending,
-            "stop_reason": report.stop_reason,
-            "outcomes": records_table(report.outcomes[:20], ("external_id", "result")),
-            "catalog_state": catalog_state_table(store),
-        }
-    )
+    metadata = {
+        "claimed": report.claimed,
+        "enriched": report.enriched,
+        "failed": report.failed,
+        "gave_up": report.gave_up,
+        "deactivated": report.deactivated,
+        "rate_limited": report.rate_limited,
+        "retry_after_seconds": report.retry_after if report.retry_after is not None else -1,
+        "source_unavailable": report.source_unavailable,
+        "put_back": report.put_back,
+        "released": report.released,
+        "lost_claims": report.lost_claims,
+        "remaining_pending": report.remaining_pending,
+        "stop_reason": report.stop_reason,
+        "outcomes": records_table(report.outcomes[:20], ("external_id", "result")),
+        "catalog_state": catalog_state_table(store),
+    }
+    if report.source_unavailable:
+        # A failed run is what shows an outage in the UI; no row was charged an attempt for it.
+        raise dg.Failure(
+            description=f"{report.stop_reason}. Enriched {report.enriched} before the outage; {report.put_back} "
+            f"rows went back to pending without an attempt counted and {report.released} were released. "
+            "Re-run when Kaggle answers.",
+            metadata=metadata,
+        )
+    return dg.MaterializeResult(metadata=metadata)
 
 
 @dg.asset(

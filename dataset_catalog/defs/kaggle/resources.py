@@ -21,7 +21,12 @@ class KaggleResource(dg.ConfigurableResource):
 
     requests_per_second: float = Field(default=1.0, gt=0, description="Pace of all Kaggle HTTP requests.")
     endpoint: str | None = Field(default=None, description="API base URL; unset = env or api.kaggle.com.")
-    request_timeout_seconds: float = Field(default=60.0, gt=0, description="Connect/read timeout per request.")
+    request_timeout_seconds: float = Field(
+        default=60.0, gt=0, description="The longest one try of a call may take, all of it (a trickle too)."
+    )
+    min_download_kib_per_second: float = Field(
+        default=64.0, gt=0, description="Downloads slower than this on average (after request_timeout_seconds) are given up."
+    )
     max_retries: int = Field(default=3, ge=0, le=10, description="Retries on 5xx, timeouts, dropped connections.")
     retry_backoff_seconds: float = Field(default=2.0, ge=0, description="First retry delay; doubles each retry.")
     username: str | None = Field(default=None, description="Overrides $KAGGLE_USERNAME.")
@@ -38,6 +43,7 @@ class KaggleResource(dg.ConfigurableResource):
             self.endpoint,
             requests_per_second=self.requests_per_second,
             request_timeout_seconds=self.request_timeout_seconds,
+            min_download_bytes_per_second=self.min_download_kib_per_second * 1024,
             max_retries=self.max_retries,
             retry_backoff_seconds=self.retry_backoff_seconds,
         )
