@@ -87,17 +87,22 @@ class CatalogStore:
 
     # -- writes of source rows --------------------------------------------------------------
     def upsert_datasets(
-        self, rows: Sequence[Mapping[str, Any]] | StagedRows, *, insert_only: Collection[str] = ()
+        self,
+        rows: Sequence[Mapping[str, Any]] | StagedRows,
+        *,
+        insert_only: Collection[str] = (),
+        groups: Sequence[str] | None = None,
     ) -> UpsertCounts:
         """Insert or update source rows keyed on (source, external_id), in one transaction:
         the one way source rows enter the catalog (the rule is in catalog/upserts.py).
 
         `rows` are dicts of column values, or a StagedRows batch of database-ready tuples or CSV
         (bulk loads). Only the columns given are written on update; `insert_only` columns are
-        written into new rows only; unchanged rows are not touched. For a long run of batches,
-        catalog/writer_process.py's `open_writer` runs this in a child process.
+        written into new rows only; unchanged rows are not touched. `groups`, a label per dict
+        row (its partition, say), adds the counts per label (`UpsertCounts.groups()`). For a long
+        run of batches, catalog/writer_process.py's `open_writer` runs this in a child process.
         """
-        return upsert_datasets(self, rows, insert_only=insert_only)
+        return upsert_datasets(self, rows, insert_only=insert_only, groups=groups)
 
     # -- reads ----------------------------------------------------------------------------
     def fetch_datasets(self, source: str | None = None, external_ids: Iterable[str] | None = None) -> list[dict]:

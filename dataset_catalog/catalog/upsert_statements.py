@@ -41,6 +41,7 @@ class PreparedUpsert:
     external_ids: list[str]
     sync_hashes: list[str]
     params: list[tuple]
+    groups: list[str] | None = None  # a label per row (e.g. its partition): counts are kept per label too
 
 
 class JsonText(str):

@@ -54,24 +54,42 @@ class UpsertCounts:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    # (label, inserted, updated, unchanged) per group label, when the rows came with labels.
+    by_group: tuple[tuple[str, int, int, int], ...] = ()
 
     def __add__(self, other: UpsertCounts) -> UpsertCounts:
+        groups: dict[str, list[int]] = {}
+        for label, *counts in (*self.by_group, *other.by_group):
+            totals = groups.setdefault(label, [0, 0, 0])
+            for i, n in enumerate(counts):
+                totals[i] += n
         return UpsertCounts(
-            self.inserted + other.inserted, self.updated + other.updated, self.unchanged + other.unchanged
-        )
+            self.inserted + other.inserted, self.updated + other.updated, self.unchanged + other.unchanged,
+            tuple(sorted((label, *totals) for label, totals in groups.items())),
+        )  # fmt: skip
 
     @property
     def written(self) -> int:
         return self.inserted + self.updated
 
+    def groups(self) -> dict[str, UpsertCounts]:
+        """The counts of each group label."""
+        return {label: UpsertCounts(i, u, n) for label, i, u, n in self.by_group}
+
 
 def upsert_datasets(
-    store: CatalogStore, rows: Sequence[Mapping[str, Any]] | StagedRows, *, insert_only: Collection[str] = ()
+    store: CatalogStore,
+    rows: Sequence[Mapping[str, Any]] | StagedRows,
+    *,
+    insert_only: Collection[str] = (),
+    groups: Sequence[str] | None = None,
 ) -> UpsertCounts:
     """CatalogStore.upsert_datasets: dict rows by sync_hash, StagedRows by value (see above)."""
     if isinstance(rows, StagedRows):
+        if groups is not None:
+            raise ValueError("group labels are for dict rows")
         return UpsertCounts(*merge_staged(store, rows, insert_only))
-    return execute_upsert(store, prepare_upsert(store.engine.dialect, rows, insert_only=insert_only))
+    return execute_upsert(store, prepare_upsert(store.engine.dialect, rows, insert_only=insert_only, groups=groups))
 
 
 _HASH_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
@@ -84,17 +102,23 @@ def sync_hash(row: Mapping[str, Any]) -> str:
 
 
 def prepare_upsert(
-    dialect: sa.Dialect, rows: Sequence[Mapping[str, Any]], *, insert_only: Collection[str] = ()
+    dialect: sa.Dialect,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    insert_only: Collection[str] = (),
+    groups: Sequence[str] | None = None,
 ) -> list[PreparedUpsert]:
     """The CPU half of an upsert of dict rows, no connection needed: check, de-duplicate (last
     one wins), hash and bind the rows. The result is plain data that `execute_upsert` writes,
-    here or in a writer process."""
-    latest: dict[tuple[str, str], Mapping[str, Any]] = {}
-    for row in rows:
-        latest[(row["source"], row["external_id"])] = row
-    by_shape: dict[frozenset[str], list[Mapping[str, Any]]] = {}
-    for row in latest.values():
-        by_shape.setdefault(frozenset(row), []).append(row)
+    here or in a writer process. `groups`, a label per row, makes the counts come per label too."""
+    if groups is not None and len(groups) != len(rows):
+        raise ValueError("one group label per row")
+    latest: dict[tuple[str, str], tuple[Mapping[str, Any], str | None]] = {}
+    for i, row in enumerate(rows):
+        latest[(row["source"], row["external_id"])] = (row, groups[i] if groups is not None else None)
+    by_shape: dict[frozenset[str], list[tuple[Mapping[str, Any], str | None]]] = {}
+    for row, group in latest.values():
+        by_shape.setdefault(frozenset(row), []).append((row, group))
     for shape in by_shape:
         if not shape <= SYNCED_COLUMNS:
             raise ValueError(f"upsert_datasets got columns it may not write: {sorted(shape - SYNCED_COLUMNS)}")
@@ -102,12 +126,13 @@ def prepare_upsert(
     now_param = to_timestamp_param(utcnow())  # converted once per batch, not once per row
     insert_only = frozenset(insert_only)
     return [
-        _prepare_shape(dialect, sorted(shape), shape_rows, insert_only, now_param)
-        for shape, shape_rows in by_shape.items()
-    ]
+        _prepare_shape(dialect, sorted(shape), [r for r, _ in labelled], insert_only, now_param,
+                       [g for _, g in labelled] if groups is not None else None)
+        for shape, labelled in by_shape.items()
+    ]  # fmt: skip
 
 
-def _prepare_shape(dialect, columns, rows, insert_only, now_param) -> PreparedUpsert:
+def _prepare_shape(dialect, columns, rows, insert_only, now_param, groups) -> PreparedUpsert:
     if "sync_hash" in columns:
         hashes = [r["sync_hash"] for r in rows]
     else:
@@ -122,6 +147,7 @@ def _prepare_shape(dialect, columns, rows, insert_only, now_param) -> PreparedUp
         [r["external_id"] for r in rows],
         hashes,
         [bind(r, h, now_param) for r, h in zip(rows, hashes)],
+        groups,
     )
 
 
@@ -149,15 +175,18 @@ def _execute_prepared(conn: sa.Connection, batch: PreparedUpsert) -> UpsertCount
             )
         )
         existing.update({(source, ext): h for ext, h in found})
-    to_write, inserted, updated = [], 0, 0
+    to_write, outcomes = [], []  # outcome per row: 0 inserted, 1 updated, 2 unchanged
     for key, row_hash, params in zip(zip(batch.sources, batch.external_ids), batch.sync_hashes, batch.params):
-        if key not in existing:
-            inserted += 1
-        elif existing[key] != row_hash:
-            updated += 1
-        else:
-            continue
-        to_write.append(params)
+        outcome = 0 if key not in existing else 1 if existing[key] != row_hash else 2
+        outcomes.append(outcome)
+        if outcome != 2:
+            to_write.append(params)
     if to_write:
         write_prepared_rows(conn, batch, to_write)
-    return UpsertCounts(inserted, updated, len(batch.params) - inserted - updated)
+    by_group: dict[str, list[int]] = {}
+    for group, outcome in zip(batch.groups or (), outcomes):
+        by_group.setdefault(group, [0, 0, 0])[outcome] += 1
+    return UpsertCounts(
+        outcomes.count(0), outcomes.count(1), outcomes.count(2),
+        tuple(sorted((group, *counts) for group, counts in by_group.items())),
+    )  # fmt: skip

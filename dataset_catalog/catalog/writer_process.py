@@ -72,10 +72,10 @@ class CatalogWriterProcess:
         self._feeder.start()
         self._reader.start()
 
-    def submit(self, rows: Sequence[dict[str, Any]]) -> None:
+    def submit(self, rows: Sequence[dict[str, Any]], groups: Sequence[str] | None = None) -> None:
         self._raise_if_failed()
         if rows:
-            prepared = prepare_upsert(self._store.engine.dialect, rows, insert_only=self._insert_only)
+            prepared = prepare_upsert(self._store.engine.dialect, rows, insert_only=self._insert_only, groups=groups)
             self._frames.put(pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL))
 
     def close(self) -> None:
@@ -135,7 +135,8 @@ class CatalogWriterProcess:
                 self._error = CatalogWriteError(reply["error"])
                 continue
             try:
-                self._on_written(UpsertCounts(**reply))
+                by_group = tuple(tuple(g) for g in reply.pop("by_group", ()))
+                self._on_written(UpsertCounts(**reply, by_group=by_group))
             except BaseException as exc:  # raised again in the caller's thread
                 self._error = exc
 
@@ -155,8 +156,8 @@ class InlineWriter:
     def __init__(self, store: CatalogStore, on_written: Callable[[UpsertCounts], None], *, insert_only=()):
         self._store, self._on_written, self._insert_only = store, on_written, insert_only
 
-    def submit(self, rows: Sequence[dict[str, Any]]) -> None:
-        self._on_written(self._store.upsert_datasets(rows, insert_only=self._insert_only))
+    def submit(self, rows: Sequence[dict[str, Any]], groups: Sequence[str] | None = None) -> None:
+        self._on_written(self._store.upsert_datasets(rows, insert_only=self._insert_only, groups=groups))
 
     def __enter__(self) -> InlineWriter:
         return self
@@ -191,7 +192,8 @@ def serve(requests: BinaryIO, replies: BinaryIO) -> None:
         while (frame := _read_frame(requests)) is not None:
             try:
                 counts = execute_upsert(store, pickle.loads(frame))
-                reply = {"inserted": counts.inserted, "updated": counts.updated, "unchanged": counts.unchanged}
+                reply = {"inserted": counts.inserted, "updated": counts.updated, "unchanged": counts.unchanged,
+                         "by_group": counts.by_group}  # fmt: skip
             except Exception as exc:  # reported to the parent, which raises it in the run
                 detail = getattr(exc, "orig", None) or exc
                 reply = {"error": f"Writing a batch to the catalog ({store.display_url}) failed: "

@@ -34,6 +34,21 @@ class SyncWindow:
 
 
 @dataclass
+class DayCounts:
+    """What one UTC day (of `lastModified`) of the window brought."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    malformed: int = 0  # skipped items whose lastModified could still be read
+    cleaned: int = 0
+
+    @property
+    def fetched(self) -> int:
+        return self.inserted + self.updated + self.unchanged
+
+
+@dataclass
 class SyncReport:
     pages_read: int = 0
     items_scanned: int = 0
@@ -43,10 +58,23 @@ class SyncReport:
     counts: UpsertCounts = field(default_factory=UpsertCounts)
     stop_reason: str = "end of listing"
     preview: list[dict[str, Any]] = field(default_factory=list)
+    malformed_by_day: dict[str, int] = field(default_factory=dict)
+    cleaned_by_day: dict[str, int] = field(default_factory=dict)
 
     @property
     def fetched(self) -> int:
         return self.counts.inserted + self.counts.updated + self.counts.unchanged
+
+    def by_day(self) -> dict[str, DayCounts]:
+        """The counts of each UTC day ("YYYY-MM-DD") the walk saw datasets of."""
+        days: dict[str, DayCounts] = {}
+        for day, counts in self.counts.groups().items():
+            days[day] = DayCounts(counts.inserted, counts.updated, counts.unchanged)
+        for day, n in self.malformed_by_day.items():
+            days.setdefault(day, DayCounts()).malformed = n
+        for day, n in self.cleaned_by_day.items():
+            days.setdefault(day, DayCounts()).cleaned = n
+        return dict(sorted(days.items()))
 
 
 class _NextPageNeeded:
@@ -78,27 +106,29 @@ def _date_of(item: Any) -> datetime | None:
 
 
 class _Batcher:
-    """Collects rows and hands full batches to the background writer."""
+    """Collects rows, labelled with their UTC day, and hands full batches to the writer."""
 
     def __init__(self, writer, batch_size: int):
         self.writer, self.batch_size = writer, batch_size
         self.rows: list[dict[str, Any]] = []
+        self.days: list[str] = []
         self.queued = 0  # rows handed over, committed or about to be
 
     @property
     def total(self) -> int:
         return self.queued + len(self.rows)
 
-    def add(self, row: dict[str, Any]) -> None:
+    def add(self, row: dict[str, Any], day: str) -> None:
         self.rows.append(row)
+        self.days.append(day)
         if len(self.rows) >= self.batch_size:
             self.flush()
 
     def flush(self) -> None:
         if self.rows:
-            self.writer.submit(self.rows)
+            self.writer.submit(self.rows, self.days)
             self.queued += len(self.rows)
-            self.rows = []
+            self.rows, self.days = [], []
 
 
 def sync_hf_datasets(
@@ -121,14 +151,15 @@ def sync_hf_datasets(
     def add_counts(counts: UpsertCounts) -> None:
         report.counts += counts
 
-    logged_at, logged_page = float("-inf"), 0
+    logged_at, logged_state = float("-inf"), None
 
     def log_progress(total_in_window: int) -> None:
-        nonlocal logged_at, logged_page
-        logged_at, logged_page = time.monotonic(), report.pages_read
+        nonlocal logged_at, logged_state
+        committed = report.counts.written + report.counts.unchanged
+        logged_at, logged_state = time.monotonic(), (report.pages_read, committed)
         log.info(
             f"Page {report.pages_read}: scanned {report.items_scanned} items, {total_in_window} in window "
-            f"so far, {report.counts.written + report.counts.unchanged} committed, {report.skipped_malformed} malformed"
+            f"so far, {committed} committed, {report.skipped_malformed} malformed"
         )
 
     with fewer_gc_passes(), open_writer(store, add_counts) as writer:  # commits in a child process
@@ -141,8 +172,8 @@ def sync_hf_datasets(
                 log_progress(batcher.total)
             if done:
                 break
-    if logged_page != report.pages_read:  # the last page, once everything is committed
-        log_progress(batcher.total)
+    if logged_state != (report.pages_read, report.counts.written + report.counts.unchanged):
+        log_progress(batcher.total)  # once everything is committed, unless that is what was logged last
     return report
 
 
@@ -155,6 +186,10 @@ def _take_page(page: list, report: SyncReport, window: SyncWindow, limit, batche
         except MalformedItem as exc:
             report.skipped_malformed += 1
             log.warning(f"Skipped malformed Hub item {item_id(item) or '<no id>'}: {exc}")
+            moment = last_modified_of(item) if isinstance(item, dict) else None
+            if moment is not None and window.contains(moment):
+                day = moment.date().isoformat()
+                report.malformed_by_day[day] = report.malformed_by_day.get(day, 0) + 1
             continue
         if window.end is not None and mapped.last_modified >= window.end:
             report.skipped_newer += 1
@@ -162,10 +197,12 @@ def _take_page(page: list, report: SyncReport, window: SyncWindow, limit, batche
         if window.start is not None and mapped.last_modified < window.start:
             report.stop_reason = f"reached {mapped.last_modified.isoformat()}, before the window"
             return True
+        day = mapped.last_modified.date().isoformat()
         if mapped.cleaned:
             report.cleaned += 1
+            report.cleaned_by_day[day] = report.cleaned_by_day.get(day, 0) + 1
             log.info(f"Cleaned bad field values of Hub item {mapped.external_id}")
-        batcher.add(mapped.row)
+        batcher.add(mapped.row, day)
         if len(report.preview) < PREVIEW_ROWS:
             report.preview.append(mapped.row)
         if limit is not None and batcher.total >= limit:

@@ -93,16 +93,14 @@ def test_embedding_coverage_check_uses_the_supplied_function(database_url):
 
 
 def test_hf_freshness_check_wants_yesterdays_partition(database_url, fake_hub):
+    """Dagster's time-partition freshness check: by 03:00 UTC, yesterday's partition."""
     yesterday = hf_daily_partitions.get_last_partition_key()
     old = (datetime.fromisoformat(yesterday) - timedelta(days=5)).strftime("%Y-%m-%d")
     fake_hub.set_items(day_items(datetime.fromisoformat(yesterday).replace(tzinfo=UTC), 3))
     resources = {"catalog": CatalogResource(database_url=database_url), "huggingface": HuggingFaceResource(endpoint=fake_hub.url)}
-    config = dg.RunConfig(ops={"hf_datasets_latest_partition_fresh": {"config": {"grace_hours": 0}}})
     with dg.instance_for_test() as instance:
-        stale = evaluations(dg.materialize([hf_datasets, *hf_checks], resources=resources, partition_key=old, run_config=config, instance=instance))
-        assert not stale["latest_partition_fresh"].passed
-        assert stale["latest_partition_fresh"].metadata["expected_partition"].value == yesterday
+        stale = evaluations(dg.materialize([hf_datasets, *hf_checks], resources=resources, partition_key=old, instance=instance))
+        assert not stale["freshness_check"].passed
         assert stale["unique_external_ids"].passed and stale["active_rows_have_title_and_url"].passed
-        fresh = evaluations(dg.materialize([hf_datasets, *hf_checks], resources=resources, partition_key=yesterday, run_config=config, instance=instance))
-        assert fresh["latest_partition_fresh"].passed
-        assert fresh["latest_partition_fresh"].metadata["age_hours"].value < 1
+        fresh = evaluations(dg.materialize([hf_datasets, *hf_checks], resources=resources, partition_key=yesterday, instance=instance))
+        assert fresh["freshness_check"].passed

@@ -4,9 +4,14 @@
 import json
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import textwrap
+import time
+import urllib.request
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -18,14 +23,22 @@ from dataset_catalog_tests.conftest import REPO_ROOT
 
 ASSETS = {
     "hf_datasets", "kaggle_seeded_datasets", "kaggle_enriched_datasets", "kaggle_latest_datasets",
-    "dataset_embeddings", "dataset_link_status", "remove_old_cache",
+    "dataset_embeddings", "dataset_link_status", "remove_old_cache", "catalog_health",
 }  # fmt: skip
 SOURCE_ASSETS = {"hf_datasets", "kaggle_seeded_datasets", "kaggle_enriched_datasets", "kaggle_latest_datasets"}
 
 
 def _env(dagster_home) -> dict[str, str]:
-    # DAGSTER_HOME set, as in the README: without it the CLI would read ./dagster.yaml (production).
     return {**os.environ, "PYTHONPATH": str(REPO_ROOT), "DAGSTER_HOME": str(dagster_home)}
+
+
+def _fresh_checkout(folder):
+    """What a clone holds of the code location: the package, pyproject.toml and the instance files."""
+    for name in ("dataset_catalog", "deploy"):
+        shutil.copytree(REPO_ROOT / name, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "workspace.yaml", "dagster.yaml"):
+        shutil.copy(REPO_ROOT / name, folder / name)
+    return folder
 
 
 def test_definitions_load_and_validate():
@@ -48,6 +61,33 @@ def test_kaggle_objects_are_wired_as_documented():
     assert defs.resources["kaggle"].requests_per_second == 1.0
     for name in ("kaggle_enrichment_job", "kaggle_latest_job"):
         assert repository.get_job(name).tags["dataset_catalog/source"] == "kaggle"
+
+
+def test_every_asset_carries_owners_code_references_storage_kinds_and_its_source():
+    graph = defs.get_repository_def().asset_graph
+    for key in graph.get_all_asset_keys():
+        node, name = graph.get(key), key.to_user_string()
+        assert node.owners == ["team:dataset-catalog"], name
+        [reference] = node.metadata["dagster/code_references"].code_references
+        lines = Path(reference.file_path).read_text().splitlines()[reference.line_number - 1 :]
+        assert lines[0].startswith("@catalog_asset("), name  # the line the reference points at: the decorator
+        assert any(line.startswith(f"def {name}(") for line in lines[:20]), name
+        assert ("sqlite" in node.kinds) is (name != "remove_old_cache"), name  # the embedded default's storage
+        assert len(node.kinds) <= 3, name
+    for name in SOURCE_ASSETS:
+        node = graph.get(dg.AssetKey(name))
+        assert node.tags["dataset_catalog/source"] == ("huggingface" if name == "hf_datasets" else "kaggle")
+        columns = {c.name: c.type for c in node.metadata["dagster/column_schema"].columns}
+        assert columns["external_id"] == "varchar(512)" and columns["source_meta"] == "json" and len(columns) == 37
+        assert node.metadata["dagster/table_name"] == "datasets"
+
+
+def test_the_storage_kind_follows_the_configured_catalog(monkeypatch):
+    from dataset_catalog.defs.common.catalog_asset import storage_kind
+
+    assert storage_kind() == "sqlite"
+    monkeypatch.setenv("DATASET_CATALOG_DATABASE_URL", "postgresql://u@db.example/catalog")
+    assert storage_kind() == "postgres"
 
 
 def test_catalog_wide_assets_run_after_every_source_asset():
@@ -95,9 +135,7 @@ def test_dg_checks_lists_and_launches(tmp_path):
 @pytest.mark.slow
 def test_a_new_source_folder_is_picked_up_without_editing_anything_else(tmp_path):
     project = tmp_path / "project"
-    shutil.copytree(REPO_ROOT / "dataset_catalog", project / "dataset_catalog",
-                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
-    shutil.copy(REPO_ROOT / "pyproject.toml", project / "pyproject.toml")
+    _fresh_checkout(project)
     source = project / "dataset_catalog" / "defs" / "example_source"
     source.mkdir()
     (source / "__init__.py").write_text('CATALOG_SOURCE_ASSETS = ("example_datasets",)\n')
@@ -121,3 +159,52 @@ def test_a_new_source_folder_is_picked_up_without_editing_anything_else(tmp_path
     assert result.returncode == 0, result.stderr[-2000:]
     parents = json.loads(result.stdout.strip().splitlines()[-1])
     assert parents["dataset_embeddings"] == parents["dataset_link_status"] == sorted({*SOURCE_ASSETS, "example_datasets"})
+
+
+@pytest.mark.slow
+def test_a_fresh_checkout_validates_and_opens_the_ui_with_no_environment(tmp_path):
+    """`dagster definitions validate` and `dagster dev` in the repo root failed on the production
+    config (DAGSTER_PG_PORT not set); the embedded default's dagster.yaml needs no variable."""
+    checkout = _fresh_checkout(tmp_path / "clone")
+    bare = {"PATH": f"{os.path.dirname(sys.executable)}:/usr/bin:/bin"}  # no DAGSTER_HOME, no catalog settings
+    validate = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-m", "dataset_catalog.definitions"],
+        cwd=checkout, capture_output=True, text=True, timeout=180, env=bare,
+    )  # fmt: skip
+    assert validate.returncode == 0, validate.stdout[-2000:] + validate.stderr[-2000:]
+    assert "All code locations passed validation" in validate.stdout + validate.stderr
+    port = _free_port()
+    dev = subprocess.Popen(
+        [sys.executable, "-m", "dagster", "dev", "-p", str(port)], cwd=checkout, env=bare,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        query = b'{"query": "{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus } } } }"}'
+        status = None
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and dev.poll() is None:
+            try:
+                request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=query,
+                                                 headers={"Content-Type": "application/json"})  # fmt: skip
+                with urllib.request.urlopen(request, timeout=5) as answer:
+                    entries = json.load(answer)["data"]["workspaceOrError"]["locationEntries"]
+                status = [(e["name"], e["loadStatus"]) for e in entries]
+                if status == [("dataset_catalog", "LOADED")]:
+                    break
+            except (OSError, KeyError, TypeError, ValueError):
+                pass
+            time.sleep(1)
+        assert status == [("dataset_catalog", "LOADED")], f"dagster dev did not load the code location: {status}"
+    finally:
+        os.killpg(dev.pid, signal.SIGTERM)
+        try:
+            dev.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(dev.pid, signal.SIGKILL)
+            dev.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -90,7 +90,7 @@ def test_materializations_on_a_postgresql_instance(pg_admin_url, database_url, f
 
 @pytest.fixture
 def pg_tcp(pg_admin_url):
-    """The socket-only test server reachable on 127.0.0.1:<port>, as dagster.yaml expects."""
+    """The socket-only test server reachable on 127.0.0.1:<port>, as deploy/dagster.yaml expects."""
     socket_dir = sa.make_url(pg_admin_url).query["host"]
     sockets = [p for p in glob.glob(f"{socket_dir}/.s.PGSQL.*") if not p.endswith(".lock")]
     assert sockets, f"no PostgreSQL socket in {socket_dir}"
@@ -102,7 +102,7 @@ def test_repo_dagster_yaml_is_a_working_instance_config(pg_admin_url, pg_tcp, fa
     db_name = sa.make_url(create_pg_database(pg_admin_url)).database
     home = tmp_path / "dagster_home"
     home.mkdir()
-    shutil.copy(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
+    shutil.copy(REPO_ROOT / "deploy" / "dagster.yaml", home / "dagster.yaml")
     for name, value in {
         "DAGSTER_HOME": str(home),
         "DAGSTER_PG_USERNAME": "postgres",

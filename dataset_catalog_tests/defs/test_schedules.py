@@ -3,7 +3,7 @@ import dagster as dg
 from dataset_catalog.definitions import defs
 
 # name -> (cron, UTC, default status, target assets or checks).
-HF_CHECKS = {"hf_datasets:unique_external_ids", "hf_datasets:active_rows_have_title_and_url", "hf_datasets:latest_partition_fresh"}
+HF_CHECKS = {"hf_datasets:unique_external_ids", "hf_datasets:active_rows_have_title_and_url", "hf_datasets:freshness_check"}
 KAGGLE_CHECKS = {
     f"kaggle_enriched_datasets:{name}"
     for name in ("unique_external_ids", "active_rows_have_title_and_url", "enrichment_failure_rate", "pending_backlog")
@@ -13,7 +13,9 @@ EXPECTED = {
     "hf_datasets_daily": ("30 0 * * *", "STOPPED", {"hf_datasets", *HF_CHECKS}),
     "link_check_daily": ("0 3 * * *", "STOPPED", {"dataset_link_status"}),
     "cache_cleanup_daily": ("30 4 * * *", "RUNNING", {"remove_old_cache"}),
-    "catalog_checks_daily": ("0 6 * * *", "RUNNING", HF_CHECKS | KAGGLE_CHECKS | {"dataset_embeddings:embedding_coverage"}),
+    "catalog_checks_daily": (
+        "0 6 * * *", "RUNNING", HF_CHECKS | KAGGLE_CHECKS | {"dataset_embeddings:embedding_coverage", "catalog_health"},
+    ),
     "kaggle_enrichment_hourly": ("15 * * * *", "STOPPED", {"kaggle_enriched_datasets", *KAGGLE_CHECKS}),
     "kaggle_latest_daily": ("0 2 * * *", "STOPPED", {"kaggle_latest_datasets"}),
     "dataset_embeddings_every_30_minutes": (

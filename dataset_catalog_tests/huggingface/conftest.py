@@ -40,10 +40,18 @@ def materialize_hf(
     )
 
 
+def partition_metadata(result) -> dict[str, dict]:
+    """Each materialized partition's metadata values, by partition key."""
+    return {
+        event.partition: {k: v.value for k, v in event.materialization.metadata.items()}
+        for event in result.get_asset_materialization_events()
+    }
+
+
 def materialization_metadata(result) -> dict:
-    # A range run records one materialization per partition, all with the run's metadata.
-    event = result.get_asset_materialization_events()[0]
-    return {k: v.value for k, v in event.materialization.metadata.items()}
+    """The metadata of a one-partition run."""
+    (metadata,) = partition_metadata(result).values()
+    return metadata
 
 
 def run_log_text(instance: dg.DagsterInstance, run_id: str) -> str:

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from dataset_catalog.catalog import CatalogStore
 from dataset_catalog.catalog.schema import datasets
 from dataset_catalog_tests.fakes.hf_hub import day_items, make_hub_item
-from dataset_catalog_tests.huggingface.conftest import materialization_metadata, run_log_text
+from dataset_catalog_tests.huggingface.conftest import materialization_metadata, partition_metadata, run_log_text
 
 DAY = datetime(2025, 3, 10, tzinfo=UTC)
 
@@ -75,17 +75,27 @@ def test_row_mapping_from_hub_fields(database_url, store, fake_hub, run_hf):
     assert row["source_updated_at"].replace(tzinfo=UTC) == DAY + timedelta(hours=5)
 
 
-def test_range_backfill_is_one_walk(database_url, store, fake_hub, run_hf):
-    days = [DAY - timedelta(days=d) for d in range(5)]
-    fake_hub.set_items([item for day in days for item in day_items(day, 4)] + day_items(DAY - timedelta(days=9), 4))
+def test_range_backfill_is_one_walk_and_each_partition_has_its_own_counts(database_url, store, fake_hub, run_hf):
+    """Every partition of a range run used to carry the run's totals (and its tables)."""
+    per_day = {DAY - timedelta(days=d): n for d, n in enumerate((4, 4, 1, 3, 2))}  # 03-10 .. 03-06
+    fake_hub.set_items([item for day, n in per_day.items() for item in day_items(day, n)] + day_items(DAY - timedelta(days=9), 4))
+    store.upsert_datasets([{"source": "huggingface", "external_id": day_items(DAY - timedelta(days=1), 4)[0]["id"],
+                            "title": "seen before", "enrichment_status": "enriched"}])  # fmt: skip
     result = run_hf(database_url, fake_hub.url, partition_range=("2025-03-07", "2025-03-09"))
     assert result.success
     got = _ids(store)
-    assert len(got) == 12 and all(any(f"-2025030{d}-" in i for d in (7, 8, 9)) for i in got)
+    assert len(got) == 8 and all(any(f"-2025030{d}-" in i for d in (7, 8, 9)) for i in got)
     assert len(fake_hub.api_requests) == 1  # one listing walk for the whole range
-    assert sorted(e.partition for e in result.get_asset_materialization_events()) == ["2025-03-07", "2025-03-08", "2025-03-09"]
-    meta = materialization_metadata(result)
-    assert meta["window_start"].startswith("2025-03-07") and meta["window_end"].startswith("2025-03-10")
+    by_partition = partition_metadata(result)
+    assert sorted(by_partition) == ["2025-03-07", "2025-03-08", "2025-03-09"]
+    counts = {key: (m["total_fetched"], m["total_inserted"], m["total_updated"]) for key, m in by_partition.items()}
+    assert counts == {"2025-03-07": (3, 3, 0), "2025-03-08": (1, 1, 0), "2025-03-09": (4, 3, 1)}
+    run_level = [key for key, m in by_partition.items() if "window_start" in m]
+    assert run_level == ["2025-03-09"]  # the run's own numbers and tables: once, on the newest partition
+    newest = by_partition["2025-03-09"]
+    assert newest["window_start"].startswith("2025-03-07") and newest["window_end"].startswith("2025-03-10")
+    assert (newest["run_partitions"], newest["run_total_fetched"], newest["dagster/row_count"]) == (3, 8, 8)
+    assert "preview" not in by_partition["2025-03-07"]
 
 
 @pytest.mark.slow
@@ -258,6 +268,14 @@ def test_progress_is_logged_on_the_first_and_last_page_and_at_most_every_few_sec
     assert [int(line.split(":")[0].removeprefix("Page ")) for line in progress] == [1, 6, 11, 12]
     assert progress[0].startswith("Page 1: scanned 5 items")
     assert progress[-1] == "Page 12: scanned 60 items, 60 in window so far, 60 committed, 0 malformed"
+
+
+def test_a_one_page_run_logs_its_committed_rows_last(database_url, store, fake_hub, run_hf, dagster_instance):
+    """Its log ended at "Page 1: ... 0 committed": the line after the commits was skipped."""
+    fake_hub.set_items(day_items(DAY, 3))
+    result = run_hf(database_url, fake_hub.url, partition="2025-03-10", instance=dagster_instance)
+    progress = [line for line in run_log_text(dagster_instance, result.run_id).splitlines() if line.startswith("Page ")]
+    assert progress[-1] == "Page 1: scanned 3 items, 3 in window so far, 3 committed, 0 malformed"
 
 
 def test_a_lone_surrogate_in_an_id_makes_the_item_malformed():

@@ -72,7 +72,7 @@ def test_enriches_most_popular_first_with_api_values(database_url, store, kaggle
 
     meta = metadata_of(result)
     assert (meta["enriched"], meta["failed"], meta["rate_limited"], meta["remaining_pending"]) == (3, 0, 0, 2)
-    assert "catalog_state" in meta
+    assert meta["dagster/row_count"] == 5
     fetched = [b["ownerSlug"] + "/" + b["datasetSlug"] for b in kaggle_env.bodies("GetDatasetMetadata")]
     assert fetched == [refs[3], refs[0], refs[1]]
     rows = by_ref(store)

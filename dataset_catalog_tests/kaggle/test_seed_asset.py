@@ -63,7 +63,7 @@ def test_seed_asset_downloads_the_six_files_and_seeds(meta_kaggle, kaggle_resour
         17, 7, 0)
     for reason, count in EXPECTED_SKIPPED.items():
         assert metadata[f"skipped_{reason}"].value == count
-    assert "| kaggle | pending | active | 7 |" in metadata["catalog_state"].value
+    assert metadata["dagster/row_count"].value == 7
 
 
 def test_second_run_uses_the_cache_and_force_redownload_fetches_again(

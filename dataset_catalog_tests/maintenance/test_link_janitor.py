@@ -125,7 +125,7 @@ def test_asset_reports_metadata_and_stays_within_the_host_limit(database_url, st
     assert values["deactivated"] == 0 and values["urls_per_second"] > 0
     assert values["max_in_flight_per_host"] <= 2
     assert all(hosts.in_flight.max[h.host] <= 2 for h in hosts.hosts), (before, dict(hosts.in_flight.max))
-    assert "catalog_state" in values and "failures_sample" in values
+    assert "failures_sample" in values and values["link_status_totals"] == {"broken": 6, "ok": 6}
     assert sum(1 for r in state(store).values() if r["link_status"] == "broken") == 6
 
 

@@ -7,8 +7,7 @@ from typing import Any
 
 import dagster as dg
 
-from dataset_catalog.catalog import CatalogStore
-from dataset_catalog.catalog.summary import catalog_summary
+from dataset_catalog.catalog.summary import CatalogSummary
 
 
 def _cell(value: Any, width: int = 60) -> str:
@@ -38,11 +37,11 @@ def preview_table(rows: Sequence[dict[str, Any]]) -> dg.MetadataValue:
     return records_table(rows, columns, empty="_no rows written_")
 
 
-def catalog_state_table(store: CatalogStore) -> dg.MetadataValue:
+def catalog_state_table(summary: CatalogSummary) -> dg.MetadataValue:
     """Rows per source, enrichment status and active flag, with how many are embedded:
     "how complete is the catalog?" without SQL."""
     rows = [
         [s["source"], s["enrichment_status"], "active" if s["is_active"] else "inactive", s["rows"], s["embedded"]]
-        for s in catalog_summary(store).by_state()
+        for s in summary.by_state()
     ]
     return dg.MetadataValue.md(markdown_table(("source", "enrichment", "state", "rows", "embedded"), rows))

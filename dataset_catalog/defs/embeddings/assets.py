@@ -4,6 +4,7 @@ import dagster as dg
 from pydantic import Field
 
 from dataset_catalog.catalog.keyword_index import ensure_keyword_index
+from dataset_catalog.defs.common.catalog_asset import catalog_asset
 from dataset_catalog.defs.common.catalog_sources import catalog_source_asset_keys
 from dataset_catalog.defs.common.metadata import records_table
 from dataset_catalog.defs.common.resources import CatalogResource
@@ -16,10 +17,10 @@ class DatasetEmbeddingsConfig(dg.Config):
     limit: int | None = Field(default=None, ge=1, description="Embed at most this many rows this run; unset = all.")
 
 
-@dg.asset(
+@catalog_asset(
     deps=catalog_source_asset_keys(),
     group_name="embeddings",
-    kinds={"python", "sql", "pytorch"},
+    kinds={"python", "pytorch"},
     description=(
         "One sentence-transformers vector per active catalog dataset (title, subtitle, tasks, tags, "
         "description); re-embeds only rows whose text or model changed, and keeps the keyword index."

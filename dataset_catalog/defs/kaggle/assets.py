@@ -1,7 +1,7 @@
 """The Kaggle assets: the Meta Kaggle seed (phase 1, on demand), API enrichment (phase 2) and
 the latest datasets by a sort order (phase 3).
 
-All run in pool `kaggle_api` (limited to 1 in dagster.yaml); the resource's pacer keeps the
+All run in pool `kaggle_api` (limited to 1 by the instance config); the resource's pacer keeps the
 pace even if that limit is raised or a run is started outside the instance.
 """
 
@@ -10,11 +10,13 @@ from datetime import timedelta
 import dagster as dg
 from pydantic import Field
 
-from dataset_catalog.defs.common.metadata import catalog_state_table, markdown_table, preview_table, records_table
+from dataset_catalog.defs.common.catalog_asset import catalog_asset
+from dataset_catalog.defs.common.metadata import markdown_table, preview_table, records_table
 from dataset_catalog.defs.common.resources import CatalogResource
 from dataset_catalog.defs.kaggle.resources import KaggleResource
 from dataset_catalog.kaggle.enrichment import enrich_pending
 from dataset_catalog.kaggle.latest import LATEST_SORT_ORDERS, check_sort_by, sync_latest
+from dataset_catalog.kaggle.mapping import SOURCE
 from dataset_catalog.kaggle.seed import meta_kaggle_cache_dir, seed_from_cache
 
 KAGGLE_POOL = "kaggle_api"
@@ -31,10 +33,12 @@ class KaggleSeedConfig(dg.Config):
     )
 
 
-@dg.asset(
+@catalog_asset(
+    source=SOURCE,
+    writes_datasets=True,
     pool=KAGGLE_POOL,
     group_name="kaggle",
-    kinds={"python", "duckdb", "sql"},
+    kinds={"python", "duckdb"},
     description=(
         "Every public Kaggle dataset Meta Kaggle knows, joined into owner/slug refs with title, "
         "description, license, tags and counts; rows start enrichment_status='pending'. Run on demand."
@@ -61,7 +65,7 @@ def kaggle_seeded_datasets(
             **report.metadata(),
             "source": "kaggle_meta_csv",
             "skipped_by_reason": dg.MetadataValue.md(markdown_table(("reason", "rows"), skipped or [["none", 0]])),
-            "catalog_state": catalog_state_table(store),
+            "dagster/row_count": store.count_datasets(SOURCE),
         }
     )
 
@@ -82,11 +86,12 @@ class KaggleLatestConfig(dg.Config):
     sort_by: str = Field(default="updated", description=f"One of: {', '.join(LATEST_SORT_ORDERS)}.")
 
 
-@dg.asset(
+@catalog_asset(
+    source=SOURCE,
+    writes_datasets=True,
     deps=[kaggle_seeded_datasets],
     pool=KAGGLE_POOL,
     group_name="kaggle",
-    kinds={"python", "sql"},
     description="Pending Kaggle rows, most voted first, enriched via GetDatasetMetadata + ListDatasetFiles "
     "(description, keywords, license, usability, files, formats, columns, size). Stops at a 429.",
 )
@@ -125,7 +130,7 @@ def kaggle_enriched_datasets(
         "remaining_pending": report.remaining_pending,
         "stop_reason": report.stop_reason,
         "outcomes": records_table(report.outcomes[:20], ("external_id", "result")),
-        "catalog_state": catalog_state_table(store),
+        "dagster/row_count": store.count_datasets(SOURCE),
     }
     if report.source_unavailable:
         # A failed run is what shows an outage in the UI; no row was charged an attempt for it.
@@ -138,10 +143,11 @@ def kaggle_enriched_datasets(
     return dg.MaterializeResult(metadata=metadata)
 
 
-@dg.asset(
+@catalog_asset(
+    source=SOURCE,
+    writes_datasets=True,
     pool=KAGGLE_POOL,
     group_name="kaggle",
-    kinds={"python", "sql"},
     description="The first `limit` Kaggle datasets by `sort_by` (updated, hottest, votes), upserted: new refs "
     "arrive as pending for the enrichment, known rows keep their enrichment.",
 )
@@ -165,6 +171,6 @@ def kaggle_latest_datasets(
             "pages_read": report.pages_read,
             "stop_reason": report.stop_reason,
             "preview": preview_table(report.preview),
-            "catalog_state": catalog_state_table(store),
+            "dagster/row_count": store.count_datasets(SOURCE),
         }
     )

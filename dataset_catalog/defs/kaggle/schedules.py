@@ -6,7 +6,8 @@ import dagster as dg
 
 from dataset_catalog.defs.kaggle.assets import kaggle_enriched_datasets, kaggle_latest_datasets
 
-# The run tag meets dagster.yaml's tag_concurrency_limits: one Kaggle run at a time.
+# The run tag meets the instance config's tag_concurrency_limits (dagster.yaml, deploy/dagster.yaml):
+# one Kaggle run at a time.
 KAGGLE_RUN_TAGS = {"dataset_catalog/source": "kaggle"}
 
 kaggle_enrichment_job = dg.define_asset_job(

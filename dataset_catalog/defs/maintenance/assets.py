@@ -9,7 +9,11 @@ from dataset_catalog import settings
 from dataset_catalog.catalog.link_state import LinkThresholds
 from dataset_catalog.catalog.summary import catalog_summary
 from dataset_catalog.defs.common.catalog_sources import catalog_source_asset_keys
+from dataset_catalog.catalog.schema import SOURCES, EnrichmentStatus, LinkStatus
+from dataset_catalog.defs.common.catalog_asset import catalog_asset
 from dataset_catalog.defs.common.metadata import catalog_state_table, records_table
+from dataset_catalog.defs.embeddings.resources import EmbeddingModelResource
+from dataset_catalog.embeddings.encoder import configured_model_name
 from dataset_catalog.defs.common.resources import CatalogResource
 from dataset_catalog.errors import CatalogConfigError
 from dataset_catalog.maintenance.address_guard import AddressPolicy, parse_allow_list
@@ -23,7 +27,7 @@ class LinkCheckConfig(dg.Config):
     concurrency: int = Field(default=16, ge=1, le=256, description="Requests in flight overall.")
     per_host_limit: int = Field(default=2, ge=1, le=64, description="Requests in flight per host name.")
     per_host_interval_seconds: float = Field(default=0.2, ge=0, description="Minimum gap between request starts per host.")
-    timeout_seconds: float = Field(default=10.0, gt=0, le=120, description="Connect/read timeout per request.")
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120, description="The longest one request may take, all of it.")
     max_redirects: int = Field(default=5, ge=0, le=5)
     failure_threshold: int = Field(default=3, ge=1, description="Consecutive failures, the last a 404/410, that deactivate a row.")
     transient_threshold: int = Field(default=10, ge=1, description="Consecutive failures of any kind that deactivate a row.")
@@ -33,10 +37,9 @@ class LinkCheckConfig(dg.Config):
     )
 
 
-@dg.asset(
+@catalog_asset(
     deps=catalog_source_asset_keys(),  # after the source syncs, so new rows are checked
     group_name="maintenance",
-    kinds={"python", "sql"},
     description=(
         "Broken-link janitor: checks the URLs of the least recently checked datasets and records "
         "link_status / link_http_status / last_checked_at; deactivates rows after repeated failures "
@@ -80,7 +83,6 @@ def dataset_link_status(
             "by_status": dg.MetadataValue.json(dict(report.by_status)),
             "link_status_totals": dg.MetadataValue.json(catalog_summary(store).link_status_counts()),
             "failures_sample": records_table(report.failures, failure_columns),
-            "catalog_state": catalog_state_table(store),
         }
     )
 
@@ -90,9 +92,9 @@ class CacheCleanupConfig(dg.Config):
     cache_dir: str | None = Field(default=None, description="Unset = DATASET_CATALOG_CACHE_DIR / the default cache dir.")
 
 
-@dg.asset(
+@catalog_asset(
+    in_catalog=False,  # it deletes cached files; the catalog is not touched
     group_name="maintenance",
-    kinds={"python"},
     description=(
         "Deletes cached downloads older than max_age_hours, skipping directories a running process "
         "marks with .in-use.<pid> (dataset_catalog/common/cache_lock.py)."
@@ -116,3 +118,33 @@ def remove_old_cache(context: dg.AssetExecutionContext, config: CacheCleanupConf
             "max_age_hours": config.max_age_hours,
         }
     )
+
+
+@catalog_asset(
+    group_name="maintenance",
+    description=(
+        "How complete the catalog is, per source: rows, active, enriched, pending, failed, embedded (with the "
+        "configured model) and broken links, as numbers that the UI plots day by day. Materialized by "
+        "catalog_checks_daily with every asset check."
+    ),
+)
+def catalog_health(catalog: CatalogResource, embedding_model: EmbeddingModelResource) -> dg.MaterializeResult:
+    store = catalog.get_store()
+    summary = catalog_summary(store, configured_model_name(embedding_model.model))
+    per_source = summary.per_source()
+    metadata: dict = {}
+    for source in sorted({*SOURCES, *per_source}):
+        numbers = per_source.get(source, {"rows": 0, "active": 0, "enrichment": {}, "link_status": {},
+                                          "embedded_current_model": 0})  # fmt: skip
+        metadata.update({
+            f"{source}/rows": numbers["rows"],
+            f"{source}/active": numbers["active"],
+            f"{source}/enriched": numbers["enrichment"].get(EnrichmentStatus.ENRICHED, 0),
+            f"{source}/pending": numbers["enrichment"].get(EnrichmentStatus.PENDING, 0),
+            f"{source}/failed": numbers["enrichment"].get(EnrichmentStatus.FAILED, 0),
+            f"{source}/embedded": numbers["embedded_current_model"],
+            f"{source}/link_broken": numbers["link_status"].get(LinkStatus.BROKEN, 0),
+        })  # fmt: skip
+    metadata["dagster/row_count"] = sum(s["rows"] for s in per_source.values())
+    metadata["catalog_state"] = catalog_state_table(summary)
+    return dg.MaterializeResult(metadata=metadata)
