@@ -4,8 +4,6 @@
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -20,6 +18,7 @@ from dataset_catalog.defs.common.catalog_sources import catalog_source_asset_key
 from dataset_catalog.defs.kaggle.resources import KaggleResource
 from dataset_catalog.definitions import defs
 from dataset_catalog_tests.conftest import REPO_ROOT
+from dataset_catalog_tests.defs.dagster_processes import free_port, stop_process_group
 
 ASSETS = {
     "hf_datasets", "kaggle_seeded_datasets", "kaggle_enriched_datasets", "kaggle_latest_datasets",
@@ -173,7 +172,7 @@ def test_a_fresh_checkout_validates_and_opens_the_ui_with_no_environment(tmp_pat
     )  # fmt: skip
     assert validate.returncode == 0, validate.stdout[-2000:] + validate.stderr[-2000:]
     assert "All code locations passed validation" in validate.stdout + validate.stderr
-    port = _free_port()
+    port = free_port()
     dev = subprocess.Popen(
         [sys.executable, "-m", "dagster", "dev", "-p", str(port)], cwd=checkout, env=bare,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
@@ -196,15 +195,4 @@ def test_a_fresh_checkout_validates_and_opens_the_ui_with_no_environment(tmp_pat
             time.sleep(1)
         assert status == [("dataset_catalog", "LOADED")], f"dagster dev did not load the code location: {status}"
     finally:
-        os.killpg(dev.pid, signal.SIGTERM)
-        try:
-            dev.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(dev.pid, signal.SIGKILL)
-            dev.wait()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        stop_process_group(dev, grace_seconds=30)

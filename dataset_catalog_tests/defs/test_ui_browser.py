@@ -10,8 +10,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +22,7 @@ import dagster as dg
 import pytest
 
 from dataset_catalog.definitions import defs
+from dataset_catalog_tests.defs.dagster_processes import free_port, stop_process_group
 
 pytestmark = pytest.mark.slow  # a browser and a webserver subprocess
 
@@ -53,12 +52,6 @@ def chromium_binary() -> str:
         "Install it with: apt-get update && apt-get install -y chromium",
         pytrace=False,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def graphql(base: str, query: str) -> dict:
@@ -135,12 +128,7 @@ def webserver(tmp_path_factory):
             time.sleep(0.5)
         yield base
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_process_group(process, grace_seconds=20)
         log.close()
 
 
