@@ -1,0 +1,73 @@
+"""Readable plain text from descriptions written in markdown or HTML by strangers.
+
+Dataset cards are markdown with HTML mixed in, YAML front matter, code blocks, tables and
+template boilerplate ("[More Information Needed]"). Snippets and page text want the prose:
+markup is removed (its text kept), code and tables dropped, entities decoded. The result is
+text, never markup: whoever shows it escapes it.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+MAX_INPUT_CHARS = 20_000
+
+_FRONT_MATTER = re.compile(r"\A\s*---\s*\n.*?\n---\s*(\n|\Z)", re.S)
+_FENCED_CODE = re.compile(r"^[ \t]*(```|~~~).*?(^[ \t]*\1[^\n]*$|\Z)", re.S | re.M)
+_HTML_DROPPED = re.compile(r"<(script|style|pre|code|svg|table)\b.*?(</\1\s*>|\Z)", re.S | re.I)
+_HTML_COMMENT = re.compile(r"<!--.*?(-->|\Z)", re.S)
+_HTML_TAG = re.compile(r"</?[a-zA-Z][^<>]*>|<![^<>]*>")
+_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]+)\]\((?:[^()]|\([^)]*\))*\)")
+_REFERENCE_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
+_LINK_DEFINITION = re.compile(r"^\s*\[[^\]]+\]:\s*\S+.*$", re.M)
+_TABLE_LINE = re.compile(r"^\s*\|.*$", re.M)
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+.*$", re.M)
+_SETEXT_RULE = re.compile(r"^\s*([-=*_]\s*){3,}$", re.M)
+_QUOTE_OR_LIST = re.compile(r"^\s*(>\s*)+|^\s*([-*+]|\d{1,3}[.)])\s+", re.M)
+_EMPHASIS = re.compile(r"(\*\*|__|\*|_|~~)(?=\S)(.+?)(?<=\S)\1")
+_INLINE_CODE = re.compile(r"`+([^`]*)`+")
+_BOILERPLATE = re.compile(
+    r"\[?\s*(more information needed|needs more information|information needed|to be added|todo|tbd|n/a)\s*\]?",
+    re.I,
+)
+_BARE_BOILERPLATE_LINE = re.compile(r"^\s*(more information needed|needs more information)\s*[.:]?\s*$", re.I | re.M)
+# "- **Homepage:** [More Information Needed]": a template field nobody filled in.
+_EMPTY_FIELD_LINE = re.compile(r"^[^\n]{0,80}:[*_ ]*\[?\s*(more information needed|needs more information)\s*\]?\s*$", re.I | re.M)
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+
+
+def markup_to_text(value: str | None, max_chars: int = MAX_INPUT_CHARS) -> str:
+    """Paragraphs of plain text (separated by blank lines) from markdown/HTML `value`."""
+    text = (value or "")[:max_chars]
+    if not text.strip():
+        return ""
+    text = _FRONT_MATTER.sub("", text)
+    text = _FENCED_CODE.sub("\n", text)
+    text = _EMPTY_FIELD_LINE.sub("", text)
+    text = _HTML_COMMENT.sub(" ", text)
+    text = _HTML_DROPPED.sub(" ", text)
+    text = _HTML_TAG.sub(" ", text)
+    text = _IMAGE.sub(" ", text)
+    text = _LINK.sub(r"\1", text)
+    text = _REFERENCE_LINK.sub(r"\1", text)
+    text = _LINK_DEFINITION.sub("", text)
+    text = _TABLE_LINE.sub("", text)
+    text = _HEADING.sub("\n", text)
+    text = _SETEXT_RULE.sub("\n", text)
+    text = _QUOTE_OR_LIST.sub("", text)
+    text = _INLINE_CODE.sub(r"\1", text)
+    text = _EMPHASIS.sub(r"\2", text)
+    text = html.unescape(text)
+    text = _HTML_TAG.sub(" ", text)  # entities that decoded into tags (&lt;b&gt;) are markup too
+    text = _BOILERPLATE.sub(" ", text)
+    text = _BARE_BOILERPLATE_LINE.sub("", text)
+    paragraphs = [" ".join(_SPACES.sub(" ", p).split()) for p in _BLANK_LINES.split(text)]
+    return "\n\n".join(p for p in paragraphs if any(c.isalnum() for c in p))
+
+
+def plain_summary(value: str | None, max_chars: int = 5_000) -> str:
+    """The text as one line (whitespace collapsed): what snippets are cut from."""
+    return " ".join(markup_to_text(value, max_chars).split())
