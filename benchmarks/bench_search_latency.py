@@ -1,6 +1,10 @@
 """Search latency over N synthetic datasets, end to end (query embedding included), and
 recall@10 of the semantic candidates vs exact cosine.
 
+On SQLite it also times the HNSW index (catalog/vector_index.py): its build, its load from the
+saved file by a freshly opened store (as a restarted service would), and semantic top-50 and
+end-to-end latency with the index vs the exact numpy scan over the same matrix.
+
     PYTHONPATH=. python benchmarks/bench_search_latency.py [N=500000] [--pg] [--queries 200]
 
 With BENCH_PG_DATA=/some/dir and --pg, the PostgreSQL database is kept there and reused by
@@ -13,17 +17,18 @@ import os
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 
 import numpy as np
-from common import Timer, load_catalog, load_conditions, percentiles, pg_database, reused_pg_database, synthetic_matrix
+from common import load_catalog, load_conditions, percentiles, pg_database, reused_pg_database, synthetic_matrix
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from dataset_catalog.catalog import CatalogStore  # noqa: E402
 from dataset_catalog.catalog.keyword_index import keyword_candidates  # noqa: E402
 from dataset_catalog.catalog.search_queries import SearchFilters  # noqa: E402
-from dataset_catalog.catalog.vector_matrix import vector_matrix  # noqa: E402
+from dataset_catalog.catalog.vector_matrix import _nearest_exactly, prepare_vectors, vector_matrix  # noqa: E402
 from dataset_catalog.catalog.vector_store import nearest_datasets  # noqa: E402
 from dataset_catalog.embeddings.encoder import encode_query, load_encoder  # noqa: E402
 from dataset_catalog.embeddings.search import query_tokens, search_catalog  # noqa: E402
@@ -52,9 +57,18 @@ def main() -> None:
             print(f"{store.dialect}: loading {n} synthetic datasets; {load_conditions()}")
             matrix = load_catalog(store, n, encoder)
         if store.dialect == "sqlite":
-            with Timer() as t:
-                vector_matrix(store, encoder.name)
-            print(f"  first-query load of the in-memory matrix ({n}x{encoder.dimension} float32): {t.seconds:.1f} s")
+            built = prepare_vectors(store, encoder.name)
+            print(f"  load of the in-memory matrix ({n}x{encoder.dimension} float32): {built['vectors_seconds']:.1f} s; "
+                  f"index: {built['index']} ({built['search']}) in {built['index_seconds']:.1f} s")  # fmt: skip
+            store.close()
+            store = CatalogStore(f"sqlite:///{tmp}/c.sqlite3")  # a fresh process's store: loads the saved index
+            loaded = prepare_vectors(store, encoder.name)
+            path = loaded["index_path"]
+            size = f"{os.path.getsize(path) / 1e6:.0f} MB file" if path else "no file"
+            ann = store.vector_matrices[encoder.name].ann
+            memory = f", {ann.index.memory_usage / 1e6:.0f} MB reported by usearch" if ann else ""
+            print(f"  fresh store: matrix loaded in {loaded['vectors_seconds']:.1f} s, index {loaded['index']} "
+                  f"in {loaded['index_seconds']:.3f} s ({size}{memory})")  # fmt: skip
         for q in queries[:20]:  # warm-up: caches, index pages
             search_catalog(q, store=store, encoder=encoder)
         print(f"measuring {n_queries} queries; {load_conditions()}")
@@ -78,6 +92,26 @@ def main() -> None:
         print(f"  query embedding: {percentiles(embed)}")
         print(f"  semantic top-50: {percentiles(semantic)}")
         print(f"  keyword top-50:  {percentiles(keyword)}")
+        if store.dialect == "sqlite":
+            vectors = vector_matrix(store, encoder.name)
+            exact_semantic = []
+            for q in queries[20:80]:
+                qv = encode_query(encoder, q)
+                t0 = time.perf_counter()
+                _nearest_exactly(store, vectors, qv, SearchFilters(), 50)
+                exact_semantic.append((time.perf_counter() - t0) * 1000)
+            print(f"  semantic top-50, exact numpy scan (before the index): {percentiles(exact_semantic)}")
+            ann, vectors.ann = vectors.ann, None  # end to end over the exact scan, for comparison
+            exact_total = []
+            for q in queries[20:]:
+                t0 = time.perf_counter()
+                search_catalog(q, store=store, encoder=encoder, limit=10)
+                exact_total.append((time.perf_counter() - t0) * 1000)
+            print(f"END TO END with the exact scan: {percentiles(exact_total)}")
+            concurrent_exact = _concurrent(store, encoder, queries[20:])
+            vectors.ann = ann
+            print(f"END TO END, 4 concurrent clients, exact scan: {percentiles(concurrent_exact)}")
+        print(f"END TO END, 4 concurrent clients: {percentiles(_concurrent(store, encoder, queries[20:]))}  [target p50 <= 30]")
         filtered = []
         for q in queries[20:60]:
             t0 = time.perf_counter()
@@ -94,6 +128,28 @@ def main() -> None:
             recalls_direct.append(len(exact & set(got10)) / 10)
         print(f"recall@10 vs exact cosine (100 queries): {np.mean(recalls):.4f} as search uses it (top 10 of 50 candidates), "
               f"{np.mean(recalls_direct):.4f} asking for 10 directly [target >= 0.95]; {load_conditions()}")  # fmt: skip
+        kaggle = np.arange(n) % 3 == 0  # synthetic.make_row: every third row comes from kaggle
+        kaggle_ids = np.flatnonzero(kaggle) + 1
+        filtered_recalls = []
+        for q in queries[20:70]:
+            qv = encode_query(encoder, q)
+            exact = set(kaggle_ids[np.argsort(-(matrix[kaggle] @ qv))[:10]])
+            got = [i for i, _ in nearest_datasets(store, encoder.name, qv, SearchFilters(source="kaggle"), 10)]
+            filtered_recalls.append(len(exact & set(got)) / 10)
+        print(f"recall@10 with a filter (source=kaggle, 1/3 of rows; 50 queries): {np.mean(filtered_recalls):.4f}")
+        store.close()
+
+
+def _concurrent(store, encoder, queries: list[str], clients: int = 4) -> list[float]:
+    """Per-query latency with `clients` threads searching at once (a service's worker threads)."""
+
+    def one(q: str) -> float:
+        t0 = time.perf_counter()
+        search_catalog(q, store=store, encoder=encoder, limit=10)
+        return (time.perf_counter() - t0) * 1000
+
+    with ThreadPoolExecutor(clients) as pool:
+        return list(pool.map(one, queries))
 
 
 if __name__ == "__main__":
