@@ -98,3 +98,13 @@ def test_odd_numbers_and_bytes_exit_cleanly(embedded_url):
     assert odd.returncode == 0 and "Traceback" not in odd.stderr, odd.stderr
     payload = json.loads(odd.stdout)
     assert payload["query"] == "translation" and payload["hits"][0]["external_id"] == "wmt/wmt14"
+
+
+def test_search_filters_by_license_family_and_rejects_unknown_languages(embedded_url, corpus):
+    done = cli("search", "images photos pictures", "--license-family", "cc-by", "--limit", "20", "--json",
+               database_url=embedded_url, offline_model=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    found = {h["external_id"] for h in json.loads(done.stdout)["hits"]}
+    assert found == {r["external_id"] for r in corpus if r["license"] == "cc-by-4.0"}  # not cc-by-sa
+    bad = cli("search", "speech", "--language", "Notalanguage123", database_url=embedded_url, offline_model=True)
+    assert bad.returncode == 2 and "unknown language" in bad.stderr and "Traceback" not in bad.stderr

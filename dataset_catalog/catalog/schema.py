@@ -99,6 +99,8 @@ datasets = sa.Table(
     sa.Index("ix_datasets_summary", "source", "enrichment_status", "is_active", "link_status"),
     sa.Index("ix_datasets_last_checked", "is_active", "last_checked_at"),
     sa.Index("ix_datasets_source_updated", "source", "source_updated_at"),
+    # Search reads the distinct license labels to turn an SPDX id or family into labels.
+    sa.Index("ix_datasets_license", "license"),
 )
 
 enrichment_log = sa.Table(

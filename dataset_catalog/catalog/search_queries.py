@@ -2,10 +2,14 @@
 
 The candidate lists come from catalog/keyword_index.py and catalog/vector_store.py; both apply
 `filter_clauses`, so a filter means the same on either side and on either database.
+License filters go through the one license vocabulary (common/licenses.py): the catalog keeps
+each source's own label, and a filter by SPDX id or family becomes the list of stored labels
+that normalise to it (the distinct labels are few; they are re-read every LICENSE_LABELS_TTL).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,20 +19,28 @@ import sqlalchemy as sa
 from dataset_catalog.catalog.engine import in_list
 from dataset_catalog.catalog.schema import datasets
 from dataset_catalog.catalog.store import CatalogStore
+from dataset_catalog.common.languages import language_code
+from dataset_catalog.common.licenses import matches_family, matches_license
 
-HIT_COLUMNS = (
-    "id", "source", "external_id", "title", "subtitle", "url", "license", "description",
-    "download_count", "like_count", "source_updated_at", "task_categories", "file_formats",
+# What ranking, facets and sorting read for every candidate (no long text).
+CANDIDATE_COLUMNS = (
+    "id", "source", "external_id", "title", "license", "download_count", "like_count",
+    "source_updated_at", "task_categories", "languages", "file_formats",
 )  # fmt: skip
+# What a listed hit shows besides those.
+HIT_DETAIL_COLUMNS = ("subtitle", "url", "description", "tags", "size_bytes", "size_category", "row_count")
+LICENSE_LABELS_TTL_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
 class SearchFilters:
     source: str | None = None
-    license: str | None = None
+    license: str | None = None  # an SPDX id (CC0-1.0), our id (openrail) or a source's own label
     task: str | None = None
     file_format: str | None = None
     min_downloads: int | None = None
+    license_family: str | None = None  # cc-by, cc-by-sa, apache, gpl, ... (common/licenses.py)
+    language: str | None = None  # an ISO code or a language name ("de", "deu", "German")
 
 
 def normalize_label(value: str) -> str:
@@ -57,12 +69,36 @@ def _unindexed(store: CatalogStore, column: str):
     return datasets.c[column]
 
 
+def license_labels(store: CatalogStore) -> list[str]:
+    """The distinct license labels stored (kept on the store for LICENSE_LABELS_TTL_SECONDS)."""
+    cached = store.license_labels
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    with store.engine.connect() as conn:
+        labels = list(conn.execute(sa.select(datasets.c.license).where(datasets.c.license.is_not(None)).distinct()).scalars())
+    store.license_labels = (time.monotonic() + LICENSE_LABELS_TTL_SECONDS, labels)
+    return labels
+
+
+def _license_clause(store: CatalogStore, filters: SearchFilters) -> Any:
+    labels = [
+        label
+        for label in license_labels(store)
+        if (not filters.license or matches_license(label, filters.license))
+        and (not filters.license_family or matches_family(label, filters.license_family))
+    ]
+    return _unindexed(store, "license").in_(labels) if labels else sa.false()
+
+
 def filter_clauses(store: CatalogStore, filters: SearchFilters) -> list[Any]:
     clauses: list[Any] = [_unindexed(store, "is_active").is_(True)]
     if filters.source:
         clauses.append(_unindexed(store, "source") == filters.source)
-    if filters.license:
-        clauses.append(sa.func.lower(datasets.c.license) == filters.license.strip().lower())
+    if filters.license or filters.license_family:
+        clauses.append(_license_clause(store, filters))
+    if filters.language:
+        code = language_code(filters.language)
+        clauses.append(_json_array_contains(store, "languages", "language_filter", code) if code else sa.false())
     if filters.min_downloads is not None:
         clauses.append(datasets.c.download_count >= filters.min_downloads)
     if filters.task:
@@ -80,11 +116,23 @@ def ids_passing_filters(store: CatalogStore, ids: Sequence[int], filters: Search
         return set(conn.execute(query).scalars())
 
 
-def fetch_hit_rows(store: CatalogStore, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+def fetch_hit_rows(
+    store: CatalogStore, ids: Sequence[int], columns: Sequence[str] = CANDIDATE_COLUMNS
+) -> dict[int, dict[str, Any]]:
+    """`columns` (and id) of the active rows among `ids`."""
     if not ids:
         return {}
-    query = sa.select(*(datasets.c[c] for c in HIT_COLUMNS)).where(
-        datasets.c.id.in_(list(ids)), _unindexed(store, "is_active").is_(True)
-    )
+    wanted = dict.fromkeys(("id", *columns))
     with store.engine.connect() as conn:
+        query = sa.select(*(datasets.c[c] for c in wanted)).where(
+            in_list(conn, datasets.c.id, list(ids)), _unindexed(store, "is_active").is_(True)
+        )
         return {r.id: dict(r._mapping) for r in conn.execute(query)}
+
+
+def fetch_dataset(store: CatalogStore, source: str, external_id: str) -> dict[str, Any] | None:
+    """The whole catalog row of one dataset (active or not), or None."""
+    query = sa.select(datasets).where(datasets.c.source == source, datasets.c.external_id == external_id)
+    with store.engine.connect() as conn:
+        row = conn.execute(query).first()
+    return dict(row._mapping) if row else None

@@ -9,6 +9,7 @@ one store per database and process and pass it around; `close()` (or `with`) rel
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +44,10 @@ class CatalogStore:
         self.word_statistics: tuple[float, float, dict[str, float]] | None = None  # keyword_index.py, PostgreSQL
         self.vector_dimension_ready: int | None = None  # catalog/vector_store.py
         self.vector_matrices: dict[str, VectorMatrix] = {}  # catalog/vector_matrix.py, SQLite
+        self.license_labels: tuple[float, list[str]] | None = None  # catalog/search_queries.py
+        self.stored_dimensions: dict[str, tuple[float, int]] = {}  # catalog/vector_store.py
+        self.read_only = False  # make_read_only()
+        self.keyword_results: OrderedDict[Any, tuple[float, list]] = OrderedDict()  # keyword_index.py, read-only stores
         try:
             self._create_or_upgrade_schema()
         except BaseException:
@@ -57,6 +62,24 @@ class CatalogStore:
     def display_url(self) -> str:
         """The URL with its password hidden, safe for logs and metadata."""
         return self.engine.url.render_as_string(hide_password=True)
+
+    def make_read_only(self) -> None:
+        """From now on every connection refuses writes (SQLite `query_only`, PostgreSQL read-only
+        transactions): for readers such as the search service, which must never change the catalog.
+        Call it after whatever may still create indexes (e.g. the keyword index)."""
+
+        def refuse_writes(dbapi_connection, _record) -> None:
+            cursor = dbapi_connection.cursor()
+            if self.dialect == "sqlite":
+                cursor.execute("PRAGMA query_only = ON")
+            else:
+                cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+                dbapi_connection.commit()
+            cursor.close()
+
+        sa.event.listen(self.engine, "connect", refuse_writes)
+        self.engine.dispose()  # pooled connections were opened writable
+        self.read_only = True
 
     def close(self) -> None:
         """Close the pooled connections; the store must not be used afterwards."""

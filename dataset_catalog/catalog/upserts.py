@@ -8,7 +8,8 @@ exactly the right rows. The rule, whatever the path:
 - a known key is updated only when a value it brings differs from the stored one, and then
   only the columns given are written (never `insert_only` ones, never the state columns that
   enrichment and link checks own); `updated_at` marks that write;
-- a row that brings nothing new is not touched at all.
+- a row that brings nothing new is not touched at all;
+- languages are stored as ISO codes, whichever way a source names them.
 
 What "differs" is judged on depends on how much the writer knows about its rows:
 
@@ -35,6 +36,7 @@ import sqlalchemy as sa
 from dataset_catalog.catalog.engine import in_list, utcnow
 from dataset_catalog.catalog.schema import SYNCED_COLUMNS, datasets
 from dataset_catalog.catalog.staged_upserts import StagedRows, merge_staged
+from dataset_catalog.common.languages import normalize_languages
 from dataset_catalog.catalog.upsert_statements import (
     KEY_COLUMNS,
     STORE_SET_TIMESTAMPS,
@@ -115,6 +117,11 @@ def prepare_upsert(
         raise ValueError("one group label per row")
     latest: dict[tuple[str, str], tuple[Mapping[str, Any], str | None]] = {}
     for i, row in enumerate(rows):
+        languages = row.get("languages")
+        if languages:  # stored as ISO codes whatever the source wrote (common/languages.py)
+            codes = normalize_languages(languages if isinstance(languages, list) else [languages])
+            if codes != languages:
+                row = {**row, "languages": codes}
         latest[(row["source"], row["external_id"])] = (row, groups[i] if groups is not None else None)
     by_shape: dict[frozenset[str], list[tuple[Mapping[str, Any], str | None]]] = {}
     for row, group in latest.values():

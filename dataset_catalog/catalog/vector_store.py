@@ -8,6 +8,7 @@ column.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from dataset_catalog.errors import CatalogConfigError
 
 HNSW_INDEX = "ix_dataset_embeddings_hnsw"
 HNSW_EF_SEARCH = 800
-TEXT_COLUMNS = ("title", "subtitle", "description", "tags", "task_categories")
+TEXT_COLUMNS = ("title", "subtitle", "description", "tags", "task_categories", "languages")
 PGVECTOR_INSTALL_HINT = (
     "Install pgvector on the PostgreSQL server (Debian/Ubuntu: apt install postgresql-<version>-pgvector; "
     "RHEL: dnf install pgvector_<version>; macOS: brew install pgvector; Docker: the pgvector/pgvector "
@@ -97,6 +98,7 @@ def ensure_embedding_schema(store: CatalogStore, dimension: int) -> None:
             conn.execute(sa.text(f"DROP INDEX IF EXISTS {HNSW_INDEX}"))
             conn.execute(sa.delete(dataset_embeddings))
             conn.execute(sa.text(f"ALTER TABLE dataset_embeddings ALTER COLUMN embedding TYPE {wanted} USING NULL"))
+            store.stored_dimensions.clear()
             _bump_generation(conn)
         create_hnsw_index(conn)
     store.vector_dimension_ready = dimension
@@ -245,11 +247,23 @@ def read_embeddings(store: CatalogStore) -> dict[int, dict[str, Any]]:
     return out
 
 
+STORED_DIMENSION_TTL_SECONDS = 2.0
+
+
 def stored_dimension(store: CatalogStore, model: str) -> int | None:
+    """The dimension of the model's stored vectors (None: none yet). Every search asks, twice, so
+    a found dimension is kept on the store for STORED_DIMENSION_TTL_SECONDS (a change of model
+    dimension rebuilds the column anyway); "none yet" is never kept, so new vectors count at once."""
+    cached = store.stored_dimensions.get(model)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
     with store.engine.connect() as conn:
-        return conn.execute(
+        dimension = conn.execute(
             sa.select(dataset_embeddings.c.dimension).where(dataset_embeddings.c.model == model).limit(1)
         ).scalar_one_or_none()
+    if dimension is not None:
+        store.stored_dimensions[model] = (time.monotonic() + STORED_DIMENSION_TTL_SECONDS, dimension)
+    return dimension
 
 
 def nearest_datasets(
@@ -283,3 +297,14 @@ def _nearest_by_hnsw(store, model, query_vector, filters, limit) -> list[tuple[i
         rows = conn.execute(stmt).all()
     hits = [(r[0], 1.0 - float(r[1])) for r in rows]
     return sorted(hits, key=lambda h: -h[1])  # relaxed_order may return slightly out of order
+
+
+def dataset_vector(store: CatalogStore, model: str, dataset_id: int) -> np.ndarray | None:
+    """The stored vector of one dataset for `model` (what "similar datasets" searches from), or None."""
+    e = dataset_embeddings
+    vector = sa.literal_column("CAST(embedding AS real[])") if store.dialect == "postgresql" else e.c.embedding
+    with store.engine.connect() as conn:
+        value = conn.execute(sa.select(vector).where(e.c.dataset_id == dataset_id, e.c.model == model)).scalar_one_or_none()
+    if value is None:
+        return None
+    return np.asarray(value, dtype=np.float32) if store.dialect == "postgresql" else np.frombuffer(value, "<f4").copy()

@@ -14,17 +14,22 @@ from __future__ import annotations
 
 import math
 import re
+import threading
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
+
 from dataset_catalog.catalog import CatalogStore
 from dataset_catalog.catalog.keyword_index import ensure_keyword_index, keyword_candidates
-from dataset_catalog.catalog.search_queries import SearchFilters, fetch_hit_rows
+from dataset_catalog.catalog.search_queries import HIT_DETAIL_COLUMNS, SearchFilters, fetch_hit_rows
 from dataset_catalog.catalog.vector_store import nearest_datasets, stored_dimension
 from dataset_catalog.embeddings.encoder import Encoder, configured_model_name, encode_query, load_encoder
 from dataset_catalog.errors import DatasetCatalogError
+from dataset_catalog.search.snippets import make_snippet
 
 RRF_K = 60
 POPULARITY_WEIGHT = 0.0015
@@ -34,6 +39,7 @@ MAX_QUERY_CHARS = 2_000  # the model reads ~256 tokens; longer input only costs 
 MAX_TOKENS = 32
 MAX_TOKEN_CHARS = 64
 MAX_LIMIT = 100
+RESULT_WINDOW = 100  # candidates per side: the result set a page, facets and sorting work on
 SNIPPET_CHARS = 180
 _TOKEN = re.compile(r"[^\W_]+")
 _SURROGATES = re.compile("[\ud800-\udfff]")
@@ -42,6 +48,10 @@ STOPWORDS = frozenset(
     "a an and are as at be by data dataset datasets for from has have in into is it its of on or "
     "that the their this to was were which with about any all can using used".split()
 )
+
+
+# The keyword side's worker threads (its SQL runs while the query is embedded), shared by all searches.
+_keyword_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="keyword-search")
 
 
 class InvalidQueryError(DatasetCatalogError):
@@ -112,15 +122,112 @@ def freshness(updated_at: datetime | None, now: datetime) -> float:
 
 
 def snippet(row: dict[str, Any], tokens: list[str], width: int = SNIPPET_CHARS) -> str:
-    """A short piece of the description around the first query word it contains."""
-    text = " ".join((row.get("description") or row.get("subtitle") or "").split())
-    if len(text) <= width:
-        return text
-    lowered = text.lower()
-    positions = [p for p in (lowered.find(t) for t in tokens if len(t) >= 3) if p >= 0]
-    start = max(0, min(positions) - width // 4) if positions else 0
-    piece = text[start : start + width]
-    return ("…" if start else "") + piece + ("…" if start + width < len(text) else "")
+    """A short piece of the description as clean text around the first query word it contains
+    (the same snippet the web page shows; search/snippets.py)."""
+    return make_snippet(row.get("description") or row.get("subtitle"), tokens, width).text
+
+
+@dataclass
+class RankedCandidate:
+    """One dataset of the fused result set, with the light columns read for it (CANDIDATE_COLUMNS)."""
+
+    id: int
+    score: float
+    row: dict[str, Any]
+    semantic_rank: int | None = None
+    keyword_rank: int | None = None
+    similarity: float | None = None
+
+
+@dataclass
+class RankedList:
+    """The whole fused result set of a query, best first (at most `window` per side)."""
+
+    query: str
+    tokens: list[str]
+    model: str
+    candidates: list[RankedCandidate]
+    modes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+_QUERY_VECTOR_CACHE_SIZE = 1024
+_query_vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+_query_vectors_lock = threading.Lock()
+
+
+def cached_query_vector(encoder: Encoder, text: str) -> np.ndarray:
+    """The query's vector, remembered for the last 1,024 queries: paging and facet clicks
+    repeat a query, and encoding it is most of a warm search's time."""
+    key = (encoder.name, text)
+    with _query_vectors_lock:
+        vector = _query_vectors.get(key)
+        if vector is not None:
+            _query_vectors.move_to_end(key)
+            return vector
+    vector = encode_query(encoder, text)
+    vector.setflags(write=False)
+    with _query_vectors_lock:
+        _query_vectors[key] = vector
+        while len(_query_vectors) > _QUERY_VECTOR_CACHE_SIZE:
+            _query_vectors.popitem(last=False)
+    return vector
+
+
+def rank_catalog(
+    query: str,
+    *,
+    store: CatalogStore,
+    encoder: Encoder | None = None,
+    model: str | None = None,
+    filters: SearchFilters | None = None,
+    window: int = RESULT_WINDOW,
+    now: datetime | None = None,
+) -> RankedList:
+    """Every fused candidate for `query` (the top `window` of each side), scored and sorted;
+    see the module docstring for the formula."""
+    text = validate_query(query)
+    filters = filters or SearchFilters()
+    now = now or datetime.now(UTC)
+    model_name = encoder.name if encoder else configured_model_name(model)
+    tokens = query_tokens(text)
+    result = RankedList(query=text, tokens=tokens, model=model_name, candidates=[])
+    ensure_keyword_index(store)
+    semantic: list[tuple[int, float]] = []
+    # The keyword query (SQL) runs beside query embedding + nearest-neighbour search (torch /
+    # numpy): both release the GIL, so the two halves overlap instead of adding up.
+    keyword_future = _keyword_pool.submit(keyword_candidates, store, tokens, filters, window)
+    if stored_dimension(store, model_name) is None:
+        result.notes.append(f"No embeddings for model {model_name!r} yet: keyword results only (materialize dataset_embeddings).")
+    else:
+        encoder = encoder or load_encoder(model_name)
+        semantic = nearest_datasets(store, model_name, cached_query_vector(encoder, text), filters, window)
+    keyword = keyword_future.result()
+    result.modes = [m for m, c in (("semantic", semantic), ("keyword", keyword)) if c]
+
+    fused: dict[int, dict[str, Any]] = {}
+    for rank, (dataset_id, similarity) in enumerate(semantic, start=1):
+        fused.setdefault(dataset_id, {})["semantic"] = (rank, similarity)
+    for rank, (dataset_id, _score) in enumerate(keyword, start=1):
+        fused.setdefault(dataset_id, {})["keyword"] = (rank, _score)
+    rows = fetch_hit_rows(store, list(fused))
+    for dataset_id, parts in fused.items():
+        row = rows.get(dataset_id)
+        if row is None:
+            continue  # deleted or deactivated since the candidates were read
+        sem, kw = parts.get("semantic"), parts.get("keyword")
+        score = sum(1.0 / (RRF_K + p[0]) for p in (sem, kw) if p)
+        score += POPULARITY_WEIGHT * popularity(row["download_count"], row["like_count"])
+        score += FRESHNESS_WEIGHT * freshness(row["source_updated_at"], now)
+        result.candidates.append(
+            RankedCandidate(
+                id=dataset_id, score=round(score, 6), row=row,
+                semantic_rank=sem[0] if sem else None, keyword_rank=kw[0] if kw else None,
+                similarity=round(sem[1], 4) if sem else None,
+            )
+        )  # fmt: skip
+    result.candidates.sort(key=lambda c: (-c.score, c.id))
+    return result
 
 
 def search_catalog(
@@ -133,7 +240,7 @@ def search_catalog(
     limit: int = 10,
     now: datetime | None = None,
 ) -> SearchResult:
-    """Rank active catalog datasets for `query`; see the module docstring for the formula.
+    """The top `limit` active catalog datasets for `query` (see `rank_catalog`).
 
     The model (and torch) is only loaded when vectors of the configured model exist, so a
     catalog that has not been embedded yet still answers, keyword-only. Without a `store`, the
@@ -147,52 +254,18 @@ def search_catalog(
             return search_catalog(
                 text, store=opened, encoder=encoder, model=model, filters=filters, limit=limit, now=now
             )
-    filters = filters or SearchFilters()
-    now = now or datetime.now(UTC)
-    model_name = encoder.name if encoder else configured_model_name(model)
-    result = SearchResult(query=text, hits=[], model=model_name)
-    candidates = max(50, 3 * limit)
-
-    tokens = query_tokens(text)
-    ensure_keyword_index(store)
-    semantic: list[tuple[int, float]] = []
-    # The keyword query (SQL) runs beside query embedding + cosine scan (torch/numpy): both
-    # release the GIL, so the two halves overlap instead of adding up.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        keyword_future = pool.submit(keyword_candidates, store, tokens, filters, candidates)
-        if stored_dimension(store, model_name) is None:
-            result.notes.append(f"No embeddings for model {model_name!r} yet: keyword results only (materialize dataset_embeddings).")
-        else:
-            encoder = encoder or load_encoder(model_name)
-            query_vector = encode_query(encoder, text)
-            semantic = nearest_datasets(store, model_name, query_vector, filters, candidates)
-        keyword = keyword_future.result()
-    result.modes = [m for m, c in (("semantic", semantic), ("keyword", keyword)) if c]
-
-    fused: dict[int, dict[str, Any]] = {}
-    for rank, (dataset_id, similarity) in enumerate(semantic, start=1):
-        fused.setdefault(dataset_id, {})["semantic"] = (rank, similarity)
-    for rank, (dataset_id, _score) in enumerate(keyword, start=1):
-        fused.setdefault(dataset_id, {})["keyword"] = (rank, _score)
-    rows = fetch_hit_rows(store, list(fused))
+    ranked = rank_catalog(text, store=store, encoder=encoder, model=model, filters=filters, window=max(50, 3 * limit), now=now)
+    top = ranked.candidates[:limit]
+    details = fetch_hit_rows(store, [c.id for c in top], HIT_DETAIL_COLUMNS)
     hits = []
-    for dataset_id, parts in fused.items():
-        row = rows.get(dataset_id)
-        if row is None:
-            continue  # deleted or deactivated since the candidates were read
-        sem, kw = parts.get("semantic"), parts.get("keyword")
-        score = sum(1.0 / (RRF_K + p[0]) for p in (sem, kw) if p)
-        score += POPULARITY_WEIGHT * popularity(row["download_count"], row["like_count"])
-        score += FRESHNESS_WEIGHT * freshness(row["source_updated_at"], now)
+    for c in top:
+        row = {**c.row, **details.get(c.id, {})}
         hits.append(
             SearchHit(
-                id=dataset_id, source=row["source"], external_id=row["external_id"], title=row["title"],
-                url=row["url"], license=row["license"], downloads=row["download_count"], likes=row["like_count"],
-                score=round(score, 6), snippet=snippet(row, tokens),
-                semantic_rank=sem[0] if sem else None, keyword_rank=kw[0] if kw else None,
-                similarity=round(sem[1], 4) if sem else None,
+                id=c.id, source=row["source"], external_id=row["external_id"], title=row["title"],
+                url=row.get("url"), license=row["license"], downloads=row["download_count"], likes=row["like_count"],
+                score=c.score, snippet=snippet(row, ranked.tokens),
+                semantic_rank=c.semantic_rank, keyword_rank=c.keyword_rank, similarity=c.similarity,
             )
         )  # fmt: skip
-    hits.sort(key=lambda h: (-h.score, h.id))
-    result.hits = hits[:limit]
-    return result
+    return SearchResult(query=text, hits=hits, model=ranked.model, modes=ranked.modes, notes=ranked.notes)

@@ -5,6 +5,7 @@ Layout (lines, empty parts left out):
     <title>
     <subtitle>
     Tasks: <task categories>
+    Languages: <language names>
     Tags: <descriptive tags>
     <description, whitespace collapsed, first 2,000 characters>
 
@@ -13,7 +14,8 @@ description is what gets cut, never the title or tags. Hyphens and underscores i
 spaces ("text-classification" reads as words). Hub tags that only repeat structured facts
 (license, size, format, region, library, arxiv/doi ids) are left out: they say nothing about
 the topic and would make unrelated datasets look alike. Prefixed tags keep their value
-("modality:text" -> "text"). A change to any of this changes the hash, so rows re-embed.
+("modality:text" -> "text"). Languages are written as names ("German", not "de"): the model
+knows the word, not the code. A change to any of this changes the hash, so rows re-embed.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dataset_catalog.common.cleaning import clean_str_list, clean_text
+from dataset_catalog.common.languages import language_name, normalize_languages
 
 MAX_DESCRIPTION_CHARS = 2_000
 MAX_LABELS = 30
@@ -55,12 +58,14 @@ def _labels(values: Any, *, tags: bool = False) -> list[str]:
 
 
 def build_embedding_text(row: Mapping[str, Any]) -> str:
-    """The text embedded for a catalog row (title, subtitle, task categories, tags, description)."""
+    """The text embedded for a catalog row (title, subtitle, tasks, languages, tags, description)."""
     title = _text(row.get("title"), 512) or _text(row.get("external_id"), 512) or ""
     subtitle = _text(row.get("subtitle"), 1024)
     tasks = _labels(row.get("task_categories"))
     task_words = {t.lower() for t in tasks}
     tags = [t for t in _labels(row.get("tags"), tags=True) if t not in task_words]
+    raw_languages = row.get("languages")
+    languages = [language_name(c) for c in normalize_languages(raw_languages if isinstance(raw_languages, list) else None)]
     description = _text(row.get("description"), 2 * MAX_DESCRIPTION_CHARS)
     if description:
         description = " ".join(description.split())[:MAX_DESCRIPTION_CHARS].strip()
@@ -68,6 +73,7 @@ def build_embedding_text(row: Mapping[str, Any]) -> str:
         title,
         subtitle if subtitle and subtitle != title else None,
         f"Tasks: {', '.join(tasks)}" if tasks else None,
+        f"Languages: {', '.join(languages[:MAX_LABELS])}" if languages else None,
         f"Tags: {', '.join(tags)}" if tags else None,
         description,
     ]

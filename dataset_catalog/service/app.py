@@ -1,0 +1,157 @@
+"""The ASGI app: the catalog opened read-only, the model and vectors loaded once at start-up,
+the API and page routes, and errors that say what happened without leaking internals."""
+
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from dataset_catalog.catalog import CatalogStore
+from dataset_catalog.catalog.keyword_index import ensure_keyword_index
+from dataset_catalog.catalog.vector_store import stored_dimension
+from dataset_catalog.embeddings.encoder import Encoder, configured_model_name, encode_query, load_encoder
+from dataset_catalog.embeddings.search import InvalidQueryError
+from dataset_catalog.errors import DatasetCatalogError
+
+log = logging.getLogger("dataset_catalog.service")
+UNAVAILABLE = "The catalog cannot be read right now. The operator finds the cause in the service log."
+
+
+@dataclass
+class CatalogService:
+    """What every request uses: the read-only store, the model (None: keyword-only) and start-up facts."""
+
+    store: CatalogStore
+    model: str
+    encoder: Encoder | None = None
+    startup: dict[str, Any] = field(default_factory=dict)
+
+
+def open_service(store: CatalogStore, model: str | None = None, encoder: Encoder | None = None) -> CatalogService:
+    """Prepare `store` for serving: keyword index, read-only connections, model and vectors loaded."""
+    model_name = encoder.name if encoder else configured_model_name(model)
+    service = CatalogService(store=store, model=model_name)
+    started = time.perf_counter()
+    ensure_keyword_index(store)
+    store.make_read_only()
+    if stored_dimension(store, model_name) is None:
+        log.warning("No embeddings for model %s in the catalog: search is keyword-only until dataset_embeddings is materialized.", model_name)
+    else:
+        t0 = time.perf_counter()
+        service.encoder = encoder or load_encoder(model_name)
+        encode_query(service.encoder, "warm-up")
+        service.startup["model_load_seconds"] = round(time.perf_counter() - t0, 2)
+        service.startup["vectors"] = warm_vectors(store, model_name)
+    service.startup["total_seconds"] = round(time.perf_counter() - started, 2)
+    log.info("Search service ready on %s (model %s): %s", store.display_url, model_name, service.startup)
+    return service
+
+
+def warm_vectors(store: CatalogStore, model: str) -> dict[str, Any]:
+    """Load the vectors (and their index) now rather than on the first query."""
+    from dataset_catalog.catalog import vector_matrix
+
+    prepare = getattr(vector_matrix, "prepare_vectors", None)
+    if store.dialect != "sqlite":
+        return {"backend": "pgvector"}
+    t0 = time.perf_counter()
+    if prepare is not None:
+        return prepare(store, model)
+    vectors = vector_matrix.vector_matrix(store, model)
+    return {"count": int(vectors.ids.size), "load_seconds": round(time.perf_counter() - t0, 2)}
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path == "/healthz"
+
+
+def create_app(
+    database_url: str | None = None,
+    *,
+    model: str | None = None,
+    encoder: Encoder | None = None,
+    store: CatalogStore | None = None,
+) -> FastAPI:
+    """The app over the configured catalog (or `database_url`, or an open `store`)."""
+    from dataset_catalog.service import api, pages
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        opened = store or CatalogStore(database_url)
+        try:
+            app.state.catalog = open_service(opened, model=model, encoder=encoder)
+            yield
+        finally:
+            if store is None:
+                opened.close()
+
+    app = FastAPI(
+        title="dataset_catalog search",
+        summary="Find public machine-learning datasets from Hugging Face, Kaggle and more, by meaning and by words.",
+        version="1.0",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.include_router(api.router)
+    app.include_router(pages.router)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_parameters(request: Request, exc: RequestValidationError) -> Response:
+        problems = [
+            {"parameter": ".".join(str(p) for p in e.get("loc", ())[1:]) or "request", "problem": e.get("msg", "invalid")}
+            for e in exc.errors()
+        ]
+        if _wants_json(request):
+            return JSONResponse({"detail": "Invalid parameters.", "problems": problems}, status_code=422)
+        return pages.error_page(request, 422, "Some parameters of this search are not valid.", problems)
+
+    @app.exception_handler(InvalidQueryError)
+    async def invalid_query(request: Request, exc: InvalidQueryError) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": str(exc)}, status_code=422)
+        return pages.error_page(request, 422, str(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        return pages.error_page(request, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(DatasetCatalogError)
+    async def catalog_error(request: Request, exc: DatasetCatalogError) -> Response:
+        log.error("Request %s failed: %s", request.url.path, exc)
+        if _wants_json(request):
+            return JSONResponse({"detail": UNAVAILABLE}, status_code=503)
+        return pages.error_page(request, 503, UNAVAILABLE)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("Request %s failed", request.url.path)  # the trace goes to the log, never to the client
+        if _wants_json(request):
+            return JSONResponse({"detail": "Internal error; it has been logged."}, status_code=500)
+        return pages.error_page(request, 500, "Something went wrong on our side; it has been logged.")
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        if request.url.path == "/api/docs":
+            return response  # the OpenAPI page is Swagger UI, which is script
+        # Pages run no script of ours: a policy that forbids all script makes injected markup inert twice over.
+        response.headers.setdefault(
+            "Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        return response
+
+    return app

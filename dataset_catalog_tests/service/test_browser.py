@@ -1,0 +1,127 @@
+"""The search page in a real headless Chromium against `dataset-catalog serve`: type a query,
+apply a facet, page, open a dataset, read its JSON-LD; hostile titles stay inert. Screenshots
+go to $DATASET_CATALOG_UI_ARTIFACTS/search, else <repo>/artifacts/search/ (gitignored)."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from dataset_catalog.catalog import CatalogStore
+from dataset_catalog.embeddings.sync import embed_datasets
+from dataset_catalog_tests.browser import CHROMIUM_FLAGS, chromium_binary
+from dataset_catalog_tests.conftest import REPO_ROOT
+from dataset_catalog_tests.defs.dagster_processes import free_port, stop_process_group
+from dataset_catalog_tests.fakes.corpus import CORPUS
+from dataset_catalog_tests.fakes.service_corpus import SERVICE_ROWS, XSS_TITLE
+
+pytestmark = pytest.mark.slow  # a server subprocess and a browser
+
+
+def artifacts() -> Path:
+    base = os.environ.get("DATASET_CATALOG_UI_ARTIFACTS")
+    folder = Path(base) / "search" if base else REPO_ROOT / "artifacts" / "search"
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"\nsearch page screenshots: {folder}")
+    return folder
+
+
+@pytest.fixture
+def served(tmp_path, encoder):
+    url = f"sqlite:///{tmp_path / 'catalog.sqlite3'}"
+    with CatalogStore(url) as store:
+        store.upsert_datasets([dict(r) for r in CORPUS + SERVICE_ROWS])
+        embed_datasets(store, encoder)
+    port = free_port()
+    log_path = tmp_path / "serve.log"
+    env = {**os.environ, "DATASET_CATALOG_DATABASE_URL": url, "HF_HUB_OFFLINE": "1"}
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([sys.executable, "-m", "dataset_catalog.cli", "serve", "--port", str(port)],
+                                   env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
+                    if json.load(response)["status"] == "ok":
+                        break
+            except OSError:
+                pass
+            assert process.poll() is None, log_path.read_text()
+            assert time.monotonic() < deadline, "the service did not start in 180 s:\n" + log_path.read_text()
+            time.sleep(0.5)
+        yield base, log_path
+    finally:
+        stop_process_group(process, grace_seconds=10)
+
+
+def test_search_page_in_a_browser(served):
+    from playwright.sync_api import sync_playwright
+
+    base, log_path = served
+    startup = log_path.read_text()
+    assert "Search service ready" in startup and "model_load_seconds" in startup and "127.0.0.1" in startup
+    folder = artifacts()
+    dialogs = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_binary(), args=CHROMIUM_FLAGS[1:])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(base + "/")
+        page.fill("input[name=q]", "speech recordings")
+        page.press("input[name=q]", "Enter")
+        page.wait_for_selector("ol.hits li")
+        assert "q=speech+recordings" in page.url
+        page.screenshot(path=str(folder / "1-results.png"), full_page=True)
+        total = int(page.inner_text(".summary").split(" of ")[1].split()[0])
+        assert total > 10 and page.locator("ol.hits li").count() == 10
+
+        page.click("ul.facet[data-facet=language] a:has-text('German')")
+        page.wait_for_url("**language=de**")
+        titles = page.locator("ol.hits .hit-title").all_inner_texts()
+        assert "German ASR corpus" in titles and "German Speech Clips" in titles
+        for hit in page.locator("ol.hits li").all():
+            assert "German" in hit.inner_text()
+        assert page.locator("ul.facet[data-facet=language] a.on").inner_text().startswith("German")
+        page.screenshot(path=str(folder / "2-language-facet.png"), full_page=True)
+
+        page.click("ul.facet[data-facet=language] a.on")  # remove the filter again
+        page.wait_for_selector("ol.hits li")
+        first_page = page.locator("ol.hits .hit-title").all_inner_texts()
+        page.click("a[rel=next]")
+        page.wait_for_url("**offset=10**")
+        assert page.locator("ol.hits").get_attribute("start") == "11"
+        assert not set(page.locator("ol.hits .hit-title").all_inner_texts()) & set(first_page)
+        page.screenshot(path=str(folder / "3-page-2.png"), full_page=True)
+
+        page.goto(base + "/?q=german+speech+recognition")
+        page.click("ol.hits .hit-title a >> nth=0")
+        page.wait_for_url("**/datasets/huggingface/lab/german-asr")
+        assert page.inner_text("h1") == "German ASR corpus"
+        jsonld = json.loads(page.locator('script[type="application/ld+json"]').text_content())
+        assert jsonld["@type"] == "Dataset" and jsonld["name"] == "German ASR corpus"
+        assert jsonld["sameAs"] == "https://example.org/huggingface/lab/german-asr"
+        assert page.locator("aside .similar a").count() >= 3
+        page.screenshot(path=str(folder / "4-dataset-page.png"), full_page=True)
+
+        # Hostile text renders as text: no dialog, no element injected, nothing executed.
+        page.goto(base + "/?q=evil+speech")
+        page.wait_for_selector("ol.hits li")
+        assert XSS_TITLE in page.locator("ol.hits .hit-title").all_inner_texts()
+        page.goto(base + "/datasets/huggingface/evil/xss")
+        assert page.inner_text("h1") == XSS_TITLE
+        assert page.locator("main img, main svg, main script").count() == 0
+        assert page.locator("a[href^='javascript:']").count() == 0
+        assert json.loads(page.locator('script[type="application/ld+json"]').text_content())["name"] == XSS_TITLE
+        page.screenshot(path=str(folder / "5-hostile-title.png"), full_page=True)
+        page.wait_for_timeout(500)  # any late onerror/onload would have fired by now
+        browser.close()
+    assert dialogs == []
+    for shot in ("1-results", "2-language-facet", "3-page-2", "4-dataset-page", "5-hostile-title"):
+        assert (folder / f"{shot}.png").stat().st_size > 10_000
