@@ -39,31 +39,28 @@ _SPACES = re.compile(r"[ \t\r\f\v]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
 
+# In order: blocks that are not prose go first (their insides would otherwise survive as text),
+# then markup is unwrapped to its text. Entities are decoded after, and what they decoded into
+# is stripped again (&lt;b&gt; is markup too).
+_MARKUP_STEPS = (
+    (_FRONT_MATTER, ""), (_FENCED_CODE, "\n"), (_EMPTY_FIELD_LINE, ""), (_HTML_COMMENT, " "),
+    (_HTML_DROPPED, " "), (_HTML_TAG, " "), (_IMAGE, " "), (_LINK, r"\1"), (_REFERENCE_LINK, r"\1"),
+    (_LINK_DEFINITION, ""), (_TABLE_LINE, ""), (_HEADING, "\n"), (_SETEXT_RULE, "\n"), (_QUOTE_OR_LIST, ""),
+    (_INLINE_CODE, r"\1"), (_EMPHASIS, r"\2"),
+)  # fmt: skip
+_DECODED_STEPS = ((_HTML_TAG, " "), (_BOILERPLATE, " "), (_BARE_BOILERPLATE_LINE, ""))
+
+
 def markup_to_text(value: str | None, max_chars: int = MAX_INPUT_CHARS) -> str:
     """Paragraphs of plain text (separated by blank lines) from markdown/HTML `value`."""
     text = (value or "")[:max_chars]
     if not text.strip():
         return ""
-    text = _FRONT_MATTER.sub("", text)
-    text = _FENCED_CODE.sub("\n", text)
-    text = _EMPTY_FIELD_LINE.sub("", text)
-    text = _HTML_COMMENT.sub(" ", text)
-    text = _HTML_DROPPED.sub(" ", text)
-    text = _HTML_TAG.sub(" ", text)
-    text = _IMAGE.sub(" ", text)
-    text = _LINK.sub(r"\1", text)
-    text = _REFERENCE_LINK.sub(r"\1", text)
-    text = _LINK_DEFINITION.sub("", text)
-    text = _TABLE_LINE.sub("", text)
-    text = _HEADING.sub("\n", text)
-    text = _SETEXT_RULE.sub("\n", text)
-    text = _QUOTE_OR_LIST.sub("", text)
-    text = _INLINE_CODE.sub(r"\1", text)
-    text = _EMPHASIS.sub(r"\2", text)
+    for pattern, replacement in _MARKUP_STEPS:
+        text = pattern.sub(replacement, text)
     text = html.unescape(text)
-    text = _HTML_TAG.sub(" ", text)  # entities that decoded into tags (&lt;b&gt;) are markup too
-    text = _BOILERPLATE.sub(" ", text)
-    text = _BARE_BOILERPLATE_LINE.sub("", text)
+    for pattern, replacement in _DECODED_STEPS:
+        text = pattern.sub(replacement, text)
     paragraphs = [" ".join(_SPACES.sub(" ", p).split()) for p in _BLANK_LINES.split(text)]
     return "\n\n".join(p for p in paragraphs if any(c.isalnum() for c in p))
 
