@@ -71,10 +71,10 @@ def candidate_rows(vectors: VectorMatrix, ann: AnnIndex, query: np.ndarray, coun
 
 def index_path(store: CatalogStore, model: str, generation: str | None) -> Path | None:
     """Where the index of these vectors is kept: beside the SQLite file; None in memory or on PostgreSQL."""
-    folder = _index_folder(store)
+    folder = index_folder(store)
     if folder is None or not generation:
         return None
-    return folder / f"{_model_prefix(model)}{re.sub(r'[^A-Za-z0-9]', '', generation)}{FILE_SUFFIX}"
+    return folder / f"{model_prefix(model)}{re.sub(r'[^A-Za-z0-9]', '', generation)}{FILE_SUFFIX}"
 
 
 def ensure_index(store: CatalogStore, model: str, vectors: VectorMatrix, *, background: bool) -> str:
@@ -157,7 +157,7 @@ def _save(index: Index, path: Path, model: str) -> Path | None:
             log.warning("could not save the ANN index to %s (%s); later processes will rebuild it", path, exc)
             temp.unlink(missing_ok=True)
             return None
-        prefix = _model_prefix(model)
+        prefix = model_prefix(model)
         for old in [*path.parent.glob(f"{prefix}*{FILE_SUFFIX}"), *path.parent.glob(f"{prefix}*.tmp")]:
             try:
                 # Other generations' files; temp files of killed processes. A process still
@@ -194,7 +194,7 @@ def _key_lookup(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     return ids[rows], rows
 
 
-def _index_folder(store: CatalogStore) -> Path | None:
+def index_folder(store: CatalogStore) -> Path | None:
     url = store.engine.url
     if url.get_backend_name() != "sqlite":
         return None
@@ -208,6 +208,6 @@ def _index_folder(store: CatalogStore) -> Path | None:
     return Path(database).expanduser().resolve().parent / f"{Path(database).name}.vectors"
 
 
-def _model_prefix(model: str) -> str:
+def model_prefix(model: str) -> str:
     readable = re.sub(r"[^A-Za-z0-9._]+", "_", model)[:80]
     return f"{readable}-{hashlib.sha256(model.encode()).hexdigest()[:8]}-"

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
-from dataset_catalog.catalog import vector_index
+from dataset_catalog.catalog import vector_file, vector_index
 from dataset_catalog.catalog.schema import EMBEDDINGS_GENERATION_KEY, dataset_embeddings, embedding_generation
 from dataset_catalog.catalog.search_queries import SearchFilters, ids_passing_filters
 from dataset_catalog.catalog.store import CatalogStore
@@ -102,6 +102,9 @@ def load_vector_matrix(store: CatalogStore, model: str, generation: str | None) 
     the generation read just before the rows (`generation` is the caller's earlier reading)."""
     e = dataset_embeddings
     where = e.c.model == model
+    mapped = vector_file.load_matrix_file(store, model, generation)
+    if mapped is not None:
+        return VectorMatrix(generation, *mapped)
     with store.engine.connect() as conn:
         count = conn.execute(sa.select(sa.func.count()).select_from(e).where(where)).scalar_one()
         # Read before the rows: vectors written meanwhile make the rows newer than their label (the
@@ -121,6 +124,8 @@ def load_vector_matrix(store: CatalogStore, model: str, generation: str | None) 
                 ids[n] = dataset_id
                 matrix[n] = np.frombuffer(blob, dtype="<f4")
                 n += 1
+    if n >= vector_index.ANN_MIN_VECTORS:  # small matrices load from rows in well under a second
+        vector_file.save_matrix_file(store, model, generation, ids[:n], matrix[:n])
     return VectorMatrix(generation, ids[:n], matrix[:n])
 
 

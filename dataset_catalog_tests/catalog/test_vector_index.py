@@ -139,7 +139,7 @@ def test_index_file_is_saved_reused_and_replaced_with_the_generation(sqlite_url,
         first = vector_matrix.prepare_vectors(store, MODEL)
         path = vector_index.index_path(store, MODEL, vector_matrix.current_generation(store))
     assert first["index"] == "built" and first["index_path"] == str(path)
-    assert list(folder.iterdir()) == [path]
+    assert sorted(folder.glob("*.usearch")) == [path]
     mtime, builds = path.stat().st_mtime_ns, vector_index.BUILDS
 
     with CatalogStore(sqlite_url) as reopened:  # a later process: loads the file, builds nothing
@@ -154,7 +154,7 @@ def test_index_file_is_saved_reused_and_replaced_with_the_generation(sqlite_url,
         third = vector_matrix.prepare_vectors(reopened, MODEL)
         new_path = vector_index.index_path(reopened, MODEL, vector_matrix.current_generation(reopened))
         assert (third["index"], third["index_path"]) == ("built", str(new_path))
-        assert new_path != path and list(folder.iterdir()) == [new_path]  # the old generation's file is gone
+        assert new_path != path and sorted(folder.glob("*.usearch")) == [new_path]  # the old generation's file is gone
         assert vector_index.BUILDS == builds + 1
         assert nearest_datasets(reopened, MODEL, moved[0], SearchFilters(), 1)[0][0] == int(ids[0])
         assert _recall(reopened, ids, vectors) >= 0.95
@@ -217,3 +217,29 @@ def test_concurrent_queries_agree_with_sequential_ones(sqlite_url):
         for t in threads:
             t.join()
         assert [results[j] for j in range(len(queries))] == expected
+
+
+def test_matrix_file_is_saved_memory_mapped_by_later_processes_and_replaced(sqlite_url, tmp_path):
+    from dataset_catalog.catalog import vector_file
+
+    with CatalogStore(sqlite_url) as store:
+        ids, vectors = _fill(store)
+        vector_matrix.prepare_vectors(store, MODEL)
+        files = vector_file.matrix_paths(store, MODEL, vector_matrix.current_generation(store))
+    assert all(p.exists() for p in files.values())
+
+    with CatalogStore(sqlite_url) as reopened:  # a later process maps the file instead of reading rows
+        generation = vector_matrix.current_generation(reopened)
+        connect = reopened.engine.connect
+        reopened.engine.connect = lambda *a, **k: pytest.fail("the vectors were read from the database again")
+        try:
+            matrix = vector_matrix.load_vector_matrix(reopened, MODEL, generation)
+        finally:
+            reopened.engine.connect = connect
+        assert isinstance(matrix.matrix, np.memmap) and np.array_equal(matrix.ids, ids)
+        assert np.allclose(matrix.matrix, vectors)
+        _write(reopened, ids[:10], _clustered(10, seed=3))  # a new generation: new files, the old ones deleted
+        vector_matrix.prepare_vectors(reopened, MODEL)
+        new_files = vector_file.matrix_paths(reopened, MODEL, vector_matrix.current_generation(reopened))
+    folder = tmp_path / "catalog.sqlite3.vectors"
+    assert sorted(folder.glob("*.npy")) == sorted(new_files.values()) and not any(p.exists() for p in files.values())
