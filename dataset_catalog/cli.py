@@ -1,7 +1,10 @@
 """`dataset-catalog`: search the catalog and see its state from a shell.
 
     dataset-catalog search "QUERY" [--source huggingface|kaggle] [--license L] [--license-family F]
-                           [--language L] [--task T] [--format F] [--min-downloads N] [--limit K] [--json]
+                           [--language L] [--task T] [--format F] [--min-downloads N]
+                           [--sort relevance|downloads|likes|updated] [--offset N] [--limit K] [--facets] [--json]
+    dataset-catalog show SOURCE/EXTERNAL_ID [--json]
+    dataset-catalog similar SOURCE/EXTERNAL_ID [--limit K] [--json]
     dataset-catalog stats [--json]
     dataset-catalog serve [--host 127.0.0.1] [--port 8000] [--workers 1] [--log-level info] [--no-access-log]
 
@@ -46,8 +49,19 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--task", help="task category, e.g. text-classification")
     search.add_argument("--format", dest="file_format", help="file format, e.g. parquet, csv")
     search.add_argument("--min-downloads", type=_non_negative, metavar="N")
+    search.add_argument("--sort", choices=("relevance", "downloads", "likes", "updated"), default="relevance",
+                        help="order of the result set (default relevance)")  # fmt: skip
+    search.add_argument("--offset", type=int, default=0, metavar="N", help="hits to skip, for the next page (0-199)")
     search.add_argument("--limit", type=int, default=10, metavar="K", help="hits to show (1-100, default 10)")
+    search.add_argument("--facets", action="store_true", help="also print facet counts of the result set")
     search.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    show = commands.add_parser("show", help="everything the catalog knows about one dataset")
+    show.add_argument("dataset", metavar="SOURCE/EXTERNAL_ID", help="e.g. huggingface/stanfordnlp/imdb")
+    show.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    similar = commands.add_parser("similar", help="the datasets nearest to one dataset, other sources first")
+    similar.add_argument("dataset", metavar="SOURCE/EXTERNAL_ID", help="e.g. kaggle/yasserh/titanic-dataset")
+    similar.add_argument("--limit", type=int, default=10, metavar="K", help="datasets to show (1-50, default 10)")
+    similar.add_argument("--json", action="store_true", help="print machine-readable JSON")
     stats = commands.add_parser("stats", help="rows, enrichment, embedding coverage and link status per source")
     stats.add_argument("--json", action="store_true", help="print machine-readable JSON")
     serve = commands.add_parser("serve", help="run the search service: web page at / and JSON API at /api (docs: /api/docs)")
@@ -86,18 +100,6 @@ def _serve(args) -> int:
     return 0
 
 
-def _print_hits(result) -> None:
-    if not result.hits:
-        print("No matching datasets.")
-    for n, hit in enumerate(result.hits, start=1):
-        numbers = f"downloads {hit.downloads if hit.downloads is not None else '-'}, likes {hit.likes if hit.likes is not None else '-'}"
-        print(f"{n:>2}. {hit.title or hit.external_id}  [{hit.source}]  score {hit.score:.4f}")
-        print(f"    {hit.url or '-'}")
-        print(f"    license {hit.license or '-'} | {numbers}")
-        if hit.snippet:
-            print(f"    {hit.snippet}")
-
-
 def _print_stats(stats: dict, model: str) -> None:
     if not stats:
         print("The catalog is empty.")
@@ -110,18 +112,115 @@ def _print_stats(stats: dict, model: str) -> None:
         print("  links: " + ", ".join(f"{k} {v}" for k, v in sorted(s["link_status"].items())))
 
 
+EMPTY_CATALOG = (
+    "The catalog is empty: nothing to search yet. Fill it by materializing hf_datasets (and the Kaggle assets), "
+    "then dataset_embeddings, e.g.: dagster asset materialize -m dataset_catalog.definitions --select hf_datasets "
+    "--partition YYYY-MM-DD (see the README)."
+)
+
+
+def _split_dataset(text: str) -> tuple[str, str]:
+    source, _, external_id = text.strip().partition("/")
+    if not source or not external_id:
+        raise ValueError(f"name a dataset as SOURCE/EXTERNAL_ID (e.g. huggingface/stanfordnlp/imdb), got {text!r}")
+    return source, external_id
+
+
+def _search_request(args):
+    """The search as asked, checked before anything is opened (usage errors exit 2 at once)."""
+    from dataset_catalog.catalog.search_queries import SearchFilters
+    from dataset_catalog.search.finder import SearchRequest
+
+    filters = SearchFilters(args.source, args.license, args.task, args.file_format, args.min_downloads,
+                            license_family=args.license_family, language=args.language)  # fmt: skip
+    return SearchRequest(args.query, filters, args.sort, args.offset, args.limit).validated()
+
+
+def _search(args, store, request) -> int:
+    from dataset_catalog.catalog.vector_store import stored_dimension
+    from dataset_catalog.embeddings.encoder import Encoder, configured_model_name, load_query_encoder, quiet_model_loading
+    from dataset_catalog.search.finder import find
+    from dataset_catalog.search.terminal import facet_line, hit_lines
+
+    quiet_model_loading()
+    model = configured_model_name()
+    # The ONNX export when there is one: no torch import (embeddings/onnx_query.py).
+    encoder = load_query_encoder(model) if stored_dimension(store, model) is not None else None
+    page = find(store, request, encoder=encoder, model=model)
+    for note in page.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(page.to_dict(), indent=2, ensure_ascii=False))
+    elif not page.hits:
+        print("No matching datasets." if not args.offset else f"No more results: the result set holds {page.total}.")
+    else:
+        color = sys.stdout.isatty()
+        print(f"{args.offset + 1}-{args.offset + len(page.hits)} of {page.total} results ({page.took_ms:.0f} ms)\n")
+        for n, record in enumerate(page.hits, start=args.offset + 1):
+            print("\n".join(hit_lines(n, record, color)))
+        if args.facets:
+            print("\nIn the result set:")
+            for name, buckets in page.facets.items():
+                if buckets:
+                    print(facet_line(name, buckets))
+        if args.offset + len(page.hits) < page.total:
+            print(f"\nmore: --offset {args.offset + len(page.hits)}")
+    if isinstance(encoder, Encoder):  # the torch path answered: prepare the fast one for next time
+        from dataset_catalog.embeddings.onnx_query import export_onnx_query_encoder
+
+        export_onnx_query_encoder(encoder)
+    return 0
+
+
+def _show_or_similar(args, store) -> int:
+    from dataset_catalog.embeddings.encoder import configured_model_name
+    from dataset_catalog.search.finder import dataset_details, details_to_dict, similar_datasets
+    from dataset_catalog.search.terminal import details_lines
+
+    source, external_id = _split_dataset(args.dataset)
+    details = dataset_details(store, source, external_id)
+    if details is None:
+        print(f"dataset-catalog {args.command}: error: no dataset {source}/{external_id} in the catalog "
+              f"(names look like huggingface/stanfordnlp/imdb or kaggle/owner/slug)", file=sys.stderr)  # fmt: skip
+        return EXIT_ERROR
+    if args.command == "similar" and not 1 <= args.limit <= 50:
+        print(f"dataset-catalog similar: error: --limit must be 1-50, got {args.limit}", file=sys.stderr)
+        return EXIT_USAGE
+    model = configured_model_name()
+    similar = similar_datasets(store, details["row"], model=model, limit=args.limit if args.command == "similar" else 5)
+    if args.command == "similar":
+        if not similar:
+            print(f"note: no embeddings for {source}/{external_id} with model {model!r} yet (materialize dataset_embeddings).",
+                  file=sys.stderr)  # fmt: skip
+        if args.json:
+            print(json.dumps({"dataset": details["record"].to_dict(), "model": model, "similar": [r.to_dict() for r in similar]},
+                             indent=2, ensure_ascii=False))  # fmt: skip
+        else:
+            from dataset_catalog.search.terminal import facts_line
+
+            for n, record in enumerate(similar, start=1):
+                print(f"{n:>2}. {record.title}  [{record.source_name}]  {record.source}/{record.external_id}  "
+                      f"(similarity {record.similarity:.2f})\n    {facts_line(record)}")  # fmt: skip
+        return 0
+    if args.json:
+        payload = details_to_dict(details)
+        payload["similar"] = [r.to_dict() for r in similar]
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(details_lines(details, similar)))
+    return 0
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    # Imported here: `--help` and usage errors stay instant.
-    from dataset_catalog.catalog import CatalogStore
-    from dataset_catalog.catalog.search_queries import SearchFilters
-    from dataset_catalog.catalog.summary import catalog_summary
-    from dataset_catalog.common.languages import language_code
-    from dataset_catalog.embeddings.encoder import configured_model_name
-    from dataset_catalog.embeddings.search import InvalidQueryError, search_catalog
-
     if args.command == "serve":
         return _serve(args)
+    # Imported here: `--help` and usage errors stay instant.
+    from dataset_catalog.catalog import CatalogStore
+    from dataset_catalog.catalog.summary import catalog_summary
+    from dataset_catalog.embeddings.encoder import configured_model_name
+    from dataset_catalog.embeddings.search import InvalidQueryError
+
     try:
         if args.command == "stats":
             model = configured_model_name()
@@ -132,26 +231,19 @@ def run(argv: Sequence[str] | None = None) -> int:
             else:
                 _print_stats(stats, model)
             return 0
-        filters = SearchFilters(args.source, args.license, args.task, args.file_format, args.min_downloads,
-                                license_family=args.license_family, language=args.language)  # fmt: skip
-        if args.language and language_code(args.language) is None:
-            print(f"dataset-catalog search: error: unknown language {args.language!r}: give an ISO code (de) or a name (German)",
-                  file=sys.stderr)  # fmt: skip
-            return EXIT_USAGE
-        try:
-            result = search_catalog(args.query, filters=filters, limit=args.limit)
-        except InvalidQueryError as exc:
-            print(f"dataset-catalog search: error: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-        for note in result.notes:
-            print(f"note: {note}", file=sys.stderr)
-        if args.json:
-            payload = {"query": result.query, "model": result.model, "modes": result.modes,
-                       "hits": [h.to_dict() for h in result.hits]}  # fmt: skip
-            print(json.dumps(payload, indent=2, ensure_ascii=False))
-        else:
-            _print_hits(result)
-        return 0
+        request = _search_request(args) if args.command == "search" else None
+        if request is None:
+            _split_dataset(args.dataset)
+        with CatalogStore() as store:
+            if not store.has_datasets():
+                print(f"dataset-catalog {args.command}: {EMPTY_CATALOG}", file=sys.stderr)
+                return EXIT_ERROR
+            if request is not None:
+                return _search(args, store, request)
+            return _show_or_similar(args, store)
+    except (InvalidQueryError, ValueError) as exc:
+        print(f"dataset-catalog {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except DatasetCatalogError as exc:
         print(f"dataset-catalog: error: {exc}", file=sys.stderr)
         return EXIT_ERROR

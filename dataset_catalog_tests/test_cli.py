@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow  # a CLI subprocess per test
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def cli(*args: str, database_url: str | None = None, offline_model: bool = False) -> subprocess.CompletedProcess:
+def cli(*args: str, database_url: str | None = None, offline_model: bool = False, python_flags=()) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("DATASET_CATALOG_EMBEDDING_MODEL", "HF_HUB_OFFLINE")}
     env["PYTHONPATH"] = str(ROOT)
     if database_url:
@@ -25,7 +25,7 @@ def cli(*args: str, database_url: str | None = None, offline_model: bool = False
     if offline_model:
         env["HF_HUB_OFFLINE"] = "1"  # the model loads from the bundled package; nothing may reach the Hub
     return subprocess.run(
-        [sys.executable, "-m", "dataset_catalog.cli", *args], capture_output=True, text=True, env=env, timeout=120, cwd=ROOT
+        [sys.executable, *python_flags, "-m", "dataset_catalog.cli", *args], capture_output=True, text=True, env=env, timeout=120, cwd=ROOT
     )
 
 
@@ -53,7 +53,7 @@ def test_search_text_with_filters(embedded_url):
     assert done.returncode == 0, done.stderr
     titles = [line.split("  [")[0].split(". ", 1)[1] for line in done.stdout.splitlines() if line[:3].strip().rstrip(".").isdigit()]
     assert sorted(titles) == ["House Sales in King County, USA", "Titanic Dataset"]
-    assert "https://example.org/kaggle/yasserh/titanic-dataset" in done.stdout and "license cc0-1.0" in done.stdout
+    assert "https://example.org/kaggle/yasserh/titanic-dataset" in done.stdout and "    CC0-1.0 · " in done.stdout
 
 
 @pytest.mark.parametrize("query", ["", "   "])
@@ -107,4 +107,57 @@ def test_search_filters_by_license_family_and_rejects_unknown_languages(embedded
     found = {h["external_id"] for h in json.loads(done.stdout)["hits"]}
     assert found == {r["external_id"] for r in corpus if r["license"] == "cc-by-4.0"}  # not cc-by-sa
     bad = cli("search", "speech", "--language", "Notalanguage123", database_url=embedded_url, offline_model=True)
-    assert bad.returncode == 2 and "unknown language" in bad.stderr and "Traceback" not in bad.stderr
+    assert bad.returncode == 2 and "unknown language" in bad.stderr.lower() and "Traceback" not in bad.stderr
+
+
+def test_second_search_uses_the_onnx_export_without_torch_and_prints_no_progress(embedded_url):
+    first = cli("search", "movie review sentiment", "--json", database_url=embedded_url, offline_model=True)
+    assert first.returncode == 0 and first.stderr == "", first.stderr  # no "Loading weights" bar, no warnings
+    second = cli("search", "movie review sentiment", "--json", database_url=embedded_url, offline_model=True,
+                 python_flags=("-X", "importtime"))  # fmt: skip
+    assert second.returncode == 0, second.stderr
+    imported = {line.rsplit("|", 1)[-1].strip() for line in second.stderr.splitlines() if line.startswith("import time:")}
+    assert "onnxruntime" in imported and "torch" not in imported and "sentence_transformers" not in imported
+    hits = lambda done: [(h["external_id"], h["semantic_rank"]) for h in json.loads(done.stdout)["hits"]]  # noqa: E731
+    assert hits(second) == hits(first)  # same ranking from either encoder
+
+
+def test_sort_offset_and_the_extra_fields(embedded_url):
+    by_downloads = cli("search", "images", "--sort", "downloads", "--limit", "3", "--json", database_url=embedded_url, offline_model=True)
+    payload = json.loads(by_downloads.stdout)
+    downloads = [h["downloads"] for h in payload["hits"]]
+    assert downloads == sorted(downloads, reverse=True) and payload["sort"] == "downloads"
+    top = payload["hits"][0]
+    assert {"license", "tasks", "languages", "formats", "size_bytes", "row_count", "updated_at", "snippet", "why"} <= set(top)
+    assert top["license"]["family"] and isinstance(top["snippet"]["highlights"], list)
+    next_page = cli("search", "images", "--sort", "downloads", "--limit", "3", "--offset", "3", "--json",
+                    database_url=embedded_url, offline_model=True)  # fmt: skip
+    everything = cli("search", "images", "--sort", "downloads", "--limit", "6", "--json", database_url=embedded_url, offline_model=True)
+    ids = lambda done: [h["external_id"] for h in json.loads(done.stdout)["hits"]]  # noqa: E731
+    assert ids(by_downloads) + ids(next_page) == ids(everything)
+    text = cli("search", "images", "--limit", "2", "--facets", database_url=embedded_url, offline_model=True)
+    assert text.returncode == 0 and "1-2 of " in text.stdout and "more: --offset 2" in text.stdout and "  source: " in text.stdout
+    assert "why: close in meaning" in text.stdout and " downloads · " in text.stdout
+
+
+def test_show_and_similar(embedded_url):
+    shown = cli("show", "huggingface/stanfordnlp/imdb", database_url=embedded_url)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith("IMDB Large Movie Review Dataset  [Hugging Face]  huggingface/stanfordnlp/imdb")
+    assert "  license     Other" in shown.stdout and "Similar datasets:" in shown.stdout
+    as_json = json.loads(cli("show", "huggingface/stanfordnlp/imdb", "--json", database_url=embedded_url).stdout)
+    assert as_json["external_id"] == "stanfordnlp/imdb" and as_json["link"]["status"] == "unchecked" and as_json["similar"]
+    similar = json.loads(cli("similar", "huggingface/stanfordnlp/imdb", "--limit", "4", "--json", database_url=embedded_url).stdout)
+    assert len(similar["similar"]) == 4 and similar["similar"][0]["source"] == "kaggle"  # other sources first
+    assert "stanfordnlp/imdb" not in [s["external_id"] for s in similar["similar"]]
+    missing = cli("show", "kaggle/nobody/nothing", database_url=embedded_url)
+    assert missing.returncode == 1 and "no dataset kaggle/nobody/nothing" in missing.stderr
+    malformed = cli("show", "imdb", database_url=embedded_url)
+    assert malformed.returncode == 2 and "SOURCE/EXTERNAL_ID" in malformed.stderr
+
+
+def test_an_empty_catalog_says_so_and_names_the_asset(tmp_path):
+    for args in (("search", "anything"), ("show", "huggingface/a/b")):
+        done = cli(*args, database_url=f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+        assert done.returncode == 1 and "The catalog is empty" in done.stderr and "hf_datasets" in done.stderr
+        assert "No matching datasets" not in done.stdout and "Traceback" not in done.stderr

@@ -137,6 +137,10 @@ class CatalogStore:
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 
+    def has_datasets(self) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(datasets.c.id).limit(1)).first() is not None
+
     def count_datasets(self, source: str | None = None) -> int:
         query = sa.select(sa.func.count()).select_from(datasets)
         if source:

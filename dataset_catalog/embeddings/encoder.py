@@ -61,9 +61,23 @@ def _load_sentence_transformer(source: str, name: str, device: str):
         ) from None
 
 
+_quiet = False
+
+
+def quiet_model_loading() -> None:
+    """No progress bars while a model loads (a shell command's stderr stays for what matters)."""
+    global _quiet
+    _quiet = True
+
+
 @functools.cache  # a loaded model is only read: one copy per process and (source, device)
 def _loaded_model(source: str, device: str):
     from sentence_transformers import SentenceTransformer
+
+    if _quiet:
+        import transformers
+
+        transformers.utils.logging.disable_progress_bar()
 
     model = SentenceTransformer(source, device=device)
     model.encode(["warm-up"], show_progress_bar=False)  # first call pays one-off setup costs
@@ -110,8 +124,6 @@ def encode_query(encoder: Encoder, text: str) -> np.ndarray:
     Queries that arrive while another is being encoded wait and are then encoded together, in
     one batch: under concurrent searches (the service) a batch of four costs little more than
     one query, instead of four in a row."""
-    import torch
-
     item: list[Any] = [text, None, threading.Event()]
     with _pending_lock:
         _pending.append((encoder, item))
@@ -120,23 +132,41 @@ def encode_query(encoder: Encoder, text: str) -> np.ndarray:
             with _pending_lock:
                 batch = [it for enc, it in _pending if enc is encoder]
                 _pending[:] = [(enc, it) for enc, it in _pending if enc is not encoder]
-            threads = torch.get_num_threads()
-            torch.set_num_threads(1)
             try:
-                vectors = encoder.encode([it[0] for it in batch])
+                vectors = _encode_on_one_thread(encoder, [it[0] for it in batch])
             except BaseException as exc:
                 for it in batch:
                     it[1] = exc
                     it[2].set()
                 raise
-            finally:
-                torch.set_num_threads(threads)
             for it, vector in zip(batch, vectors):
                 it[1] = vector
                 it[2].set()
     if isinstance(item[1], BaseException):
         raise item[1]
     return item[1]
+
+
+def _encode_on_one_thread(encoder: Any, texts: list[str]) -> np.ndarray:
+    if not isinstance(encoder, Encoder):
+        return encoder.encode(texts)  # the ONNX query encoder runs on one thread already, without torch
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return encoder.encode(texts)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def load_query_encoder(model: str | None = None) -> Any:
+    """For a process that only encodes queries (the CLI): the model's ONNX export when one exists
+    (embeddings/onnx_query.py: no torch import), else the sentence-transformers model."""
+    from dataset_catalog.embeddings.onnx_query import load_onnx_query_encoder
+
+    name = configured_model_name(model)
+    return load_onnx_query_encoder(name, model_source(name)) or load_encoder(name)
 
 
 def load_encoder(model: str | None = None, device: str = "cpu", batch_size: int = DEFAULT_BATCH_SIZE) -> Encoder:

@@ -27,7 +27,7 @@ from dataset_catalog.catalog import CatalogStore
 from dataset_catalog.catalog.keyword_index import ensure_keyword_index, keyword_candidates
 from dataset_catalog.catalog.search_queries import HIT_DETAIL_COLUMNS, SearchFilters, fetch_hit_rows
 from dataset_catalog.catalog.vector_store import nearest_datasets, stored_dimension
-from dataset_catalog.embeddings.encoder import Encoder, configured_model_name, encode_query, load_encoder
+from dataset_catalog.embeddings.encoder import Encoder, configured_model_name, encode_query, load_query_encoder
 from dataset_catalog.errors import DatasetCatalogError
 from dataset_catalog.search.snippets import make_snippet
 
@@ -200,7 +200,7 @@ def rank_catalog(
     if stored_dimension(store, model_name) is None:
         result.notes.append(f"No embeddings for model {model_name!r} yet: keyword results only (materialize dataset_embeddings).")
     else:
-        encoder = encoder or load_encoder(model_name)
+        encoder = encoder or load_query_encoder(model_name)
         semantic = nearest_datasets(store, model_name, cached_query_vector(encoder, text), filters, window)
     keyword = keyword_future.result()
     result.modes = [m for m, c in (("semantic", semantic), ("keyword", keyword)) if c]

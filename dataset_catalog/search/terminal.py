@@ -1,0 +1,81 @@
+"""Records as text for a terminal: the fields and snippets the web page shows, one dataset a few
+lines. Matched words are bold on a terminal and plain when piped."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dataset_catalog.search.facets import FacetBucket
+from dataset_catalog.search.records import DatasetRecord, human_bytes, human_count
+
+BOLD, RESET = "\033[1m", "\033[0m"
+
+
+def facts_line(record: DatasetRecord) -> str:
+    parts = [
+        record.license.name,
+        ", ".join(record.task_names) or None,
+        ", ".join(record.language_names) or None,
+        record.size_text,
+        f"{human_count(record.downloads)} downloads" if record.downloads is not None else None,
+        f"{human_count(record.likes)} likes" if record.likes is not None else None,
+        f"updated {record.updated_at:%Y-%m-%d}" if record.updated_at else None,
+    ]
+    return " · ".join(p for p in parts if p)
+
+
+def snippet_text(record: DatasetRecord, color: bool) -> str:
+    if record.snippet is None:
+        return ""
+    if not color:
+        return record.snippet.text
+    return "".join(f"{BOLD}{piece}{RESET}" if matched else piece for piece, matched in record.snippet.segments())
+
+
+def hit_lines(n: int, record: DatasetRecord, color: bool) -> list[str]:
+    lines = [f"{n:>2}. {record.title}  [{record.source_name}]  {record.source}/{record.external_id}", f"    {facts_line(record)}"]
+    snippet = snippet_text(record, color)
+    if snippet:
+        lines.append(f"    {snippet}")
+    lines.append(f"    {record.url or '-'}")
+    if record.why:
+        lines.append(f"    why: {'; '.join(record.why)}")
+    return lines
+
+
+def facet_line(name: str, buckets: list[FacetBucket], limit: int = 6) -> str:
+    shown = ", ".join(f"{b.label} {b.count}" for b in buckets[:limit])
+    return f"  {name}: {shown}" + (" …" if len(buckets) > limit else "")
+
+
+def details_lines(details: dict[str, Any], similar: list[DatasetRecord]) -> list[str]:
+    record: DatasetRecord = details["record"]
+    lines = [f"{record.title}  [{record.source_name}]  {record.source}/{record.external_id}"]
+    if details["subtitle"]:
+        lines.append(details["subtitle"])
+    rows = [
+        ("url", record.url),
+        ("license", f"{record.license.name} (source says {record.license.label!r})" if record.license.label else record.license.name),
+        ("tasks", ", ".join(record.task_names)),
+        ("languages", ", ".join(record.language_names)),
+        ("formats", ", ".join(record.formats)),
+        ("size", record.size_text),
+        ("downloads", human_count(record.downloads)),
+        ("likes", human_count(record.likes)),
+        ("updated", f"{record.updated_at:%Y-%m-%d}" if record.updated_at else None),
+        ("link check", details["link"]["status"]),
+        ("enrichment", details["enrichment"]["status"]),
+        ("active", "yes" if details["active"] else "no (gone at the source or withdrawn)"),
+        ("tags", ", ".join(details["tags"][:30])),
+        ("columns", ", ".join(details["columns"][:50])),
+    ]
+    lines += [f"  {name:<11} {value}" for name, value in rows if value]
+    for f in details["files"][:20]:
+        extra = " · ".join(x for x in (human_bytes(f.get("bytes")), f"{human_count(f['rows'])} rows" if f.get("rows") else None) if x)
+        lines.append(f"  file        {f['name']}" + (f"  ({extra})" if extra else ""))
+    if details["paragraphs"]:
+        lines += ["", *details["paragraphs"][:6]]
+    if similar:
+        lines += ["", "Similar datasets:"]
+        lines += [f"  {r.title}  [{r.source_name}]  {r.source}/{r.external_id}" for r in similar]
+    return lines
