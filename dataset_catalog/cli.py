@@ -5,6 +5,7 @@
                            [--sort relevance|downloads|likes|updated] [--offset N] [--limit K] [--facets] [--json]
     dataset-catalog show SOURCE/EXTERNAL_ID [--json]
     dataset-catalog similar SOURCE/EXTERNAL_ID [--limit K] [--json]
+    dataset-catalog evaluate JUDGMENTS.json [--field query|keyphrase|both] [--per-query] [--json]
     dataset-catalog stats [--json]
     dataset-catalog serve [--host 127.0.0.1] [--port 8000] [--workers 1] [--log-level info] [--no-access-log]
 
@@ -62,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     similar.add_argument("dataset", metavar="SOURCE/EXTERNAL_ID", help="e.g. kaggle/yasserh/titanic-dataset")
     similar.add_argument("--limit", type=int, default=10, metavar="K", help="datasets to show (1-50, default 10)")
     similar.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    evaluate = commands.add_parser("evaluate", help="measure search on judged queries: hit@5, recall@5, MRR@10, nDCG@10")
+    evaluate.add_argument("judgments", metavar="JUDGMENTS.json", help='a JSON list of {"query": ..., "relevant": [ids]}')
+    evaluate.add_argument("--field", choices=("query", "keyphrase", "both"), default="both",
+                          help="which text of each entry to search with (default: every one present)")  # fmt: skip
+    evaluate.add_argument("--per-query", action="store_true", help="also print each query's relevant ids and their ranks")
+    evaluate.add_argument("--json", action="store_true", help="print machine-readable JSON (includes per-query ranks)")
     stats = commands.add_parser("stats", help="rows, enrichment, embedding coverage and link status per source")
     stats.add_argument("--json", action="store_true", help="print machine-readable JSON")
     serve = commands.add_parser("serve", help="run the search service: web page at / and JSON API at /api (docs: /api/docs)")
@@ -211,6 +218,45 @@ def _show_or_similar(args, store) -> int:
     return 0
 
 
+def _evaluate(args, store) -> int:
+    from dataset_catalog.catalog.vector_store import stored_dimension
+    from dataset_catalog.embeddings.encoder import configured_model_name, load_query_encoder, quiet_model_loading
+    from dataset_catalog.search.evaluation import FIELDS, evaluate, load_judgments
+    from dataset_catalog.search.finder import SearchRequest, find
+
+    quiet_model_loading()
+    model = configured_model_name()
+    encoder = load_query_encoder(model) if stored_dimension(store, model) is not None else None
+
+    def search(text: str) -> list[tuple[str, str]]:
+        page = find(store, SearchRequest(text, limit=10), encoder=encoder, model=model)
+        return [(h.source, h.external_id) for h in page.hits]
+
+    report = {}
+    for text_field in FIELDS if args.field == "both" else (args.field,):
+        judgments = load_judgments(args.judgments, text_field)
+        if judgments or args.field != "both":
+            summary, outcomes = evaluate(judgments, search)
+            report[text_field] = {"metrics": summary, "per_query": [o.to_dict() for o in outcomes]}
+    if not any(r["metrics"]["queries"] for r in report.values()):
+        print(f"dataset-catalog evaluate: error: {args.judgments} has no query with relevant ids", file=sys.stderr)
+        return EXIT_USAGE
+    if args.json:
+        print(json.dumps({"model": model, "judgments": args.judgments, **report}, indent=2, ensure_ascii=False))
+        return 0
+    print(f"{'field':<10} {'queries':>7} {'hit@5':>7} {'recall@5':>9} {'MRR@10':>7} {'nDCG@10':>8}")
+    for text_field, r in report.items():
+        m = r["metrics"]
+        print(f"{text_field:<10} {m['queries']:>7} {m['hit@5']:>7.3f} {m['recall@5']:>9.3f} {m['mrr@10']:>7.3f} {m['ndcg@10']:>8.3f}")
+    if args.per_query:
+        for text_field, r in report.items():
+            print(f"\n{text_field}:")
+            for q in r["per_query"]:
+                ranks = ", ".join(f"{k} #{v}" if v else f"{k} -" for k, v in q["ranks"].items())
+                print(f"  {q['query'][:70]!r}: {ranks}")
+    return 0
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
@@ -232,7 +278,7 @@ def run(argv: Sequence[str] | None = None) -> int:
                 _print_stats(stats, model)
             return 0
         request = _search_request(args) if args.command == "search" else None
-        if request is None:
+        if args.command in ("show", "similar"):
             _split_dataset(args.dataset)
         with CatalogStore() as store:
             if not store.has_datasets():
@@ -240,6 +286,8 @@ def run(argv: Sequence[str] | None = None) -> int:
                 return EXIT_ERROR
             if request is not None:
                 return _search(args, store, request)
+            if args.command == "evaluate":
+                return _evaluate(args, store)
             return _show_or_similar(args, store)
     except (InvalidQueryError, ValueError) as exc:
         print(f"dataset-catalog {args.command}: error: {exc}", file=sys.stderr)

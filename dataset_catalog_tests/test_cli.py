@@ -1,6 +1,7 @@
 """`python -m dataset_catalog.cli` as a user runs it: a separate process, configured by env."""
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -161,3 +162,24 @@ def test_an_empty_catalog_says_so_and_names_the_asset(tmp_path):
         done = cli(*args, database_url=f"sqlite:///{tmp_path / 'empty.sqlite3'}")
         assert done.returncode == 1 and "The catalog is empty" in done.stderr and "hf_datasets" in done.stderr
         assert "No matching datasets" not in done.stdout and "Traceback" not in done.stderr
+
+
+def test_evaluate_prints_the_metrics_of_known_ranks(embedded_url, tmp_path):
+    judgments = tmp_path / "judgments.json"
+    judgments.write_text(json.dumps([
+        {"query": "movie review sentiment", "keyphrase": "film sentiment", "relevant": ["stanfordnlp/imdb"]},
+        {"query": "handwritten digit images", "keyphrase": "digits", "relevant": ["huggingface/ylecun/mnist", "no/such-dataset"]},
+        {"query": "a judged dataset missing from the corpus", "relevant": []},
+    ]))  # fmt: skip
+    done = cli("evaluate", str(judgments), "--field", "query", "--json", database_url=embedded_url, offline_model=True)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)["query"]
+    ranks = [q["ranks"] for q in report["per_query"]]
+    assert ranks == [{"stanfordnlp/imdb": 1}, {"huggingface/ylecun/mnist": 1, "no/such-dataset": None}]
+    assert report["metrics"] == {"queries": 2, "hit@5": 1.0, "recall@5": 0.75, "mrr@10": 1.0,
+                                 "ndcg@10": pytest.approx((1.0 + 1 / (1 + 1 / math.log2(3))) / 2)}  # fmt: skip
+    text = cli("evaluate", str(judgments), "--per-query", database_url=embedded_url, offline_model=True)
+    assert text.returncode == 0 and "hit@5" in text.stdout and "keyphrase" in text.stdout
+    assert "'movie review sentiment': stanfordnlp/imdb #1" in text.stdout
+    bad = cli("evaluate", str(tmp_path / "missing.json"), database_url=embedded_url)
+    assert bad.returncode == 1 and "Cannot read the judgments file" in bad.stderr and "Traceback" not in bad.stderr
