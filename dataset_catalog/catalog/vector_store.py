@@ -231,12 +231,11 @@ def _vector_param(dialect: str, vector: np.ndarray):
 def read_embeddings(store: CatalogStore) -> dict[int, dict[str, Any]]:
     """Every stored vector with its model and hash, keyed by dataset id (tests and tools)."""
     e = dataset_embeddings
-    vector = sa.literal_column("CAST(embedding AS real[])") if store.dialect == "postgresql" else e.c.embedding
-    query = sa.select(e.c.dataset_id, e.c.model, e.c.dimension, e.c.content_hash, e.c.embedded_at, vector.label("v"))
+    query = sa.select(e.c.dataset_id, e.c.model, e.c.dimension, e.c.content_hash, e.c.embedded_at, _vector_column(store).label("v"))
     out = {}
     with store.engine.connect() as conn:
         for row in conn.execute(query):
-            values = np.asarray(row.v, dtype=np.float32) if store.dialect == "postgresql" else np.frombuffer(row.v, "<f4")
+            values = _vector_value(store, row.v)
             out[row.dataset_id] = {
                 "model": row.model,
                 "dimension": row.dimension,
@@ -302,9 +301,19 @@ def _nearest_by_hnsw(store, model, query_vector, filters, limit) -> list[tuple[i
 def dataset_vector(store: CatalogStore, model: str, dataset_id: int) -> np.ndarray | None:
     """The stored vector of one dataset for `model` (what "similar datasets" searches from), or None."""
     e = dataset_embeddings
-    vector = sa.literal_column("CAST(embedding AS real[])") if store.dialect == "postgresql" else e.c.embedding
     with store.engine.connect() as conn:
-        value = conn.execute(sa.select(vector).where(e.c.dataset_id == dataset_id, e.c.model == model)).scalar_one_or_none()
-    if value is None:
-        return None
-    return np.asarray(value, dtype=np.float32) if store.dialect == "postgresql" else np.frombuffer(value, "<f4").copy()
+        value = conn.execute(sa.select(_vector_column(store)).where(e.c.dataset_id == dataset_id, e.c.model == model)).scalar_one_or_none()
+    return None if value is None else _vector_value(store, value)
+
+
+def _vector_column(store: CatalogStore):
+    """The stored vector as the driver can read it: float32 bytes (SQLite), real[] (pgvector)."""
+    if store.dialect == "postgresql":
+        return sa.literal_column("CAST(embedding AS real[])")
+    return dataset_embeddings.c.embedding
+
+
+def _vector_value(store: CatalogStore, value) -> np.ndarray:
+    if store.dialect == "postgresql":
+        return np.asarray(value, dtype=np.float32)
+    return np.frombuffer(value, "<f4").copy()

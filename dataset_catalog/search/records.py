@@ -169,11 +169,7 @@ def why_matched(record: DatasetRecord, row: Mapping[str, Any], tokens: list[str]
             "tasks": " ".join(record.task_names),
             "description": (row.get("description") or "")[:20_000],
         }
-        matched = []
-        for name, text in fields.items():
-            words = {text[a:b].lower() for a, b in match_spans(text or "", tokens)}
-            if words:
-                matched.append(f"{name}")
+        matched = [name for name, text in fields.items() if match_spans(text or "", tokens)]
         reasons.append("words in " + ", ".join(matched) + f" (#{record.keyword_rank})" if matched else f"keyword match (#{record.keyword_rank})")
     if (record.downloads or 0) >= 10_000 or (record.likes or 0) >= 100:
         reasons.append("popular")

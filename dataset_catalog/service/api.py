@@ -41,12 +41,8 @@ def api_search(request: Request, params: Annotated[SearchParams, Query()]) -> Re
     return FastJSONResponse(find(catalog.store, params.request(), encoder=catalog.encoder, model=catalog.model).to_dict())
 
 
-def _details_or_404(request: Request, source: str, external_id: str, suffix: str | None = None) -> dict[str, Any]:
-    store = service(request).store
-    details = dataset_details(store, source, external_id)
-    if details is None and suffix:
-        # `owner/similar` is a valid dataset id too: the suffix route caught a plain record request.
-        details = dataset_details(store, source, f"{external_id}/{suffix}")
+def _details_or_404(request: Request, source: str, external_id: str) -> dict[str, Any]:
+    details = dataset_details(service(request).store, source, external_id)
     if details is None:
         raise HTTPException(404, f"No dataset {source}/{external_id} in the catalog.")
     return details

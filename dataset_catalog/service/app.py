@@ -57,16 +57,11 @@ def open_service(store: CatalogStore, model: str | None = None, encoder: Encoder
 
 def warm_vectors(store: CatalogStore, model: str) -> dict[str, Any]:
     """Load the vectors (and their index) now rather than on the first query."""
-    from dataset_catalog.catalog import vector_matrix
+    from dataset_catalog.catalog.vector_matrix import prepare_vectors
 
-    prepare = getattr(vector_matrix, "prepare_vectors", None)
     if store.dialect != "sqlite":
-        return {"backend": "pgvector"}
-    t0 = time.perf_counter()
-    if prepare is not None:
-        return prepare(store, model)
-    vectors = vector_matrix.vector_matrix(store, model)
-    return {"count": int(vectors.ids.size), "load_seconds": round(time.perf_counter() - t0, 2)}
+        return {"backend": "pgvector"}  # the index lives in PostgreSQL
+    return prepare_vectors(store, model)
 
 
 def _wants_json(request: Request) -> bool:

@@ -160,7 +160,6 @@ def test_errors_leak_no_trace_and_no_database_url(store, corpus, encoder, caplog
     app = create_app(store=store, encoder=encoder)
     with TestClient(app, raise_server_exceptions=False) as client:
         store.engine.dispose()
-        store.engine.url  # noqa: B018
         broken = sa.create_engine("postgresql://catalog:s3cret-pass@127.0.0.1:1/nowhere")
         store.engine = broken  # the database goes away under a running service
         caplog.set_level(logging.ERROR)
