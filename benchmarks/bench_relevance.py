@@ -1,7 +1,10 @@
 """Search relevance on the DataFinder development set: keyword-only, vector-only and the shipped
 ranking, for both query kinds (research ideas as sentences, and keyphrases).
 
-    PYTHONPATH=. python benchmarks/bench_relevance.py [--eval-dir ../shared/eval/datafinder]
+    PYTHONPATH=. python benchmarks/bench_relevance.py [--eval-dir ../shared/eval/datafinder] [--keep DIR]
+
+`--keep DIR` keeps the ingested and embedded catalog in DIR and reuses it on the next run (the
+embedding takes minutes), so ranking changes can be measured one after another.
 
 The corpus (3,294 Papers with Code datasets as Hub items) is served by the fake Hub and ingested
 through `hf_datasets` (every daily partition of its lastModified span, in one run), then embedded
@@ -35,6 +38,7 @@ from dataset_catalog.embeddings.search import query_tokens  # noqa: E402
 from dataset_catalog.embeddings.sync import embed_datasets  # noqa: E402
 from dataset_catalog.search.evaluation import FIELDS, evaluate, load_judgments  # noqa: E402
 from dataset_catalog.search.finder import SearchRequest, find  # noqa: E402
+from dataset_catalog.search.references import refresh_reference_counts  # noqa: E402
 from dataset_catalog_tests.fakes.hf_hub import FakeHub  # noqa: E402
 
 K = 10
@@ -76,13 +80,21 @@ def main() -> None:
     eval_dir = Path(args[args.index("--eval-dir") + 1]) if "--eval-dir" in args else ROOT.parent / "shared" / "eval" / "datafinder"
     items = json.loads((eval_dir / "corpus_hub_items.json").read_text())
     encoder = load_encoder()
+    keep = Path(args[args.index("--keep") + 1]) if "--keep" in args else None
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{tmp}/relevance.sqlite3"
-        ingest(url, items)
+        folder = keep or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{folder}/relevance.sqlite3"
+        reuse = keep is not None and (folder / "relevance.sqlite3").exists()
+        if not reuse:
+            ingest(url, items)
         with CatalogStore(url) as store:
             started = time.perf_counter()
             embed_datasets(store, encoder)
-            print(f"embedded {store.count_datasets()} datasets with {encoder.name} in {time.perf_counter() - started:.1f} s; {load_conditions()}")
+            references = refresh_reference_counts(store)
+            print(f"embedded {store.count_datasets()} datasets with {encoder.name} in {time.perf_counter() - started:.1f} s"
+                  f"{' (reused: ' + str(folder) + ')' if reuse else ''}; {load_conditions()}")  # fmt: skip
+            print(f"reference counts: {references.referenced} of {references.datasets} datasets named by others ({references.seconds} s)")
             print(f"\n{'ranking':<22} {'queries':<10} {'n':>4} {'hit@5':>7} {'recall@5':>9} {'MRR@10':>7} {'nDCG@10':>8}")
             figures = {}
             for name, search in rankers(store, encoder).items():

@@ -75,6 +75,8 @@ datasets = sa.Table(
     sa.Column("view_count", sa.BigInteger),
     sa.Column("like_count", sa.BigInteger),  # HF likes; Kaggle votes
     sa.Column("usability_rating", sa.Float),
+    # How many other datasets mention this one by name (search/references.py): a search prior.
+    sa.Column("reference_count", sa.Integer),
     sa.Column("source_created_at", Timestamp),
     sa.Column("source_updated_at", Timestamp),
     sa.Column("enrichment_status", sa.String(16), nullable=False, server_default=EnrichmentStatus.PENDING),
@@ -132,6 +134,7 @@ STATE_COLUMNS = frozenset(
         "link_http_status",
         "link_failure_count",
         "last_checked_at",
+        "reference_count",
         "created_at",
     }
 )

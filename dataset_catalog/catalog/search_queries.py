@@ -25,7 +25,7 @@ from dataset_catalog.common.licenses import matches_family, matches_license
 # What ranking, facets and sorting read for every candidate (no long text).
 CANDIDATE_COLUMNS = (
     "id", "source", "external_id", "title", "license", "download_count", "like_count",
-    "source_updated_at", "task_categories", "languages", "file_formats",
+    "source_updated_at", "task_categories", "languages", "file_formats", "reference_count",
 )  # fmt: skip
 # What a listed hit shows besides those.
 HIT_DETAIL_COLUMNS = ("subtitle", "url", "description", "tags", "size_bytes", "size_category", "row_count")

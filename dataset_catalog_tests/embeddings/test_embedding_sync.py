@@ -9,6 +9,7 @@ from dataset_catalog.defs.embeddings.assets import dataset_embeddings
 from dataset_catalog.defs.embeddings.resources import EmbeddingModelResource
 from dataset_catalog.embeddings.sync import embed_datasets
 from dataset_catalog.embeddings.text import build_embedding_text, content_hash
+from dataset_catalog_tests.fakes.corpus import ds
 
 
 def _ids(store) -> dict[str, int]:
@@ -105,6 +106,9 @@ def test_limit_defers_the_rest_to_the_next_run(store, corpus, encoder):
 
 def test_asset_materializes_with_metadata(database_url, store, corpus, encoder, monkeypatch):
     monkeypatch.delenv("DATASET_CATALOG_EMBEDDING_MODEL", raising=False)
+    mentions = ds("kaggle", "someone/digits-plus", "Digits plus", "MNIST digits with SQuAD-style questions about them.")
+    store.upsert_datasets([mentions])
+    corpus = [*corpus, mentions]
     resources = {"catalog": CatalogResource(database_url=database_url), "embedding_model": EmbeddingModelResource()}
     with dg.instance_for_test() as instance:
         for expected_embedded in (len(corpus), 0):
@@ -116,4 +120,7 @@ def test_asset_materializes_with_metadata(database_url, store, corpus, encoder, 
             assert meta["failed"].value == 0
             assert meta["model"].value == encoder.name and meta["dimension"].value == 384
             assert "texts_per_second" in meta
+            # the two mentioned datasets' counts are written once, then nothing changes
+            assert meta["reference_counts_changed"].value == (2 if expected_embedded else 0)
+            assert meta["referenced_datasets"].value == 2  # MNIST and SQuAD
     assert len(read_embeddings(store)) == len(corpus)

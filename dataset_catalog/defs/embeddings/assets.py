@@ -10,6 +10,7 @@ from dataset_catalog.defs.common.metadata import records_table
 from dataset_catalog.defs.common.resources import CatalogResource
 from dataset_catalog.defs.embeddings.resources import EmbeddingModelResource
 from dataset_catalog.embeddings.sync import DEFAULT_CHUNK_SIZE, embed_datasets
+from dataset_catalog.search.references import refresh_reference_counts
 
 
 class DatasetEmbeddingsConfig(dg.Config):
@@ -23,7 +24,8 @@ class DatasetEmbeddingsConfig(dg.Config):
     kinds={"python", "pytorch"},
     description=(
         "One sentence-transformers vector per active catalog dataset (title, subtitle, tasks, tags, "
-        "description); re-embeds only rows whose text or model changed, and keeps the keyword index."
+        "description); re-embeds only rows whose text or model changed, keeps the keyword index, "
+        "and recounts how often datasets mention each other (a search prior)."
     ),
 )
 def dataset_embeddings(
@@ -39,8 +41,15 @@ def dataset_embeddings(
     report = embed_datasets(
         store, encoder, chunk_size=config.chunk_size, limit=config.limit, run_id=context.run.run_id, log=context.log
     )
+    references = refresh_reference_counts(store)
+    context.log.info(
+        f"Reference counts: {references.referenced} of {references.datasets} datasets are named by others; "
+        f"{references.changed} counts changed ({references.seconds} s)"
+    )
     return dg.MaterializeResult(
         metadata={
+            "referenced_datasets": references.referenced,
+            "reference_counts_changed": references.changed,
             "embedded": report.embedded,
             "unchanged": report.unchanged,
             "failed": report.failed,
