@@ -7,7 +7,7 @@ killed run leaves the previous counts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 import sqlalchemy as sa
 
@@ -15,27 +15,34 @@ from dataset_catalog.catalog.engine import in_list
 from dataset_catalog.catalog.schema import datasets
 from dataset_catalog.catalog.store import CatalogStore
 
-PAGE_SIZE = 20_000
+PAGE_SIZE = 5_000
 WRITE_BATCH = 2_000
 
 
-def read_reference_texts(store: CatalogStore) -> list[tuple[int, str | None, str | None]]:
-    """(id, title, description) of every active dataset, read in id order, page by page."""
-    entries: list[tuple[int, str | None, str | None]] = []
-    last_id = 0
+def read_reference_titles(store: CatalogStore) -> list[tuple[int, str | None]]:
+    """(id, title) of every active dataset."""
     d = datasets.c
     with store.engine.connect() as conn:
-        while True:
+        return [tuple(r) for r in conn.execute(sa.select(d.id, d.title).where(d.is_active.is_(True)).order_by(d.id))]
+
+
+def iter_reference_descriptions(store: CatalogStore) -> Iterator[tuple[int, str | None]]:
+    """(id, description) of every active dataset, read page by page so the catalog's text is
+    never all in memory at once."""
+    last_id = 0
+    d = datasets.c
+    while True:
+        with store.engine.connect() as conn:
             page = conn.execute(
-                sa.select(d.id, d.title, d.description)
+                sa.select(d.id, d.description)
                 .where(d.id > last_id, d.is_active.is_(True))
                 .order_by(d.id)
                 .limit(PAGE_SIZE)
             ).all()
-            entries += [tuple(r) for r in page]
-            if len(page) < PAGE_SIZE:
-                return entries
-            last_id = page[-1].id
+        yield from (tuple(r) for r in page)
+        if len(page) < PAGE_SIZE:
+            return
+        last_id = page[-1].id
 
 
 def write_reference_counts(store: CatalogStore, counts: Mapping[int, int]) -> int:

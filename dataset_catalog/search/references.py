@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from dataset_catalog.catalog import CatalogStore
-from dataset_catalog.catalog.references import read_reference_texts, write_reference_counts
+from dataset_catalog.catalog.references import iter_reference_descriptions, read_reference_titles, write_reference_counts
 
 _WORD = re.compile(r"[^\W_]+")
 MIN_TITLE_CHARS = 3
@@ -59,30 +59,30 @@ class _PhraseIndex:
         return found
 
 
-def count_references(entries: Iterable[tuple[int, str | None, str | None]]) -> dict[int, int]:
-    """Per dataset id, how many other entries' text (title, description) mention its title.
-
-    `entries` is read twice, so pass a list or another re-iterable collection.
-    """
-    entries = list(entries)
+def count_references(
+    titles: Iterable[tuple[int, str | None]], descriptions: Iterable[tuple[int, str | None]]
+) -> dict[int, int]:
+    """Per dataset id of `titles`, how many datasets' `descriptions` mention its title (its own
+    and its namesakes' excluded). `descriptions` is read once, so it may be a stream."""
     owners: dict[tuple[str, ...], list[int]] = defaultdict(list)
-    for dataset_id, title, _ in entries:
-        key = _title_key(title)
+    own_key: dict[int, tuple[str, ...] | None] = {}
+    for dataset_id, title in titles:
+        key = own_key[dataset_id] = _title_key(title)
         if key:
             owners[key].append(dataset_id)
     exact = _PhraseIndex(owners)
     lowered = _PhraseIndex({tuple(w.lower() for w in k) for k in owners if any(not w.islower() for w in k)})
     mentioned_by: dict[tuple[str, ...], int] = defaultdict(int)
     lowercase_uses: dict[tuple[str, ...], int] = defaultdict(int)
-    for dataset_id, title, description in entries:
+    for dataset_id, description in descriptions:
         words = _WORD.findall(description or "")
-        own = _title_key(title)
+        own = own_key.get(dataset_id)
         for key in exact.found_in(words):
             if key != own:
                 mentioned_by[key] += 1
         for key in lowered.found_in(words):
             lowercase_uses[key] += 1
-    counts = {dataset_id: 0 for dataset_id, _, _ in entries}
+    counts = dict.fromkeys(own_key, 0)
     for key, ids in owners.items():
         uses = mentioned_by.get(key, 0)
         if uses and lowercase_uses.get(tuple(w.lower() for w in key), 0) <= uses:
@@ -102,7 +102,7 @@ class ReferenceReport:
 def refresh_reference_counts(store: CatalogStore) -> ReferenceReport:
     """Recount every active dataset's mentions and store the counts that changed."""
     started = time.perf_counter()
-    counts = count_references(read_reference_texts(store))
+    counts = count_references(read_reference_titles(store), iter_reference_descriptions(store))
     changed = write_reference_counts(store, counts)
     referenced = sum(1 for c in counts.values() if c > 0)
     return ReferenceReport(len(counts), referenced, changed, round(time.perf_counter() - started, 2))

@@ -7,8 +7,12 @@ from dataset_catalog.search.references import count_references, refresh_referenc
 from dataset_catalog_tests.fakes.corpus import ds
 
 
+def _count(entries: list[tuple[int, str, str]]) -> dict[int, int]:
+    return count_references([(i, t) for i, t, _ in entries], ((i, d) for i, _, d in entries))
+
+
 def test_each_mentioning_dataset_counts_once_and_never_itself():
-    counts = count_references([
+    counts = _count([
         (1, "SQuAD", "SQuAD is a reading test. SQuAD answers are spans."),
         (2, "Adversarial QA", "Questions written against models trained on SQuAD, SQuAD and SQuAD again."),
         (3, "Natural Questions", "Unlike SQuAD, the questions are real searches."),
@@ -18,7 +22,7 @@ def test_each_mentioning_dataset_counts_once_and_never_itself():
 
 
 def test_multi_word_titles_match_as_a_word_sequence_in_their_case():
-    counts = count_references([
+    counts = _count([
         (1, "Visual Genome", "Objects, attributes and relationships in images."),
         (2, "VG-QA", "Questions over the Visual Genome scene graphs."),
         (3, "Other", "A visual genome of plants is a different thing; so is Visual-Genome."),
@@ -30,7 +34,7 @@ def test_multi_word_titles_match_as_a_word_sequence_in_their_case():
 
 
 def test_ordinary_words_are_not_names():
-    counts = count_references([
+    counts = _count([
         (1, "text", "Plain text."),  # an all-lowercase single word: never a name
         (2, "Images", "Images of things."),  # used as a word far more than as a name
         (3, "A", "text text text; Images of cats."),
