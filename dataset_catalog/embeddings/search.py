@@ -258,7 +258,7 @@ def search_catalog(
             return search_catalog(
                 text, store=opened, encoder=encoder, model=model, filters=filters, limit=limit
             )
-    ranked = rank_catalog(text, store=store, encoder=encoder, model=model, filters=filters, window=max(50, 3 * limit))
+    ranked = rank_catalog(text, store=store, encoder=encoder, model=model, filters=filters, window=max(RESULT_WINDOW, limit))
     top = ranked.candidates[:limit]
     details = fetch_hit_rows(store, [c.id for c in top], HIT_DETAIL_COLUMNS)
     hits = []
