@@ -1,6 +1,6 @@
 """`dataset-catalog`: search the catalog and see its state from a shell.
 
-    dataset-catalog search "QUERY" [--source huggingface|kaggle] [--license L] [--license-family F]
+    dataset-catalog search "QUERY" [--source SOURCE] [--license L] [--license-family F]
                            [--language L] [--task T] [--format F] [--min-downloads N]
                            [--sort relevance|downloads|likes|updated] [--offset N] [--limit K] [--facets] [--json]
     dataset-catalog show SOURCE/EXTERNAL_ID [--json]
@@ -21,7 +21,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from dataset_catalog.catalog.schema import SOURCES
+from dataset_catalog.common.sources import catalog_sources
 from dataset_catalog.errors import DatasetCatalogError
 
 EXIT_ERROR = 1
@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     search = commands.add_parser("search", help="hybrid (semantic + keyword) search over active datasets")
     search.add_argument("query", help="what you are looking for, in words")
-    search.add_argument("--source", choices=SOURCES)
+    search.add_argument("--source", choices=list(catalog_sources()))
     search.add_argument("--license", help="SPDX id or a source's own label, case-insensitive (e.g. MIT, CC-BY-4.0, CC0-1.0)")
     search.add_argument("--license-family", help="every version of a license: cc-by, cc-by-sa, apache, gpl, ...")
     search.add_argument("--language", help="ISO code or name, e.g. de or German")
@@ -108,7 +108,7 @@ def _serve(args) -> int:
 
 
 def _print_stats(stats: dict, model: str) -> None:
-    if not stats:
+    if not any(s["rows"] for s in stats.values()):
         print("The catalog is empty.")
     print(f"Embedding model: {model}")
     for source, s in stats.items():
@@ -271,7 +271,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         if args.command == "stats":
             model = configured_model_name()
             with CatalogStore() as store:
-                stats = catalog_summary(store, model).per_source()
+                stats = catalog_summary(store, model).per_source(catalog_sources())
             if args.json:
                 print(json.dumps({"model": model, "sources": stats}, indent=2))
             else:

@@ -85,6 +85,7 @@ def test_stats(embedded_url, store, corpus):
     assert hf["embedded_current_model"] == n_hf - 1 and hf["embedding_coverage"] == 1.0  # the inactive row is not counted
     assert hf["link_status"] == {"gone": 1, "unchecked": n_hf - 1} and hf["enrichment"] == {"pending": n_hf}
     assert kg["enrichment"] == {"enriched": n_kg} and kg["embedded_current_model"] == n_kg
+    assert sources["zenodo"]["rows"] == 0 and sources["openml"]["rows"] == 0  # known sources show before their first sync
     text = cli("stats", database_url=embedded_url)
     assert text.returncode == 0 and f"huggingface: {n_hf} rows ({n_hf - 1} active, 1 inactive)" in text.stdout
 

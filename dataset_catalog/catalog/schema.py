@@ -12,8 +12,6 @@ BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 Json = sa.JSON().with_variant(JSONB(), "postgresql")
 Timestamp = sa.DateTime(timezone=True)
 
-SOURCES = ("huggingface", "kaggle")
-
 
 class EnrichmentStatus:
     """Values of `datasets.enrichment_status`."""

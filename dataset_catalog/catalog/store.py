@@ -137,6 +137,12 @@ class CatalogStore:
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 
+    def active_external_ids(self, source: str) -> set[str]:
+        """External ids of `source`'s active rows (a full-listing sync finds the ones gone)."""
+        query = sa.select(datasets.c.external_id).where(datasets.c.source == source, datasets.c.is_active.is_(True))
+        with self.engine.connect() as conn:
+            return set(conn.execute(query).scalars())
+
     def has_datasets(self) -> bool:
         with self.engine.connect() as conn:
             return conn.execute(sa.select(datasets.c.id).limit(1)).first() is not None

@@ -10,6 +10,7 @@ no wide rows (100k rows: 60 ms -> 8 ms on SQLite).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,15 +67,22 @@ class CatalogSummary:
         active = [g for g in self.groups if g.is_active]
         return sum(g.embedded for g in active), sum(g.rows for g in active)
 
-    def per_source(self) -> dict[str, dict[str, Any]]:
+    def per_source(self, known_sources: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
         """Per source: rows by enrichment status, active/inactive, link status, embedding coverage
-        of active rows (what `dataset-catalog stats` prints)."""
+        of active rows (what `dataset-catalog stats` prints); `known_sources` appear with zeros
+        when they have no rows yet."""
         stats: dict[str, dict[str, Any]] = {}
-        for g in self.groups:
-            s = stats.setdefault(g.source, {
+
+        def entry(source: str) -> dict[str, Any]:
+            return stats.setdefault(source, {
                 "rows": 0, "active": 0, "inactive": 0, "enrichment": Counter(), "link_status": Counter(),
                 "embedded_current_model": 0, "embedded_any_model": 0,
             })  # fmt: skip
+
+        for source in known_sources:
+            entry(source)
+        for g in self.groups:
+            s = entry(g.source)
             s["rows"] += g.rows
             s["active" if g.is_active else "inactive"] += g.rows
             s["enrichment"][g.enrichment_status] += g.rows

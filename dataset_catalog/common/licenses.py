@@ -37,6 +37,8 @@ class License:
 # Labels that are not SPDX ids, lower-cased with runs of space/punctuation folded to one space.
 _ALIASES = {
     "cc0 public domain": "CC0-1.0",
+    "public domain cc0": "CC0-1.0",  # OpenML
+    "creative commons zero v1 0 universal": "CC0-1.0",  # Zenodo, SPDX's full name
     "cc0": "CC0-1.0",
     "public domain": "public-domain",
     "public domain mark": "public-domain",
@@ -133,8 +135,20 @@ def _family(license_id: str) -> str:
     return family or lowered
 
 
+# "Creative Commons Attribution-NonCommercial-ShareAlike 4.0 International" (Zenodo, DataCite) in CC's short words.
+_CC_WORDS = (
+    (re.compile(r"\bcreative\s+commons\b", re.I), "cc"),
+    (re.compile(r"\battribution\b", re.I), "by"),
+    (re.compile(r"\bnon[\s-]?commercial\b", re.I), "nc"),
+    (re.compile(r"\bshare[\s-]?alike\b", re.I), "sa"),
+    (re.compile(r"\bno[\s-]?deriv(?:ative)?s\b", re.I), "nd"),
+)
+
+
 def _creative_commons(label: str) -> tuple[str | None, str] | None:
     """(SPDX id or None, family) of a Creative Commons label written any of the usual ways."""
+    for words, short in _CC_WORDS:
+        label = words.sub(short, label)
     match = _CREATIVE_COMMONS.search(label)
     if not match:
         return None
@@ -158,7 +172,7 @@ def normalize_license(label: str | None) -> License:
     license_id = _spdx_ids().get(lowered) or _ALIASES.get(folded)
     if license_id is None and lowered in _OUR_IDS:
         license_id = lowered
-    if license_id is None and "cc" in lowered:
+    if license_id is None and ("cc" in lowered or "creative commons" in lowered):
         creative_commons = _creative_commons(text)
         if creative_commons and creative_commons[0]:
             license_id = creative_commons[0]

@@ -32,7 +32,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from dataset_catalog.common.deadlines import current_deadline, shut_down
-from dataset_catalog.kaggle.pacing import Pacer
+from dataset_catalog.common.pacing import Pacer
 
 ENDPOINT_ENV = "DATASET_CATALOG_KAGGLE_ENDPOINT"
 DEFAULT_ENDPOINT = get_endpoint(KaggleEnv.PROD)  # https://api.kaggle.com

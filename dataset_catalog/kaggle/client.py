@@ -42,7 +42,7 @@ from dataset_catalog.common.deadlines import (
 )
 from dataset_catalog.errors import CredentialsError, DatasetCatalogError, SourceUnavailableError, redact
 from dataset_catalog.kaggle.api import CatalogKaggleApi, KaggleCredentials, resolve_endpoint
-from dataset_catalog.kaggle.pacing import pacer_for
+from dataset_catalog.common.pacing import pacer_for
 
 T = TypeVar("T")
 SORT_ORDERS = ("hottest", "votes", "updated", "active", "published")
@@ -356,7 +356,7 @@ def connect_kaggle(
     https://api.kaggle.com), paced at `requests_per_second` across every call, thread and
     process; raises CredentialsError naming the variables to set."""
     endpoint = resolve_endpoint(endpoint)
-    pacer = pacer_for(endpoint, requests_per_second)
+    pacer = pacer_for("kaggle", endpoint, requests_per_second)
     timeout = (min(request_timeout_seconds, 30.0), request_timeout_seconds)
     api = CatalogKaggleApi(credentials, endpoint, pacer, timeout)
     client = KaggleClient(

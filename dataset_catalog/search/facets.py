@@ -12,7 +12,8 @@ from typing import Any
 from dataset_catalog.catalog.search_queries import normalize_label
 from dataset_catalog.common.languages import language_code, language_name
 from dataset_catalog.common.licenses import normalize_license
-from dataset_catalog.search.records import label_words, source_name
+from dataset_catalog.common.sources import source_name
+from dataset_catalog.search.records import label_words
 
 MAX_BUCKETS = 15
 FAMILY_NAMES = {

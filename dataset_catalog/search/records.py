@@ -11,15 +11,9 @@ from typing import Any
 
 from dataset_catalog.catalog.search_queries import normalize_label
 from dataset_catalog.common.languages import language_name, normalize_languages
+from dataset_catalog.common.sources import source_name
 from dataset_catalog.common.licenses import License, normalize_license
 from dataset_catalog.search.snippets import Snippet, make_snippet, match_spans
-
-SOURCE_NAMES = {"huggingface": "Hugging Face", "kaggle": "Kaggle", "zenodo": "Zenodo", "openml": "OpenML"}
-
-
-def source_name(source: str) -> str:
-    return SOURCE_NAMES.get(source) or source.replace("_", " ").title()
-
 
 def label_words(value: str) -> str:
     """"text-classification" -> "Text classification"."""

@@ -16,7 +16,8 @@ from fastapi.templating import Jinja2Templates
 from dataset_catalog.catalog.summary import catalog_summary
 from dataset_catalog.search.facets import FACETS
 from dataset_catalog.search.finder import dataset_details, find, similar_datasets
-from dataset_catalog.search.records import human_bytes, human_count, source_name
+from dataset_catalog.common.sources import source_name
+from dataset_catalog.search.records import human_bytes, human_count
 from dataset_catalog.service.params import SearchParams
 from dataset_catalog.service.schema_org import dataset_jsonld, script_json
 

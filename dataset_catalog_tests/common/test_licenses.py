@@ -38,3 +38,18 @@ def test_labels_without_a_license_id_are_other_or_unknown_and_never_crash():
     assert matches_license("Other (specified in description)", "other") and not matches_license("mit", "other")
     # well-known non-SPDX licenses of the Hub get stable ids and families
     assert (normalize_license("openrail").id, normalize_license("bigscience-openrail-m").family) == ("openrail", "openrail")
+
+
+@pytest.mark.parametrize(
+    ("label", "spdx", "family"),
+    [
+        ("Public Domain (CC0)", "CC0-1.0", "cc0"),  # OpenML
+        ("Creative Commons Zero v1.0 Universal", "CC0-1.0", "cc0"),  # Zenodo / DataCite, SPDX's full name
+        ("Creative Commons Attribution 4.0 International", "CC-BY-4.0", "cc-by"),
+        ("Creative Commons Attribution-NonCommercial-ShareAlike 4.0 International", "CC-BY-NC-SA-4.0", "cc-by-nc-sa"),
+        ("Creative Commons Attribution-NoDerivatives 4.0 International", "CC-BY-ND-4.0", "cc-by-nd"),
+    ],
+)
+def test_zenodo_and_openml_labels_in_words(label, spdx, family):
+    lic = normalize_license(label)
+    assert (lic.id, lic.family) == (spdx, family)

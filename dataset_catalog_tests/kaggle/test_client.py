@@ -17,7 +17,7 @@ from dataset_catalog.defs.kaggle.resources import KaggleResource
 from dataset_catalog.errors import CredentialsError, SourceUnavailableError
 from dataset_catalog.kaggle.api import DEFAULT_ENDPOINT, CatalogKaggleApi, KaggleCredentials, resolve_endpoint
 from dataset_catalog.kaggle.client import KaggleNotFoundError, KaggleRateLimitError, KaggleResponseError
-from dataset_catalog.kaggle.pacing import Pacer, pacer_for
+from dataset_catalog.common.pacing import Pacer, pacer_for
 from dataset_catalog_tests.fakes.http import Trickle
 from dataset_catalog_tests.fakes.kaggle_api import FILES_PREFIX, make_datasets
 from dataset_catalog_tests.kaggle.conftest import assert_paced
@@ -33,7 +33,7 @@ def test_endpoint_override_precedence(monkeypatch, fake_kaggle):
     assert resolve_endpoint() == "http://mirror.example:8080"
     assert resolve_endpoint("http://field.example") == "http://field.example"
 
-    api = CatalogKaggleApi(KaggleCredentials("u", "k"), resolve_endpoint(), pacer_for("x", 100), (1, 1))
+    api = CatalogKaggleApi(KaggleCredentials("u", "k"), resolve_endpoint(), pacer_for("kaggle", "x", 100), (1, 1))
     api.authenticate()
     assert api.request_url("datasets.DatasetApiService", "ListDatasets") == (
         "http://mirror.example:8080/v1/datasets.DatasetApiService/ListDatasets"

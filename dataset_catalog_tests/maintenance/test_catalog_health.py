@@ -24,6 +24,7 @@ def test_health_numbers_per_source_over_time(database_url, store):
     with dg.instance_for_test() as instance:
         empty = materialize_health(database_url, instance)
         assert empty["huggingface/rows"] == 0 and empty["kaggle/rows"] == 0 and empty["dagster/row_count"] == 0
+        assert empty["zenodo/rows"] == 0 and empty["openml/active"] == 0  # every source plotted from day one
         store.upsert_datasets(
             [{"source": "huggingface", "external_id": f"h/{i}", "title": "t", "enrichment_status": "enriched"} for i in range(3)]
             + [{"source": "kaggle", "external_id": f"k/{i}", "title": "t", "enrichment_status": "pending"} for i in range(2)]

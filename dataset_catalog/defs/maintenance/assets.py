@@ -9,7 +9,8 @@ from dataset_catalog import settings
 from dataset_catalog.catalog.link_state import LinkThresholds
 from dataset_catalog.catalog.summary import catalog_summary
 from dataset_catalog.defs.common.catalog_sources import catalog_source_asset_keys
-from dataset_catalog.catalog.schema import SOURCES, EnrichmentStatus, LinkStatus
+from dataset_catalog.catalog.schema import EnrichmentStatus, LinkStatus
+from dataset_catalog.common.sources import catalog_sources
 from dataset_catalog.defs.common.catalog_asset import catalog_asset
 from dataset_catalog.defs.common.metadata import catalog_state_table, records_table
 from dataset_catalog.defs.embeddings.resources import EmbeddingModelResource
@@ -131,11 +132,9 @@ def remove_old_cache(context: dg.AssetExecutionContext, config: CacheCleanupConf
 def catalog_health(catalog: CatalogResource, embedding_model: EmbeddingModelResource) -> dg.MaterializeResult:
     store = catalog.get_store()
     summary = catalog_summary(store, configured_model_name(embedding_model.model))
-    per_source = summary.per_source()
+    per_source = summary.per_source(catalog_sources())
     metadata: dict = {}
-    for source in sorted({*SOURCES, *per_source}):
-        numbers = per_source.get(source, {"rows": 0, "active": 0, "enrichment": {}, "link_status": {},
-                                          "embedded_current_model": 0})  # fmt: skip
+    for source, numbers in per_source.items():
         metadata.update({
             f"{source}/rows": numbers["rows"],
             f"{source}/active": numbers["active"],

@@ -1,8 +1,8 @@
-"""A request pacer shared by every thread and process that talks to one Kaggle endpoint.
+"""A request pacer shared by every thread and process that talks to one endpoint of a source.
 
-Kaggle throttles per account, so the pace must hold for the whole machine, not per client
-object: two assets in one process, two runs in two processes (the `kaggle_api` pool is the
-first line of defence; this is the second). Each slot is taken under an exclusive `flock`
+Sources throttle per account or address (Kaggle, Zenodo, OpenML), so the pace must hold for the
+whole machine, not per client object: two assets in one process, two runs in two processes (the
+source's Dagster pool is the first line of defence; this is the second). Each slot is taken under an exclusive `flock`
 on a small file holding the wall-clock time of the last request, so threads and processes
 queue on the same clock. The lock is held while sleeping: that is what serialises callers.
 """
@@ -54,10 +54,10 @@ class Pacer:
                 os.close(fd)  # closing releases the flock
 
 
-def pacer_for(endpoint: str, requests_per_second: float) -> Pacer:
-    """A pacer of one (endpoint, pace). Every pacer of the same pair shares one lock file, so
-    all of them, in this process or another, take their slots from the same clock (a `flock`
-    conflicts between two opens of one file even within a process)."""
+def pacer_for(source: str, endpoint: str, requests_per_second: float) -> Pacer:
+    """A pacer of one (source, endpoint, pace). Every pacer of the same triple shares one lock
+    file, so all of them, in this process or another, take their slots from the same clock (a
+    `flock` conflicts between two opens of one file even within a process)."""
     endpoint = endpoint.rstrip("/")
     digest = hashlib.sha256(f"{endpoint}|{float(requests_per_second)!r}".encode()).hexdigest()[:16]
-    return Pacer(requests_per_second, settings.cache_dir() / "kaggle" / f"pacing-{digest}.lock")
+    return Pacer(requests_per_second, settings.cache_dir() / source / f"pacing-{digest}.lock")

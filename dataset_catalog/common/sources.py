@@ -1,0 +1,37 @@
+"""The catalog's sources, found in their own folders.
+
+A source's plain-code package (dataset_catalog/<folder>/) declares in its `__init__.py`:
+
+    SOURCE = "zenodo"          # the catalog's `source` value for its rows
+    SOURCE_NAME = "Zenodo"     # how people call it (pages, CLI, stats)
+
+so the CLI's `--source` choices, `stats`, catalog_health and the search pages list a new source
+with no edit outside its folder. Only the packages' `__init__` modules are imported here.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import pkgutil
+
+import dataset_catalog
+
+
+@functools.cache
+def catalog_sources() -> dict[str, str]:
+    """{source: display name} of every source package, in folder order."""
+    found: dict[str, str] = {}
+    for module in sorted(pkgutil.iter_modules(dataset_catalog.__path__), key=lambda m: m.name):
+        if not module.ispkg:
+            continue
+        package = importlib.import_module(f"{dataset_catalog.__name__}.{module.name}")
+        source = getattr(package, "SOURCE", None)
+        if source:
+            found[source] = getattr(package, "SOURCE_NAME", source)
+    return found
+
+
+def source_name(source: str) -> str:
+    """The display name of `source`; an unknown one (rows of a removed source) as written, titled."""
+    return catalog_sources().get(source) or source.replace("_", " ").title()
