@@ -20,11 +20,13 @@ from dataset_catalog.definitions import defs
 from dataset_catalog_tests.conftest import REPO_ROOT
 from dataset_catalog_tests.defs.dagster_processes import free_port, stop_process_group
 
-ASSETS = {
-    "hf_datasets", "kaggle_seeded_datasets", "kaggle_enriched_datasets", "kaggle_latest_datasets",
-    "dataset_embeddings", "dataset_link_status", "remove_old_cache", "catalog_health",
+# Each catalog-writing asset and the source its rows belong to.
+SOURCE_OF = {
+    "hf_datasets": "huggingface", "kaggle_seeded_datasets": "kaggle", "kaggle_enriched_datasets": "kaggle",
+    "kaggle_latest_datasets": "kaggle", "zenodo_datasets": "zenodo", "openml_datasets": "openml",
 }  # fmt: skip
-SOURCE_ASSETS = {"hf_datasets", "kaggle_seeded_datasets", "kaggle_enriched_datasets", "kaggle_latest_datasets"}
+SOURCE_ASSETS = set(SOURCE_OF)
+ASSETS = SOURCE_ASSETS | {"dataset_embeddings", "dataset_link_status", "remove_old_cache", "catalog_health"}
 
 
 def _env(dagster_home) -> dict[str, str]:
@@ -45,7 +47,7 @@ def test_definitions_load_and_validate():
     repository = defs.get_repository_def()
     graph = repository.asset_graph
     assert {key.to_user_string() for key in graph.get_all_asset_keys()} == ASSETS
-    assert set(repository.get_top_level_resources()) == {"catalog", "huggingface", "kaggle", "embedding_model"}
+    assert set(repository.get_top_level_resources()) == {"catalog", "huggingface", "kaggle", "zenodo", "openml", "embedding_model"}
 
 
 def test_kaggle_objects_are_wired_as_documented():
@@ -75,9 +77,9 @@ def test_every_asset_carries_owners_code_references_storage_kinds_and_its_source
         assert len(node.kinds) <= 3, name
     for name in SOURCE_ASSETS:
         node = graph.get(dg.AssetKey(name))
-        assert node.tags["dataset_catalog/source"] == ("huggingface" if name == "hf_datasets" else "kaggle")
+        assert node.tags["dataset_catalog/source"] == SOURCE_OF[name]
         columns = {c.name: c.type for c in node.metadata["dagster/column_schema"].columns}
-        assert columns["external_id"] == "varchar(512)" and columns["source_meta"] == "json" and len(columns) == 37
+        assert columns["external_id"] == "varchar(512)" and columns["source_meta"] == "json" and len(columns) == 38
         assert node.metadata["dagster/table_name"] == "datasets"
 
 
