@@ -15,6 +15,7 @@ import os
 import struct
 import threading
 import time
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from dataset_catalog import settings
@@ -61,3 +62,17 @@ def pacer_for(source: str, endpoint: str, requests_per_second: float) -> Pacer:
     endpoint = endpoint.rstrip("/")
     digest = hashlib.sha256(f"{endpoint}|{float(requests_per_second)!r}".encode()).hexdigest()[:16]
     return Pacer(requests_per_second, settings.cache_dir() / source / f"pacing-{digest}.lock")
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds a `Retry-After` header asks for (a number, or an HTTP date); None if unusable."""
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
+    except (TypeError, ValueError):
+        return None

@@ -18,7 +18,6 @@ import uuid
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
@@ -42,7 +41,7 @@ from dataset_catalog.common.deadlines import (
 )
 from dataset_catalog.errors import CredentialsError, DatasetCatalogError, SourceUnavailableError, redact
 from dataset_catalog.kaggle.api import CatalogKaggleApi, KaggleCredentials, resolve_endpoint
-from dataset_catalog.common.pacing import pacer_for
+from dataset_catalog.common.pacing import pacer_for, parse_retry_after
 
 T = TypeVar("T")
 SORT_ORDERS = ("hottest", "votes", "updated", "active", "published")
@@ -82,19 +81,6 @@ def split_ref(ref: str) -> tuple[str, str]:
     if not owner or not slug or "/" in slug:
         raise ValueError(f"A Kaggle dataset ref is 'owner/slug', got {ref!r}")
     return owner, slug
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
-    except (TypeError, ValueError):
-        return None
 
 
 @dataclass(frozen=True)

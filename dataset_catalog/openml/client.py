@@ -21,7 +21,6 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import orjson
@@ -29,7 +28,7 @@ import requests
 
 from dataset_catalog.common.deadlines import DeadlineExceeded
 from dataset_catalog.errors import CredentialsError, DatasetCatalogError, SourceUnavailableError, redact
-from dataset_catalog.common.pacing import pacer_for
+from dataset_catalog.common.pacing import pacer_for, parse_retry_after
 from dataset_catalog.openml.transport import ResponseTooLarge, WatchedSession
 
 ENDPOINT_ENV = "DATASET_CATALOG_OPENML_ENDPOINT"
@@ -64,19 +63,6 @@ def resolve_endpoint(override: str | None = None) -> str:
 
 def resolve_api_key(override: str | None = None) -> str | None:
     return override or os.environ.get(API_KEY_ENV) or None
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
-    except (TypeError, ValueError):
-        return None
 
 
 @dataclass

@@ -29,7 +29,7 @@ MAPPING_VERSION = b"zenodo-mapping-1"
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
 MAX_LIST_ITEMS = 100
 MAX_VERSIONS_KEPT = 1000  # ids of versions listed in source_meta; the count goes on past it
-_RECID = re.compile(r"(?:^|:)(\d{1,12})$")
+RECID = re.compile(r"(?:^|:)(\d{1,12})$")
 _ZENODO_DOI = re.compile(r"^10\.5281/zenodo\.(\d{1,12})$", re.I)
 _SIZE = re.compile(r"^\s*([\d.,]+)\s*([kmgtp]?i?b|bytes?)?\s*$", re.I)
 _SIZE_UNITS = {"": 1, "b": 1, "byte": 1, "bytes": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "pb": 10**15,
@@ -240,7 +240,7 @@ def map_record(record: Any) -> dict[str, Any]:
     """The version a <record> describes, as plain JSON values. Raises DeletedRecord for a deleted
     record and MalformedRecord when it lacks a usable id, datestamp, DataCite resource or title."""
     identifier, datestamp_text, deleted = record_header(record)
-    recid_match = _RECID.search((identifier or "").strip())
+    recid_match = RECID.search((identifier or "").strip())
     if not recid_match:
         raise MalformedRecord(f"missing or unusable OAI identifier ({str(identifier)[:60]!r})")
     datestamp = parse_datetime(datestamp_text)
@@ -344,6 +344,21 @@ def merge_work(stored_meta: dict[str, Any] | None, versions: list[dict[str, Any]
     }
 
 
+def withdraw_versions(meta: dict[str, Any], recids: set[int]) -> dict[str, Any] | None:
+    """A work's state after Zenodo deleted the versions `recids`; None if it lists none of them.
+    A work left with no version is withdrawn (its row inactive) until a new version arrives:
+    merge_work builds a fresh state, without the mark. The row keeps the latest version's text."""
+    known = [r for r in meta.get("version_recids") or [] if isinstance(r, int)]
+    removed = [r for r in known if r in recids]
+    if not removed:
+        return None
+    left = [r for r in known if r not in recids]
+    state = {**meta, "version_recids": left, "version_count": max(int(meta.get("version_count") or 0) - len(removed), len(left))}
+    if not left:
+        state["withdrawn"] = True
+    return state
+
+
 def work_row(meta: dict[str, Any]) -> dict[str, Any]:
     """The catalog row of a work: a pure function of its state (merge_work)."""
     latest = meta["latest"]
@@ -363,6 +378,7 @@ def work_row(meta: dict[str, Any]) -> dict[str, Any]:
         "source_created_at": published,
         "source_updated_at": parse_datetime(meta["last_datestamp"]),
         "enrichment_status": EnrichmentStatus.ENRICHED,  # the harvest carries all the metadata there is
+        "is_active": not meta.get("withdrawn"),
     }
     raw = orjson.dumps(meta, option=orjson.OPT_SORT_KEYS)
     row["source_meta"] = meta

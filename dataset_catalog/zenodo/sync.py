@@ -21,7 +21,17 @@ from typing import Any
 from dataset_catalog.catalog import CatalogStore, UpsertCounts
 from dataset_catalog.common.cleaning import parse_datetime
 from dataset_catalog.zenodo.client import OaiPage
-from dataset_catalog.zenodo.mapping import DeletedRecord, MalformedRecord, map_record, record_header
+from dataset_catalog.catalog.source_meta_lists import rows_listing_numbers
+from dataset_catalog.zenodo.mapping import (
+    RECID,
+    SOURCE,
+    DeletedRecord,
+    MalformedRecord,
+    map_record,
+    record_header,
+    withdraw_versions,
+    work_row,
+)
 from dataset_catalog.zenodo.writer import open_works_writer
 
 logger = logging.getLogger(__name__)
@@ -62,6 +72,9 @@ class SyncReport:
     versions_taken: int = 0  # well-formed records in the window (several may be one work)
     skipped_malformed: int = 0
     skipped_deleted: int = 0
+    deleted_recids: set[int] = field(default_factory=set)  # deleted versions' record ids, applied at the end
+    versions_withdrawn: int = 0  # deleted versions removed from their works
+    works_withdrawn: int = 0  # works left with no version: written inactive
     skipped_outside_window: int = 0
     complete_list_size: int | None = None
     counts: UpsertCounts = field(default_factory=UpsertCounts)
@@ -152,6 +165,7 @@ def sync_zenodo(
             if time.monotonic() - logged_at >= PROGRESS_LOG_SECONDS:
                 log_progress()
         works.flush()
+    _withdraw_deleted_versions(store, report)
     log_progress()  # once everything is committed
     return report
 
@@ -165,6 +179,9 @@ def _take_page(page: OaiPage, report: SyncReport, window: SyncWindow, works: _Wo
         except DeletedRecord:
             report.skipped_deleted += 1
             _count_by_day(report.deleted_by_day, record, window)
+            recid = RECID.search((record_header(record)[0] or "").strip())
+            if recid:
+                report.deleted_recids.add(int(recid.group(1)))
             continue
         except MalformedRecord as exc:
             report.skipped_malformed += 1
@@ -183,3 +200,21 @@ def _take_page(page: OaiPage, report: SyncReport, window: SyncWindow, works: _Wo
             report.stop_reason = f"limit of {limit} records reached"
             return True
     return False
+
+
+def _withdraw_deleted_versions(store: CatalogStore, report: SyncReport) -> None:
+    """Remove the window's deleted versions from the works that list them, after every batch is
+    committed; a work with no version left becomes inactive. One transaction; a rerun finds the
+    versions already gone and writes nothing."""
+    if not report.deleted_recids:
+        return
+    rows = []
+    for stored in rows_listing_numbers(store, SOURCE, "version_recids", sorted(report.deleted_recids)):
+        meta = stored["source_meta"]
+        state = withdraw_versions(meta, report.deleted_recids) if isinstance(meta, dict) and meta.get("latest") else None
+        if state is not None:
+            report.versions_withdrawn += len(meta.get("version_recids") or []) - len(state["version_recids"])
+            report.works_withdrawn += bool(state.get("withdrawn"))
+            rows.append(work_row(state))
+    if rows:
+        report.counts += store.upsert_datasets(rows)

@@ -27,7 +27,7 @@ import httpx2
 from dataset_catalog.common.cleaning import parse_datetime
 from dataset_catalog.common.deadlines import Deadline, DeadlineExceeded, call_with_deadline
 from dataset_catalog.errors import CredentialsError, DatasetCatalogError, SourceUnavailableError, redact
-from dataset_catalog.common.pacing import Pacer
+from dataset_catalog.common.pacing import Pacer, parse_retry_after
 
 DEFAULT_TOKEN_LIFETIME_SECONDS = 120.0  # Zenodo's documented lifetime, when a page names none
 MAX_BACKOFF_SECONDS = 60.0
@@ -60,19 +60,6 @@ class TransportStats:
     waited_seconds: float = 0.0  # time held back by Retry-After, X-RateLimit and backoff (not the pace)
     server_errors: int = 0
     timeouts: int = 0
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
-    except (TypeError, ValueError):
-        return None
 
 
 def _header_float(headers: httpx2.Headers, name: str) -> float | None:

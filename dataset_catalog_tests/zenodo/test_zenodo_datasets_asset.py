@@ -174,3 +174,31 @@ def test_first_partition_takes_everything_older(database_url, store, fake_zenodo
     result = materialize_zenodo(database_url, fake_zenodo, partition="2013-05-01")
     assert result.success and set(_rows(store)) == {"1", "2"}
     assert "from" not in fake_zenodo.oai_requests[0].query
+
+
+def test_deleted_versions_leave_their_work_and_a_work_with_none_left_turns_inactive(database_url, store, fake_zenodo):
+    first = [
+        make_zenodo_record(501, DAY + timedelta(hours=1), concept_recid=500, title="Work v1"),
+        make_zenodo_record(502, DAY + timedelta(hours=2), concept_recid=500, title="Work v2"),
+        make_zenodo_record(600, DAY + timedelta(hours=3), title="Single"),
+    ]
+    fake_zenodo.set_records(first)
+    assert materialize_zenodo(database_url, fake_zenodo, partition="2025-03-10").success
+    next_day = DAY + timedelta(days=1)
+    deletions = [make_zenodo_record(502, next_day + timedelta(hours=1), deleted=True),
+                 make_zenodo_record(600, next_day + timedelta(hours=2), deleted=True)]  # fmt: skip
+    fake_zenodo.set_records(deletions)
+    result = materialize_zenodo(database_url, fake_zenodo, partition="2025-03-11")
+    assert result.success
+    rows = _rows(store)
+    assert rows["500"]["is_active"] is True and rows["600"]["is_active"] is False
+    work = rows["500"]["source_meta"]
+    assert (work["version_recids"], work["version_count"]) == ([501], 1)
+    assert rows["600"]["title"] == "Single"  # the text stays; search leaves inactive rows out
+    meta = run_metadata(result)
+    assert (meta["skipped_deleted"], meta["versions_withdrawn"], meta["works_withdrawn"]) == (2, 2, 1)
+    again = materialize_zenodo(database_url, fake_zenodo, partition="2025-03-11")
+    assert run_metadata(again)["versions_withdrawn"] == 0 and _rows(store)["600"]["is_active"] is False
+    fake_zenodo.set_records([make_zenodo_record(601, next_day + timedelta(hours=5), concept_recid=600, title="Single, again")])
+    assert materialize_zenodo(database_url, fake_zenodo, partition="2025-03-11").success
+    assert _rows(store)["600"]["is_active"] is True and _rows(store)["600"]["title"] == "Single, again"

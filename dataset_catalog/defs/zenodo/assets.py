@@ -108,6 +108,8 @@ def zenodo_datasets(
             "run_total_unchanged": report.counts.unchanged,
             "run_skipped_malformed": report.skipped_malformed,
             "run_skipped_deleted": report.skipped_deleted,
+            "versions_withdrawn": report.versions_withdrawn,
+            "works_withdrawn": report.works_withdrawn,
             "malformed_samples": dg.MetadataValue.json(report.malformed_samples),
             "records_scanned": report.records_scanned,
             "versions_taken": report.versions_taken,
