@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from dataset_catalog import settings
-from dataset_catalog.catalog.engine import create_catalog_engine
+from dataset_catalog.catalog.engine import create_catalog_engine, in_list
 from dataset_catalog.catalog.schema import OBSOLETE_INDEXES, datasets, metadata
 from dataset_catalog.catalog.staged_upserts import StagedRows
 from dataset_catalog.catalog.upserts import UpsertCounts, upsert_datasets
@@ -136,6 +136,17 @@ class CatalogStore:
             query = query.where(datasets.c.external_id.in_(list(external_ids)))
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
+
+    def source_meta_of(self, source: str, external_ids: Sequence[str]) -> dict[str, Any]:
+        """{external_id: source_meta} of `source`'s rows among `external_ids` (a sync merging
+        what it fetched with what it stored, without reading whole rows)."""
+        if not external_ids:
+            return {}
+        with self.engine.connect() as conn:
+            query = sa.select(datasets.c.external_id, datasets.c.source_meta).where(
+                datasets.c.source == source, in_list(conn, datasets.c.external_id, list(external_ids))
+            )
+            return dict(conn.execute(query).all())
 
     def active_external_ids(self, source: str) -> set[str]:
         """External ids of `source`'s active rows (a full-listing sync finds the ones gone)."""

@@ -117,16 +117,22 @@ def parse_size(text: str) -> int | None:
     return int(number * _SIZE_UNITS.get((match.group(2) or "").lower(), 1))
 
 
+_HEADER, _IDENTIFIER, _DATESTAMP = f"{OAI}header", f"{OAI}identifier", f"{OAI}datestamp"
+
+
 def record_header(record: Any) -> tuple[str | None, str | None, bool]:
     """(OAI identifier, datestamp text, deleted) of a <record>."""
-    header = record[0] if len(record) and record[0].tag == f"{OAI}header" else record.find(f"{OAI}header")
+    header = record[0] if len(record) and record[0].tag == _HEADER else record.find(_HEADER)
     if header is None:
         return None, None, False
-    return (
-        header.findtext(f"{OAI}identifier"),
-        header.findtext(f"{OAI}datestamp"),
-        header.get("status") == "deleted",
-    )
+    identifier = datestamp = None
+    for child in header:  # one pass over a few children, not a search per field
+        tag = child.tag
+        if tag == _IDENTIFIER and identifier is None:
+            identifier = child.text or ""
+        elif tag == _DATESTAMP and datestamp is None:
+            datestamp = child.text or ""
+    return identifier, datestamp, header.get("status") == "deleted"
 
 
 class _Fields:

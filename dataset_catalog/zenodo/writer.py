@@ -44,7 +44,7 @@ def write_works(store: CatalogStore, pending: Pending) -> tuple[UpsertCounts, li
     """Merge each work's new versions into its stored state and upsert the rows in one transaction;
     (counts by day of each work's newest datestamp in the batch, a preview of the rows)."""
     ids = [str(concept) for concept in pending]
-    stored = {row["external_id"]: row["source_meta"] for row in store.fetch_datasets(SOURCE, ids)}
+    stored = store.source_meta_of(SOURCE, ids)
     rows, days = [], []
     for concept, versions in pending.items():
         meta = stored.get(str(concept))
