@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from dataset_catalog.catalog import CatalogStore, UpsertCounts
+from dataset_catalog.common.windows import SyncWindow
 from dataset_catalog.catalog.writer_process import open_writer
 from dataset_catalog.common.gc_tuning import fewer_gc_passes
 from dataset_catalog.common.prefetch import prefetched
@@ -20,17 +21,6 @@ PREVIEW_ROWS = 10
 # Each log line is an event in Dagster's event log (~7 ms on a SQLite instance): one a page
 # cost a fast walk a second in 100, so progress is logged at most this often.
 PROGRESS_LOG_SECONDS = 5.0
-
-
-@dataclass(frozen=True)
-class SyncWindow:
-    """[start, end) in UTC; `start=None` means no lower bound (a backfill of everything)."""
-
-    start: datetime | None
-    end: datetime | None
-
-    def contains(self, moment: datetime) -> bool:
-        return (self.start is None or moment >= self.start) and (self.end is None or moment < self.end)
 
 
 @dataclass

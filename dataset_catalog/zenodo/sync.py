@@ -15,10 +15,10 @@ import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from dataset_catalog.catalog import CatalogStore, UpsertCounts
+from dataset_catalog.common.windows import SyncWindow
 from dataset_catalog.common.cleaning import parse_datetime
 from dataset_catalog.zenodo.client import OaiPage
 from dataset_catalog.catalog.source_meta_lists import rows_listing_numbers
@@ -37,17 +37,6 @@ from dataset_catalog.zenodo.writer import open_works_writer
 logger = logging.getLogger(__name__)
 PREVIEW_ROWS = 10
 PROGRESS_LOG_SECONDS = 5.0  # each log line is an event in Dagster's event log: not one per page
-
-
-@dataclass(frozen=True)
-class SyncWindow:
-    """[start, end) in UTC; None means open on that side."""
-
-    start: datetime | None
-    end: datetime | None
-
-    def contains(self, moment: datetime) -> bool:
-        return (self.start is None or moment >= self.start) and (self.end is None or moment < self.end)
 
 
 @dataclass

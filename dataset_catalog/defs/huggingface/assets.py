@@ -5,43 +5,23 @@ day's counts, and what belongs to the run as a whole (totals, the walk, a previe
 row count) is recorded once, on the newest partition of the range.
 """
 
-from datetime import UTC
 
 import dagster as dg
 from pydantic import Field
 
 from dataset_catalog.defs.common.catalog_asset import catalog_asset
+from dataset_catalog.defs.common.daily_partitions import partition_counts, window_for
 from dataset_catalog.defs.common.metadata import preview_table
 from dataset_catalog.defs.common.resources import CatalogResource
 from dataset_catalog.defs.huggingface.partitions import FIRST_PARTITION_START, HF_PARTITIONS_START, hf_daily_partitions
 from dataset_catalog.defs.huggingface.resources import HuggingFaceResource
 from dataset_catalog.huggingface.mapping import SOURCE
-from dataset_catalog.huggingface.sync import DayCounts, SyncReport, SyncWindow, sync_hf_datasets
+from dataset_catalog.huggingface.sync import DayCounts, sync_hf_datasets
 
 
 class HfDatasetsConfig(dg.Config):
     limit: int | None = Field(default=None, ge=1, description="Stop after this many datasets; unset = no cap.")
     batch_size: int = Field(default=500, ge=1, le=10_000, description="Rows per upsert transaction.")
-
-
-def window_for(time_window: dg.TimeWindow) -> SyncWindow:
-    start = time_window.start.astimezone(UTC)
-    # The first partition also takes everything older, so "all partitions" means every dataset.
-    return SyncWindow(None if start <= FIRST_PARTITION_START else start, time_window.end.astimezone(UTC))
-
-
-def partition_counts(report: SyncReport, partition_keys: list[str]) -> dict[str, DayCounts]:
-    """Each partition's own counts (days before the first partition belong to it). A malformed
-    item without a readable date belongs to no day: to the partition of a one-partition run,
-    else only to the run's total."""
-    counts = {key: DayCounts() for key in partition_keys}
-    for day, day_counts in report.by_day().items():
-        into = counts.setdefault(max(day, HF_PARTITIONS_START), DayCounts())
-        for name in ("inserted", "updated", "unchanged", "malformed", "cleaned"):
-            setattr(into, name, getattr(into, name) + getattr(day_counts, name))
-    if len(partition_keys) == 1:
-        counts[partition_keys[0]].malformed = report.skipped_malformed
-    return counts
 
 
 @catalog_asset(
@@ -59,7 +39,7 @@ def hf_datasets(
     catalog: CatalogResource,
 ) -> dg.MaterializeResult:
     store = catalog.get_store()
-    window = window_for(context.partition_time_window)
+    window = window_for(context.partition_time_window, FIRST_PARTITION_START)
     listing = huggingface.listing()
     context.log.info(f"Listing {listing.url} for lastModified in [{window.start or '-inf'}, {window.end})")
     report = sync_hf_datasets(
@@ -67,7 +47,7 @@ def hf_datasets(
     )
     context.log.info(f"Done: {report.fetched} datasets in window; walk ended: {report.stop_reason}")
     keys = list(context.partition_keys)
-    for key, day in partition_counts(report, keys).items():
+    for key, day in partition_counts(report.by_day(), report.skipped_malformed, keys, HF_PARTITIONS_START, DayCounts).items():
         context.add_asset_metadata(
             {
                 "total_fetched": day.fetched,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import dagster as dg
 
 # The Hub's dataset repos date from 2020; the first partition is also open towards the past
-# (see assets.window_for), so a backfill of every partition sees every dataset.
+# (see defs/common/daily_partitions.py), so a backfill of every partition sees every dataset.
 HF_PARTITIONS_START = "2020-01-01"
 
 hf_daily_partitions = dg.DailyPartitionsDefinition(start_date=HF_PARTITIONS_START, timezone="UTC")

@@ -5,12 +5,12 @@ materialization then carries its own day's counts, and what belongs to the run a
 recorded once, on the newest partition of the run.
 """
 
-from datetime import UTC
 
 import dagster as dg
 from pydantic import Field
 
 from dataset_catalog.defs.common.catalog_asset import catalog_asset
+from dataset_catalog.defs.common.daily_partitions import partition_counts, window_for
 from dataset_catalog.defs.common.metadata import preview_table
 from dataset_catalog.defs.common.resources import CatalogResource
 from dataset_catalog.defs.zenodo.partitions import (
@@ -21,7 +21,7 @@ from dataset_catalog.defs.zenodo.partitions import (
 )
 from dataset_catalog.defs.zenodo.resources import ZenodoResource
 from dataset_catalog.zenodo.mapping import SOURCE
-from dataset_catalog.zenodo.sync import DayCounts, SyncReport, SyncWindow, sync_zenodo
+from dataset_catalog.zenodo.sync import DayCounts, sync_zenodo
 
 POOL = "zenodo_api"
 
@@ -29,26 +29,6 @@ POOL = "zenodo_api"
 class ZenodoDatasetsConfig(dg.Config):
     limit: int | None = Field(default=None, ge=1, description="Stop after this many records; unset = no cap.")
     batch_size: int = Field(default=500, ge=1, le=10_000, description="Works per upsert transaction.")
-
-
-def window_for(time_window: dg.TimeWindow) -> SyncWindow:
-    start = time_window.start.astimezone(UTC)
-    # The first partition also takes everything older, so "all partitions" means every record.
-    return SyncWindow(None if start <= FIRST_PARTITION_START else start, time_window.end.astimezone(UTC))
-
-
-def partition_counts(report: SyncReport, partition_keys: list[str]) -> dict[str, DayCounts]:
-    """Each partition's own counts (days before the first partition belong to it). A malformed
-    record without a readable datestamp belongs to no day: to the partition of a one-partition run,
-    else only to the run's total."""
-    counts = {key: DayCounts() for key in partition_keys}
-    for day, day_counts in report.by_day().items():
-        into = counts.setdefault(max(day, ZENODO_PARTITIONS_START), DayCounts())
-        for name in ("inserted", "updated", "unchanged", "malformed", "deleted"):
-            setattr(into, name, getattr(into, name) + getattr(day_counts, name))
-    if len(partition_keys) == 1:
-        counts[partition_keys[0]].malformed = report.skipped_malformed
-    return counts
 
 
 @catalog_asset(
@@ -70,7 +50,7 @@ def zenodo_datasets(
     catalog: CatalogResource,
 ) -> dg.MaterializeResult:
     store = catalog.get_store()
-    window = window_for(context.partition_time_window)
+    window = window_for(context.partition_time_window, FIRST_PARTITION_START)
     with zenodo.harvester(log=context.log) as harvester:
         context.log.info(
             f"Listing {harvester.endpoint} (set {harvester.set_spec}) for datestamps in "
@@ -87,7 +67,7 @@ def zenodo_datasets(
         walk, http = harvester.stats, harvester.transport_stats
     context.log.info(f"Done: {report.works_fetched} works from {report.versions_taken} records; {report.stop_reason}")
     keys = list(context.partition_keys)
-    for key, day in partition_counts(report, keys).items():
+    for key, day in partition_counts(report.by_day(), report.skipped_malformed, keys, ZENODO_PARTITIONS_START, DayCounts).items():
         context.add_asset_metadata(
             {
                 "total_fetched": day.fetched,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-# Zenodo opened in May 2013; the first partition is also open towards the past (assets.window_for),
+# Zenodo opened in May 2013; the first partition is also open towards the past (defs/common/daily_partitions.py),
 # so a backfill of every partition sees every record whatever its datestamp.
 ZENODO_PARTITIONS_START = "2013-05-01"
 # A range backfill runs this many days per run, each one OAI-PMH list: a failure costs at most one
