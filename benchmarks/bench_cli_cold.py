@@ -23,11 +23,22 @@ from synthetic import make_queries
 
 
 def timed_search(code_root: str, url: str, home: str, query: str) -> float:
-    env = {**os.environ, "PYTHONPATH": code_root, "DATASET_CATALOG_DATABASE_URL": url, "DATASET_CATALOG_HOME": home,
-           "HF_HUB_OFFLINE": "1"}  # fmt: skip
+    env = {
+        **os.environ,
+        "PYTHONPATH": code_root,
+        "DATASET_CATALOG_DATABASE_URL": url,
+        "DATASET_CATALOG_HOME": home,
+        "HF_HUB_OFFLINE": "1",
+    }
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "dataset_catalog.cli", "search", query, "--limit", "10"],
-                          env=env, capture_output=True, text=True, cwd=code_root, timeout=600)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "dataset_catalog.cli", "search", query, "--limit", "10"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=code_root,
+        timeout=600,
+    )
     elapsed = time.perf_counter() - started
     assert done.returncode == 0 and " 1. " in done.stdout, done.stderr[-2000:]
     return elapsed
@@ -41,7 +52,9 @@ def main() -> None:
     queries = list(dict.fromkeys(make_queries(10 * n_queries, seed=23)))[:n_queries]
     worktree = OUT / f"worktree-{before}"
     if not worktree.exists():
-        subprocess.run(["git", "worktree", "add", "--detach", str(worktree), before], cwd=ROOT, check=True, capture_output=True)
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", str(worktree), before], cwd=ROOT, check=True, capture_output=True
+        )
     for n in sizes:
         url = catalog_file(n)
         with tempfile.TemporaryDirectory(dir=OUT) as home:

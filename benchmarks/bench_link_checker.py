@@ -83,8 +83,12 @@ def main() -> int:
     print(f"wall time:               {elapsed:.2f} s (select + check + record)")
     print(f"throughput:              {report.checked / elapsed:.1f} URLs/s")
     print(f"by status:               {dict(report.by_status)}")
-    print(f"per-host limit:          {args.per_host_limit} (pacing {args.interval * 1000:.0f} ms, {args.concurrency} workers)")
-    print(f"max in flight per host:  {server_max} (measured at the servers), {report.max_in_flight_per_host} (client gate)")
+    print(
+        f"per-host limit:          {args.per_host_limit} (pacing {args.interval * 1000:.0f} ms, {args.concurrency} workers)"
+    )
+    print(
+        f"max in flight per host:  {server_max} (measured at the servers), {report.max_in_flight_per_host} (client gate)"
+    )
     print("per host (server):       " + ", ".join(f"{h}={n}" for h, n in sorted(hosts.in_flight.max.items())))
     ok = report.checked / elapsed >= 50 and server_max <= args.per_host_limit
     print("RESULT:                  " + ("PASS (>= 50 URLs/s, limit held)" if ok else "FAIL"))

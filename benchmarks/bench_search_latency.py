@@ -25,14 +25,15 @@ from common import load_catalog, load_conditions, percentiles, pg_database, reus
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from dataset_catalog.catalog import CatalogStore  # noqa: E402
-from dataset_catalog.catalog.keyword_index import keyword_candidates  # noqa: E402
-from dataset_catalog.catalog.search_queries import SearchFilters  # noqa: E402
-from dataset_catalog.catalog.vector_matrix import _nearest_exactly, prepare_vectors, vector_matrix  # noqa: E402
-from dataset_catalog.catalog.vector_store import nearest_datasets  # noqa: E402
-from dataset_catalog.embeddings.encoder import encode_query, load_encoder  # noqa: E402
-from dataset_catalog.embeddings.search import query_tokens, search_catalog  # noqa: E402
-from synthetic import make_queries  # noqa: E402
+from synthetic import make_queries
+
+from dataset_catalog.catalog import CatalogStore
+from dataset_catalog.catalog.keyword_index import keyword_candidates
+from dataset_catalog.catalog.search_queries import SearchFilters
+from dataset_catalog.catalog.vector_matrix import _nearest_exactly, prepare_vectors, vector_matrix
+from dataset_catalog.catalog.vector_store import nearest_datasets
+from dataset_catalog.embeddings.encoder import encode_query, load_encoder
+from dataset_catalog.embeddings.search import query_tokens, search_catalog
 
 
 def main() -> None:
@@ -58,8 +59,10 @@ def main() -> None:
             matrix = load_catalog(store, n, encoder)
         if store.dialect == "sqlite":
             built = prepare_vectors(store, encoder.name)
-            print(f"  load of the in-memory matrix ({n}x{encoder.dimension} float32): {built['vectors_seconds']:.1f} s; "
-                  f"index: {built['index']} ({built['search']}) in {built['index_seconds']:.1f} s")  # fmt: skip
+            print(
+                f"  load of the in-memory matrix ({n}x{encoder.dimension} float32): {built['vectors_seconds']:.1f} s; "
+                f"index: {built['index']} ({built['search']}) in {built['index_seconds']:.1f} s"
+            )
             store.close()
             store = CatalogStore(f"sqlite:///{tmp}/c.sqlite3")  # a fresh process's store: loads the saved index
             loaded = prepare_vectors(store, encoder.name)
@@ -67,8 +70,10 @@ def main() -> None:
             size = f"{os.path.getsize(path) / 1e6:.0f} MB file" if path else "no file"
             ann = store.vector_matrices[encoder.name].ann
             memory = f", {ann.index.memory_usage / 1e6:.0f} MB reported by usearch" if ann else ""
-            print(f"  fresh store: matrix loaded in {loaded['vectors_seconds']:.1f} s, index {loaded['index']} "
-                  f"in {loaded['index_seconds']:.3f} s ({size}{memory})")  # fmt: skip
+            print(
+                f"  fresh store: matrix loaded in {loaded['vectors_seconds']:.1f} s, index {loaded['index']} "
+                f"in {loaded['index_seconds']:.3f} s ({size}{memory})"
+            )
         for q in queries[:20]:  # warm-up: caches, index pages
             search_catalog(q, store=store, encoder=encoder)
         print(f"measuring {n_queries} queries; {load_conditions()}")
@@ -111,11 +116,15 @@ def main() -> None:
             concurrent_exact = _concurrent(store, encoder, queries[20:])
             vectors.ann = ann
             print(f"END TO END, 4 concurrent clients, exact scan: {percentiles(concurrent_exact)}")
-        print(f"END TO END, 4 concurrent clients: {percentiles(_concurrent(store, encoder, queries[20:]))}  [target p50 <= 30]")
+        print(
+            f"END TO END, 4 concurrent clients: {percentiles(_concurrent(store, encoder, queries[20:]))}  [target p50 <= 30]"
+        )
         filtered = []
         for q in queries[20:60]:
             t0 = time.perf_counter()
-            search_catalog(q, store=store, encoder=encoder, filters=SearchFilters(source="kaggle", license="mit", min_downloads=20))
+            search_catalog(
+                q, store=store, encoder=encoder, filters=SearchFilters(source="kaggle", license="mit", min_downloads=20)
+            )
             filtered.append((time.perf_counter() - t0) * 1000)
         print(f"  filtered (kaggle, mit, >=20 downloads): {percentiles(filtered)}")
         recalls, recalls_direct = [], []
@@ -126,8 +135,10 @@ def main() -> None:
             got10 = [i for i, _ in nearest_datasets(store, encoder.name, qv, SearchFilters(), 10)]
             recalls.append(len(exact & set(got)) / 10)
             recalls_direct.append(len(exact & set(got10)) / 10)
-        print(f"recall@10 vs exact cosine (100 queries): {np.mean(recalls):.4f} as search uses it (top 10 of 50 candidates), "
-              f"{np.mean(recalls_direct):.4f} asking for 10 directly [target >= 0.95]; {load_conditions()}")  # fmt: skip
+        print(
+            f"recall@10 vs exact cosine (100 queries): {np.mean(recalls):.4f} as search uses it (top 10 of 50 candidates), "
+            f"{np.mean(recalls_direct):.4f} asking for 10 directly [target >= 0.95]; {load_conditions()}"
+        )
         kaggle = np.arange(n) % 3 == 0  # synthetic.make_row: every third row comes from kaggle
         kaggle_ids = np.flatnonzero(kaggle) + 1
         filtered_recalls = []

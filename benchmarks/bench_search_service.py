@@ -26,10 +26,11 @@ from common import OUT, Timer, load_catalog, load_conditions, percentiles
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from dataset_catalog.catalog import CatalogStore  # noqa: E402
-from dataset_catalog.embeddings.encoder import load_encoder  # noqa: E402
-from synthetic import make_queries  # noqa: E402
-from dataset_catalog_tests.defs.dagster_processes import free_port, stop_process_group  # noqa: E402
+from synthetic import make_queries
+
+from dataset_catalog.catalog import CatalogStore
+from dataset_catalog.embeddings.encoder import load_encoder
+from dataset_catalog_tests.defs.dagster_processes import free_port, stop_process_group
 
 
 def catalog_file(n: int) -> str:
@@ -97,8 +98,23 @@ def main() -> None:
     log_path = OUT / "service-bench.log"
     env = {**os.environ, "DATASET_CATALOG_DATABASE_URL": url}
     with open(log_path, "w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "dataset_catalog.cli", "serve", "--port", str(port), "--no-access-log", "--workers", workers],
-                                   env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "dataset_catalog.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--no-access-log",
+                "--workers",
+                workers,
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         with Timer() as start:
             while True:
@@ -118,17 +134,30 @@ def main() -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         conn.request("GET", search_path(warm[0]))
         sample = json.loads(conn.getresponse().read())
-        print(f"result set of one query: {sample['total']} datasets, {len(sample['hits'])} hits, facets "
-              f"{ {k: len(v) for k, v in sample['facets'].items()} }, modes {sample['modes']}")  # fmt: skip
-        print(f"measuring {len(fresh)} new queries, {clients} concurrent clients, {workers} server process(es); {load_conditions()}")
+        print(
+            f"result set of one query: {sample['total']} datasets, {len(sample['hits'])} hits, facets "
+            f"{ {k: len(v) for k, v in sample['facets'].items()} }, modes {sample['modes']}"
+        )
+        print(
+            f"measuring {len(fresh)} new queries, {clients} concurrent clients, {workers} server process(es); {load_conditions()}"
+        )
         latencies, seconds = run_clients(port, [search_path(q) for q in fresh], clients)
-        print(f"NEW QUERIES  /api/search: {percentiles(latencies)}; {len(latencies) / seconds:.1f} req/s  [target p50 <= 30, p95 <= 100]")
+        print(
+            f"NEW QUERIES  /api/search: {percentiles(latencies)}; {len(latencies) / seconds:.1f} req/s  [target p50 <= 30, p95 <= 100]"
+        )
         browsing = []
         for i, q in enumerate(fresh):
-            browsing.append(search_path(q, **[{"offset": 10}, {"source": "kaggle"}, {"license_family": "cc-by"}, {"sort": "downloads"}][i % 4]))
+            browsing.append(
+                search_path(
+                    q,
+                    **[{"offset": 10}, {"source": "kaggle"}, {"license_family": "cc-by"}, {"sort": "downloads"}][i % 4],
+                )
+            )
         latencies, seconds = run_clients(port, browsing, clients)
-        print(f"BROWSING     /api/search (page 2, facet, sort of a seen query): {percentiles(latencies)}; "
-              f"{len(latencies) / seconds:.1f} req/s; {load_conditions()}")  # fmt: skip
+        print(
+            f"BROWSING     /api/search (page 2, facet, sort of a seen query): {percentiles(latencies)}; "
+            f"{len(latencies) / seconds:.1f} req/s; {load_conditions()}"
+        )
     finally:
         stop_process_group(process, grace_seconds=10)
     startup = [line for line in log_path.read_text().splitlines() if "ready" in line or "Error" in line]

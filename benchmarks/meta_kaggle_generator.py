@@ -25,7 +25,7 @@ FILES = ("Datasets", "DatasetVersions", "Users", "Organizations", "Tags", "Datas
 
 # Text the descriptions are cut from: commas, quotes and newlines make the CSV quoting real.
 _BASE_TEXT = (
-    "This dataset contains \"curated\" records, collected from public sources.\n"
+    'This dataset contains "curated" records, collected from public sources.\n'
     "Columns: id, name, value; see the data card for details.\n\n"
     "## Content\nEach row is one observation, with a timestamp, a category and a numeric target. "
     "Licensing follows the original providers; cite them if you use it.\n"
@@ -175,9 +175,7 @@ def _append_invalid_utf8(paths: dict[str, Path], nd: int) -> None:
     with paths["Datasets"].open("ab") as f:
         for j in range(1, 4):
             did = nd + j
-            f.write(
-                f"{did},1,1,,{did * 4},{did * 4},{did},2,01/02/2020 03:04:05,01/02/2021,10,5,1,0,,\n".encode()
-            )
+            f.write(f"{did},1,1,,{did * 4},{did * 4},{did},2,01/02/2020 03:04:05,01/02/2021,10,5,1,0,,\n".encode())
     with paths["DatasetVersions"].open("ab") as f:
         for j in range(1, 4):
             did = nd + j

@@ -13,28 +13,115 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 TOPICS = [
-    "movie reviews", "product reviews", "news articles", "tweets", "medical images", "chest x-rays",
-    "satellite imagery", "street scenes", "handwritten digits", "bird species", "speech recordings",
-    "music tracks", "podcast transcripts", "legal contracts", "scientific papers", "patents",
-    "source code", "math word problems", "chess games", "stock prices", "credit card transactions",
-    "house prices", "weather observations", "air quality measurements", "traffic accidents",
-    "taxi trips", "flight delays", "electricity consumption", "crop yields", "wine quality",
-    "recipes", "restaurant reviews", "hotel bookings", "job postings", "resumes", "customer churn",
-    "insurance claims", "clinical trials", "protein sequences", "molecules", "earthquakes",
-    "wildfires", "sports results", "football matches", "video game sales", "books", "poems",
-    "song lyrics", "emails", "spam messages", "chat dialogues", "questions and answers",
-    "wikipedia pages", "parallel sentences", "sign language videos", "3d point clouds",
-    "fashion products", "plant diseases", "galaxies", "covid-19 cases",
-]  # fmt: skip
+    "movie reviews",
+    "product reviews",
+    "news articles",
+    "tweets",
+    "medical images",
+    "chest x-rays",
+    "satellite imagery",
+    "street scenes",
+    "handwritten digits",
+    "bird species",
+    "speech recordings",
+    "music tracks",
+    "podcast transcripts",
+    "legal contracts",
+    "scientific papers",
+    "patents",
+    "source code",
+    "math word problems",
+    "chess games",
+    "stock prices",
+    "credit card transactions",
+    "house prices",
+    "weather observations",
+    "air quality measurements",
+    "traffic accidents",
+    "taxi trips",
+    "flight delays",
+    "electricity consumption",
+    "crop yields",
+    "wine quality",
+    "recipes",
+    "restaurant reviews",
+    "hotel bookings",
+    "job postings",
+    "resumes",
+    "customer churn",
+    "insurance claims",
+    "clinical trials",
+    "protein sequences",
+    "molecules",
+    "earthquakes",
+    "wildfires",
+    "sports results",
+    "football matches",
+    "video game sales",
+    "books",
+    "poems",
+    "song lyrics",
+    "emails",
+    "spam messages",
+    "chat dialogues",
+    "questions and answers",
+    "wikipedia pages",
+    "parallel sentences",
+    "sign language videos",
+    "3d point clouds",
+    "fashion products",
+    "plant diseases",
+    "galaxies",
+    "covid-19 cases",
+]
 TASKS = [
-    "text classification", "sentiment analysis", "named entity recognition", "question answering",
-    "summarization", "translation", "image classification", "object detection", "image segmentation",
-    "speech recognition", "regression", "time series forecasting", "anomaly detection", "clustering",
-    "recommendation", "text generation", "retrieval", "tabular classification",
-]  # fmt: skip
+    "text classification",
+    "sentiment analysis",
+    "named entity recognition",
+    "question answering",
+    "summarization",
+    "translation",
+    "image classification",
+    "object detection",
+    "image segmentation",
+    "speech recognition",
+    "regression",
+    "time series forecasting",
+    "anomaly detection",
+    "clustering",
+    "recommendation",
+    "text generation",
+    "retrieval",
+    "tabular classification",
+]
 MODALITIES = ["text", "images", "audio", "tabular data", "video", "time series"]
-ADJECTIVES = ["Large", "Open", "Multilingual", "Curated", "Annotated", "Synthetic", "Historical", "Global", "Daily", "Benchmark", "Cleaned", "Raw"]
-PLACES = ["the United States", "India", "Brazil", "Germany", "Japan", "Kenya", "France", "Canada", "Australia", "China", "worldwide"]
+ADJECTIVES = [
+    "Large",
+    "Open",
+    "Multilingual",
+    "Curated",
+    "Annotated",
+    "Synthetic",
+    "Historical",
+    "Global",
+    "Daily",
+    "Benchmark",
+    "Cleaned",
+    "Raw",
+]
+PLACES = [
+    "the United States",
+    "India",
+    "Brazil",
+    "Germany",
+    "Japan",
+    "Kenya",
+    "France",
+    "Canada",
+    "Australia",
+    "China",
+    "worldwide",
+]
 LICENSES = ["mit", "apache-2.0", "cc-by-4.0", "cc0-1.0", "cc-by-sa-4.0", "other", "unknown", "odbl-1.0"]
 FORMATS = ["parquet", "csv", "json", "jsonl", "imagefolder", "audiofolder", "arrow"]
 FILLER = [
@@ -46,7 +133,7 @@ FILLER = [
     "Missing values are marked explicitly and documented in the data card.",
     "The dataset is updated periodically as new records become available.",
     "Please cite the original authors when using this resource.",
-]  # fmt: skip
+]
 
 
 def row_parts(i: int) -> tuple[int, int, int]:
@@ -60,7 +147,11 @@ def make_row(i: int, source: str | None = None) -> dict:
     topic, task, modality = TOPICS[t], TASKS[k], MODALITIES[m]
     adjective, place = rng.choice(ADJECTIVES), rng.choice(PLACES)
     source = source or ("huggingface" if i % 3 else "kaggle")
-    title = f"{adjective} {topic.title()} {rng.choice(['Dataset', 'Corpus', 'Collection', 'Benchmark', ''])} {i}".replace("  ", " ")
+    title = (
+        f"{adjective} {topic.title()} {rng.choice(['Dataset', 'Corpus', 'Collection', 'Benchmark', ''])} {i}".replace(
+            "  ", " "
+        )
+    )
     sentences = [
         f"A {adjective.lower()} collection of {topic} from {place}, released as {modality} for {task}.",
         *rng.sample(FILLER, rng.randint(1, 6)),
@@ -73,7 +164,11 @@ def make_row(i: int, source: str | None = None) -> dict:
         "title": title,
         "url": f"https://example.org/{source}/{i}",
         "description": " ".join(sentences),
-        "tags": [f"task_categories:{task.replace(' ', '-')}", f"modality:{modality}", f"license:{LICENSES[i % len(LICENSES)]}"],
+        "tags": [
+            f"task_categories:{task.replace(' ', '-')}",
+            f"modality:{modality}",
+            f"license:{LICENSES[i % len(LICENSES)]}",
+        ],
         "task_categories": [task.replace(" ", "-")],
         "file_formats": [FORMATS[i % len(FORMATS)]],
         "license": LICENSES[i % len(LICENSES)],
@@ -102,11 +197,20 @@ def make_vectors(ids_range: range, phrases, noise: float = 0.35, seed: int = 0) 
 def make_queries(n: int, seed: int = 1) -> list[str]:
     rng = random.Random(seed)
     forms = [
-        "{topic} for {task}", "dataset of {topic}", "{adj} {topic} in {modality}", "I need {topic} from {place} to train a {task} model",
-        "{task} on {topic}", "{topic}",
-    ]  # fmt: skip
+        "{topic} for {task}",
+        "dataset of {topic}",
+        "{adj} {topic} in {modality}",
+        "I need {topic} from {place} to train a {task} model",
+        "{task} on {topic}",
+        "{topic}",
+    ]
     return [
-        rng.choice(forms).format(topic=rng.choice(TOPICS), task=rng.choice(TASKS), modality=rng.choice(MODALITIES),
-                                 adj=rng.choice(ADJECTIVES).lower(), place=rng.choice(PLACES))
+        rng.choice(forms).format(
+            topic=rng.choice(TOPICS),
+            task=rng.choice(TASKS),
+            modality=rng.choice(MODALITIES),
+            adj=rng.choice(ADJECTIVES).lower(),
+            place=rng.choice(PLACES),
+        )
         for _ in range(n)
-    ]  # fmt: skip
+    ]

@@ -44,14 +44,20 @@ def build_parser() -> argparse.ArgumentParser:
     search = commands.add_parser("search", help="hybrid (semantic + keyword) search over active datasets")
     search.add_argument("query", help="what you are looking for, in words")
     search.add_argument("--source", choices=list(catalog_sources()))
-    search.add_argument("--license", help="SPDX id or a source's own label, case-insensitive (e.g. MIT, CC-BY-4.0, CC0-1.0)")
+    search.add_argument(
+        "--license", help="SPDX id or a source's own label, case-insensitive (e.g. MIT, CC-BY-4.0, CC0-1.0)"
+    )
     search.add_argument("--license-family", help="every version of a license: cc-by, cc-by-sa, apache, gpl, ...")
     search.add_argument("--language", help="ISO code or name, e.g. de or German")
     search.add_argument("--task", help="task category, e.g. text-classification")
     search.add_argument("--format", dest="file_format", help="file format, e.g. parquet, csv")
     search.add_argument("--min-downloads", type=_non_negative, metavar="N")
-    search.add_argument("--sort", choices=("relevance", "downloads", "likes", "updated"), default="relevance",
-                        help="order of the result set (default relevance)")  # fmt: skip
+    search.add_argument(
+        "--sort",
+        choices=("relevance", "downloads", "likes", "updated"),
+        default="relevance",
+        help="order of the result set (default relevance)",
+    )
     search.add_argument("--offset", type=int, default=0, metavar="N", help="hits to skip, for the next page (0-199)")
     search.add_argument("--limit", type=int, default=10, metavar="K", help="hits to show (1-100, default 10)")
     search.add_argument("--facets", action="store_true", help="also print facet counts of the result set")
@@ -63,21 +69,37 @@ def build_parser() -> argparse.ArgumentParser:
     similar.add_argument("dataset", metavar="SOURCE/EXTERNAL_ID", help="e.g. kaggle/yasserh/titanic-dataset")
     similar.add_argument("--limit", type=int, default=10, metavar="K", help="datasets to show (1-50, default 10)")
     similar.add_argument("--json", action="store_true", help="print machine-readable JSON")
-    evaluate = commands.add_parser("evaluate", help="measure search on judged queries: hit@5, recall@5, MRR@10, nDCG@10")
-    evaluate.add_argument("judgments", metavar="JUDGMENTS.json", help='a JSON list of {"query": ..., "relevant": [ids]}')
-    evaluate.add_argument("--field", choices=("query", "keyphrase", "both"), default="both",
-                          help="which text of each entry to search with (default: every one present)")  # fmt: skip
-    evaluate.add_argument("--per-query", action="store_true", help="also print each query's relevant ids and their ranks")
+    evaluate = commands.add_parser(
+        "evaluate", help="measure search on judged queries: hit@5, recall@5, MRR@10, nDCG@10"
+    )
+    evaluate.add_argument(
+        "judgments", metavar="JUDGMENTS.json", help='a JSON list of {"query": ..., "relevant": [ids]}'
+    )
+    evaluate.add_argument(
+        "--field",
+        choices=("query", "keyphrase", "both"),
+        default="both",
+        help="which text of each entry to search with (default: every one present)",
+    )
+    evaluate.add_argument(
+        "--per-query", action="store_true", help="also print each query's relevant ids and their ranks"
+    )
     evaluate.add_argument("--json", action="store_true", help="print machine-readable JSON (includes per-query ranks)")
     stats = commands.add_parser("stats", help="rows, enrichment, embedding coverage and link status per source")
     stats.add_argument("--json", action="store_true", help="print machine-readable JSON")
-    serve = commands.add_parser("serve", help="run the search service: web page at / and JSON API at /api (docs: /api/docs)")
+    serve = commands.add_parser(
+        "serve", help="run the search service: web page at / and JSON API at /api (docs: /api/docs)"
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     serve.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
     serve.add_argument("--no-access-log", action="store_true", help="do not log every request")
-    serve.add_argument("--workers", type=int, default=1,
-                       help="server processes (default 1); each loads the model and vectors, the vector index file is shared")  # fmt: skip
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes (default 1); each loads the model and vectors, the vector index file is shared",
+    )
     return parser
 
 
@@ -90,19 +112,38 @@ def _serve(args) -> int:
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not 0 < args.port < 65536 or not 1 <= args.workers <= 64:
-        print(f"dataset-catalog serve: error: --port must be 1-65535 and --workers 1-64, got {args.port} and {args.workers}",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"dataset-catalog serve: error: --port must be 1-65535 and --workers 1-64, got {args.port} and {args.workers}",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     try:
         if args.workers > 1:  # uvicorn starts each worker from the factory's import path
-            uvicorn.run("dataset_catalog.service.app:create_app", factory=True, workers=args.workers, host=args.host,
-                        port=args.port, log_level=args.log_level, server_header=False, access_log=not args.no_access_log)  # fmt: skip
+            uvicorn.run(
+                "dataset_catalog.service.app:create_app",
+                factory=True,
+                workers=args.workers,
+                host=args.host,
+                port=args.port,
+                log_level=args.log_level,
+                server_header=False,
+                access_log=not args.no_access_log,
+            )
         else:
-            uvicorn.run(create_app(), host=args.host, port=args.port, log_level=args.log_level, server_header=False,
-                        access_log=not args.no_access_log)  # fmt: skip
+            uvicorn.run(
+                create_app(),
+                host=args.host,
+                port=args.port,
+                log_level=args.log_level,
+                server_header=False,
+                access_log=not args.no_access_log,
+            )
     except OSError as exc:  # the port is taken, or the address is not this machine's
-        print(f"dataset-catalog serve: error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}. "
-              "Pick another --port or --host.", file=sys.stderr)  # fmt: skip
+        print(
+            f"dataset-catalog serve: error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}. "
+            "Pick another --port or --host.",
+            file=sys.stderr,
+        )
         return EXIT_ERROR
     return 0
 
@@ -114,8 +155,10 @@ def _print_stats(stats: dict, model: str) -> None:
     for source, s in stats.items():
         print(f"\n{source}: {s['rows']} rows ({s['active']} active, {s['inactive']} inactive)")
         print("  enrichment: " + ", ".join(f"{k} {v}" for k, v in sorted(s["enrichment"].items())))
-        print(f"  embeddings: {s['embedded_current_model']} of {s['active']} active rows ({s['embedding_coverage']:.1%}); "
-              f"{s['embedded_any_model']} with any model")  # fmt: skip
+        print(
+            f"  embeddings: {s['embedded_current_model']} of {s['active']} active rows ({s['embedding_coverage']:.1%}); "
+            f"{s['embedded_any_model']} with any model"
+        )
         print("  links: " + ", ".join(f"{k} {v}" for k, v in sorted(s["link_status"].items())))
 
 
@@ -138,14 +181,26 @@ def _search_request(args):
     from dataset_catalog.catalog.search_queries import SearchFilters
     from dataset_catalog.search.finder import SearchRequest
 
-    filters = SearchFilters(args.source, args.license, args.task, args.file_format, args.min_downloads,
-                            license_family=args.license_family, language=args.language)  # fmt: skip
+    filters = SearchFilters(
+        args.source,
+        args.license,
+        args.task,
+        args.file_format,
+        args.min_downloads,
+        license_family=args.license_family,
+        language=args.language,
+    )
     return SearchRequest(args.query, filters, args.sort, args.offset, args.limit).validated()
 
 
 def _search(args, store, request) -> int:
     from dataset_catalog.catalog.vector_store import stored_dimension
-    from dataset_catalog.embeddings.encoder import Encoder, configured_model_name, load_query_encoder, quiet_model_loading
+    from dataset_catalog.embeddings.encoder import (
+        Encoder,
+        configured_model_name,
+        load_query_encoder,
+        quiet_model_loading,
+    )
     from dataset_catalog.search.finder import find
     from dataset_catalog.search.terminal import facet_line, hit_lines
 
@@ -187,8 +242,11 @@ def _show_or_similar(args, store) -> int:
     source, external_id = _split_dataset(args.dataset)
     details = dataset_details(store, source, external_id)
     if details is None:
-        print(f"dataset-catalog {args.command}: error: no dataset {source}/{external_id} in the catalog "
-              f"(names look like huggingface/stanfordnlp/imdb or kaggle/owner/slug)", file=sys.stderr)  # fmt: skip
+        print(
+            f"dataset-catalog {args.command}: error: no dataset {source}/{external_id} in the catalog "
+            f"(names look like huggingface/stanfordnlp/imdb or kaggle/owner/slug)",
+            file=sys.stderr,
+        )
         return EXIT_ERROR
     if args.command == "similar" and not 1 <= args.limit <= 50:
         print(f"dataset-catalog similar: error: --limit must be 1-50, got {args.limit}", file=sys.stderr)
@@ -197,17 +255,26 @@ def _show_or_similar(args, store) -> int:
     similar = similar_datasets(store, details["row"], model=model, limit=args.limit if args.command == "similar" else 5)
     if args.command == "similar":
         if not similar:
-            print(f"note: no embeddings for {source}/{external_id} with model {model!r} yet (materialize dataset_embeddings).",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                f"note: no embeddings for {source}/{external_id} with model {model!r} yet (materialize dataset_embeddings).",
+                file=sys.stderr,
+            )
         if args.json:
-            print(json.dumps({"dataset": details["record"].to_dict(), "model": model, "similar": [r.to_dict() for r in similar]},
-                             indent=2, ensure_ascii=False))  # fmt: skip
+            print(
+                json.dumps(
+                    {"dataset": details["record"].to_dict(), "model": model, "similar": [r.to_dict() for r in similar]},
+                    indent=2,
+                    ensure_ascii=False,
+                )
+            )
         else:
             from dataset_catalog.search.terminal import facts_line
 
             for n, record in enumerate(similar, start=1):
-                print(f"{n:>2}. {record.title}  [{record.source_name}]  {record.source}/{record.external_id}  "
-                      f"(similarity {record.similarity:.2f})\n    {facts_line(record)}")  # fmt: skip
+                print(
+                    f"{n:>2}. {record.title}  [{record.source_name}]  {record.source}/{record.external_id}  "
+                    f"(similarity {record.similarity:.2f})\n    {facts_line(record)}"
+                )
         return 0
     if args.json:
         payload = details_to_dict(details)
@@ -247,7 +314,9 @@ def _evaluate(args, store) -> int:
     print(f"{'field':<10} {'queries':>7} {'hit@5':>7} {'recall@5':>9} {'MRR@10':>7} {'nDCG@10':>8}")
     for text_field, r in report.items():
         m = r["metrics"]
-        print(f"{text_field:<10} {m['queries']:>7} {m['hit@5']:>7.3f} {m['recall@5']:>9.3f} {m['mrr@10']:>7.3f} {m['ndcg@10']:>8.3f}")
+        print(
+            f"{text_field:<10} {m['queries']:>7} {m['hit@5']:>7.3f} {m['recall@5']:>9.3f} {m['mrr@10']:>7.3f} {m['ndcg@10']:>8.3f}"
+        )
     if args.per_query:
         for text_field, r in report.items():
             print(f"\n{text_field}:")

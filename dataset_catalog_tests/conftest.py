@@ -31,8 +31,14 @@ from dataset_catalog_tests.fakes.hf_hub import FakeHub
 from dataset_catalog_tests.fakes.kaggle_api import FakeKaggle
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-KAGGLE_ENV = ("KAGGLE_USERNAME", "KAGGLE_KEY", "KAGGLE_API_TOKEN", "DATASET_CATALOG_KAGGLE_ENDPOINT",
-              "KAGGLE_API_ENVIRONMENT", "VERBOSE")  # fmt: skip
+KAGGLE_ENV = (
+    "KAGGLE_USERNAME",
+    "KAGGLE_KEY",
+    "KAGGLE_API_TOKEN",
+    "DATASET_CATALOG_KAGGLE_ENDPOINT",
+    "KAGGLE_API_ENVIRONMENT",
+    "VERBOSE",
+)
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,9 @@ pytestmark = pytest.mark.slow  # a CLI subprocess per test
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def cli(*args: str, database_url: str | None = None, offline_model: bool = False, python_flags=()) -> subprocess.CompletedProcess:
+def cli(
+    *args: str, database_url: str | None = None, offline_model: bool = False, python_flags=()
+) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("DATASET_CATALOG_EMBEDDING_MODEL", "HF_HUB_OFFLINE")}
     env["PYTHONPATH"] = str(ROOT)
     if database_url:
@@ -26,7 +28,12 @@ def cli(*args: str, database_url: str | None = None, offline_model: bool = False
     if offline_model:
         env["HF_HUB_OFFLINE"] = "1"  # the model loads from the bundled package; nothing may reach the Hub
     return subprocess.run(
-        [sys.executable, *python_flags, "-m", "dataset_catalog.cli", *args], capture_output=True, text=True, env=env, timeout=120, cwd=ROOT
+        [sys.executable, *python_flags, "-m", "dataset_catalog.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=ROOT,
     )
 
 
@@ -37,7 +44,9 @@ def embedded_url(database_url, store, corpus, encoder):
 
 
 def test_search_json(embedded_url):
-    done = cli("search", "movie review sentiment", "--limit", "3", "--json", database_url=embedded_url, offline_model=True)
+    done = cli(
+        "search", "movie review sentiment", "--limit", "3", "--json", database_url=embedded_url, offline_model=True
+    )
     assert done.returncode == 0, done.stderr
     payload = json.loads(done.stdout)
     assert payload["modes"] == ["semantic", "keyword"] and len(payload["hits"]) == 3
@@ -48,11 +57,27 @@ def test_search_json(embedded_url):
 
 def test_search_text_with_filters(embedded_url):
     done = cli(
-        "search", "tabular data", "--source", "kaggle", "--license", "cc0-1.0", "--format", "CSV",
-        "--min-downloads", "1000", "--limit", "5", database_url=embedded_url, offline_model=True,
-    )  # fmt: skip
+        "search",
+        "tabular data",
+        "--source",
+        "kaggle",
+        "--license",
+        "cc0-1.0",
+        "--format",
+        "CSV",
+        "--min-downloads",
+        "1000",
+        "--limit",
+        "5",
+        database_url=embedded_url,
+        offline_model=True,
+    )
     assert done.returncode == 0, done.stderr
-    titles = [line.split("  [")[0].split(". ", 1)[1] for line in done.stdout.splitlines() if line[:3].strip().rstrip(".").isdigit()]
+    titles = [
+        line.split("  [")[0].split(". ", 1)[1]
+        for line in done.stdout.splitlines()
+        if line[:3].strip().rstrip(".").isdigit()
+    ]
     assert sorted(titles) == ["House Sales in King County, USA", "Titanic Dataset"]
     assert "https://example.org/kaggle/yasserh/titanic-dataset" in done.stdout and "    CC0-1.0 · " in done.stdout
 
@@ -68,24 +93,34 @@ def test_bad_usage_and_bad_database_url_exit_cleanly(tmp_path):
     usage = cli("search", "x", "--source", "github", database_url=f"sqlite:///{tmp_path / 'c.sqlite3'}")
     assert usage.returncode == 2 and "invalid choice" in usage.stderr
     bad_db = cli("stats", database_url="mysql://nobody@localhost/none")
-    assert bad_db.returncode == 1 and "DATASET_CATALOG_DATABASE_URL" in bad_db.stderr and "Traceback" not in bad_db.stderr
+    assert (
+        bad_db.returncode == 1 and "DATASET_CATALOG_DATABASE_URL" in bad_db.stderr and "Traceback" not in bad_db.stderr
+    )
 
 
 def test_stats(embedded_url, store, corpus):
     n_hf = sum(r["source"] == "huggingface" for r in corpus)
     n_kg = len(corpus) - n_hf
     with store.engine.begin() as conn:
-        conn.execute(sa.update(datasets).where(datasets.c.external_id == "ylecun/mnist").values(is_active=False, link_status="gone"))
+        conn.execute(
+            sa.update(datasets)
+            .where(datasets.c.external_id == "ylecun/mnist")
+            .values(is_active=False, link_status="gone")
+        )
         conn.execute(sa.update(datasets).where(datasets.c.source == "kaggle").values(enrichment_status="enriched"))
     done = cli("stats", "--json", database_url=embedded_url)
     assert done.returncode == 0, done.stderr
     sources = json.loads(done.stdout)["sources"]
     hf, kg = sources["huggingface"], sources["kaggle"]
     assert (hf["rows"], hf["active"], hf["inactive"]) == (n_hf, n_hf - 1, 1)
-    assert hf["embedded_current_model"] == n_hf - 1 and hf["embedding_coverage"] == 1.0  # the inactive row is not counted
+    assert (
+        hf["embedded_current_model"] == n_hf - 1 and hf["embedding_coverage"] == 1.0
+    )  # the inactive row is not counted
     assert hf["link_status"] == {"gone": 1, "unchecked": n_hf - 1} and hf["enrichment"] == {"pending": n_hf}
     assert kg["enrichment"] == {"enriched": n_kg} and kg["embedded_current_model"] == n_kg
-    assert sources["zenodo"]["rows"] == 0 and sources["openml"]["rows"] == 0  # known sources show before their first sync
+    assert (
+        sources["zenodo"]["rows"] == 0 and sources["openml"]["rows"] == 0
+    )  # known sources show before their first sync
     text = cli("stats", database_url=embedded_url)
     assert text.returncode == 0 and f"huggingface: {n_hf} rows ({n_hf - 1} active, 1 inactive)" in text.stdout
 
@@ -103,8 +138,17 @@ def test_odd_numbers_and_bytes_exit_cleanly(embedded_url):
 
 
 def test_search_filters_by_license_family_and_rejects_unknown_languages(embedded_url, corpus):
-    done = cli("search", "images photos pictures", "--license-family", "cc-by", "--limit", "20", "--json",
-               database_url=embedded_url, offline_model=True)  # fmt: skip
+    done = cli(
+        "search",
+        "images photos pictures",
+        "--license-family",
+        "cc-by",
+        "--limit",
+        "20",
+        "--json",
+        database_url=embedded_url,
+        offline_model=True,
+    )
     assert done.returncode == 0, done.stderr
     found = {h["external_id"] for h in json.loads(done.stdout)["hits"]}
     assert found == {r["external_id"] for r in corpus if r["license"] == "cc-by-4.0"}  # not cc-by-sa
@@ -115,30 +159,84 @@ def test_search_filters_by_license_family_and_rejects_unknown_languages(embedded
 def test_second_search_uses_the_onnx_export_without_torch_and_prints_no_progress(embedded_url):
     first = cli("search", "movie review sentiment", "--json", database_url=embedded_url, offline_model=True)
     assert first.returncode == 0 and first.stderr == "", first.stderr  # no "Loading weights" bar, no warnings
-    second = cli("search", "movie review sentiment", "--json", database_url=embedded_url, offline_model=True,
-                 python_flags=("-X", "importtime"))  # fmt: skip
+    second = cli(
+        "search",
+        "movie review sentiment",
+        "--json",
+        database_url=embedded_url,
+        offline_model=True,
+        python_flags=("-X", "importtime"),
+    )
     assert second.returncode == 0, second.stderr
-    imported = {line.rsplit("|", 1)[-1].strip() for line in second.stderr.splitlines() if line.startswith("import time:")}
+    imported = {
+        line.rsplit("|", 1)[-1].strip() for line in second.stderr.splitlines() if line.startswith("import time:")
+    }
     assert "onnxruntime" in imported and "torch" not in imported and "sentence_transformers" not in imported
     hits = lambda done: [(h["external_id"], h["semantic_rank"]) for h in json.loads(done.stdout)["hits"]]  # noqa: E731
     assert hits(second) == hits(first)  # same ranking from either encoder
 
 
 def test_sort_offset_and_the_extra_fields(embedded_url):
-    by_downloads = cli("search", "images", "--sort", "downloads", "--limit", "3", "--json", database_url=embedded_url, offline_model=True)
+    by_downloads = cli(
+        "search",
+        "images",
+        "--sort",
+        "downloads",
+        "--limit",
+        "3",
+        "--json",
+        database_url=embedded_url,
+        offline_model=True,
+    )
     payload = json.loads(by_downloads.stdout)
     downloads = [h["downloads"] for h in payload["hits"]]
     assert downloads == sorted(downloads, reverse=True) and payload["sort"] == "downloads"
     top = payload["hits"][0]
-    assert {"license", "tasks", "languages", "formats", "size_bytes", "row_count", "updated_at", "snippet", "why"} <= set(top)
+    assert {
+        "license",
+        "tasks",
+        "languages",
+        "formats",
+        "size_bytes",
+        "row_count",
+        "updated_at",
+        "snippet",
+        "why",
+    } <= set(top)
     assert top["license"]["family"] and isinstance(top["snippet"]["highlights"], list)
-    next_page = cli("search", "images", "--sort", "downloads", "--limit", "3", "--offset", "3", "--json",
-                    database_url=embedded_url, offline_model=True)  # fmt: skip
-    everything = cli("search", "images", "--sort", "downloads", "--limit", "6", "--json", database_url=embedded_url, offline_model=True)
+    next_page = cli(
+        "search",
+        "images",
+        "--sort",
+        "downloads",
+        "--limit",
+        "3",
+        "--offset",
+        "3",
+        "--json",
+        database_url=embedded_url,
+        offline_model=True,
+    )
+    everything = cli(
+        "search",
+        "images",
+        "--sort",
+        "downloads",
+        "--limit",
+        "6",
+        "--json",
+        database_url=embedded_url,
+        offline_model=True,
+    )
     ids = lambda done: [h["external_id"] for h in json.loads(done.stdout)["hits"]]  # noqa: E731
     assert ids(by_downloads) + ids(next_page) == ids(everything)
     text = cli("search", "images", "--limit", "2", "--facets", database_url=embedded_url, offline_model=True)
-    assert text.returncode == 0 and "1-2 of " in text.stdout and "more: --offset 2" in text.stdout and "  source: " in text.stdout
+    assert (
+        text.returncode == 0
+        and "1-2 of " in text.stdout
+        and "more: --offset 2" in text.stdout
+        and "  source: " in text.stdout
+    )
     assert "why: close in meaning" in text.stdout and " downloads · " in text.stdout
 
 
@@ -148,8 +246,12 @@ def test_show_and_similar(embedded_url):
     assert shown.stdout.startswith("IMDB Large Movie Review Dataset  [Hugging Face]  huggingface/stanfordnlp/imdb")
     assert "  license     Other" in shown.stdout and "Similar datasets:" in shown.stdout
     as_json = json.loads(cli("show", "huggingface/stanfordnlp/imdb", "--json", database_url=embedded_url).stdout)
-    assert as_json["external_id"] == "stanfordnlp/imdb" and as_json["link"]["status"] == "unchecked" and as_json["similar"]
-    similar = json.loads(cli("similar", "huggingface/stanfordnlp/imdb", "--limit", "4", "--json", database_url=embedded_url).stdout)
+    assert (
+        as_json["external_id"] == "stanfordnlp/imdb" and as_json["link"]["status"] == "unchecked" and as_json["similar"]
+    )
+    similar = json.loads(
+        cli("similar", "huggingface/stanfordnlp/imdb", "--limit", "4", "--json", database_url=embedded_url).stdout
+    )
     assert len(similar["similar"]) == 4 and similar["similar"][0]["source"] == "kaggle"  # other sources first
     assert "stanfordnlp/imdb" not in [s["external_id"] for s in similar["similar"]]
     missing = cli("show", "kaggle/nobody/nothing", database_url=embedded_url)
@@ -167,18 +269,31 @@ def test_an_empty_catalog_says_so_and_names_the_asset(tmp_path):
 
 def test_evaluate_prints_the_metrics_of_known_ranks(embedded_url, tmp_path):
     judgments = tmp_path / "judgments.json"
-    judgments.write_text(json.dumps([
-        {"query": "movie review sentiment", "keyphrase": "film sentiment", "relevant": ["stanfordnlp/imdb"]},
-        {"query": "handwritten digit images", "keyphrase": "digits", "relevant": ["huggingface/ylecun/mnist", "no/such-dataset"]},
-        {"query": "a judged dataset missing from the corpus", "relevant": []},
-    ]))  # fmt: skip
+    judgments.write_text(
+        json.dumps(
+            [
+                {"query": "movie review sentiment", "keyphrase": "film sentiment", "relevant": ["stanfordnlp/imdb"]},
+                {
+                    "query": "handwritten digit images",
+                    "keyphrase": "digits",
+                    "relevant": ["huggingface/ylecun/mnist", "no/such-dataset"],
+                },
+                {"query": "a judged dataset missing from the corpus", "relevant": []},
+            ]
+        )
+    )
     done = cli("evaluate", str(judgments), "--field", "query", "--json", database_url=embedded_url, offline_model=True)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)["query"]
     ranks = [q["ranks"] for q in report["per_query"]]
     assert ranks == [{"stanfordnlp/imdb": 1}, {"huggingface/ylecun/mnist": 1, "no/such-dataset": None}]
-    assert report["metrics"] == {"queries": 2, "hit@5": 1.0, "recall@5": 0.75, "mrr@10": 1.0,
-                                 "ndcg@10": pytest.approx((1.0 + 1 / (1 + 1 / math.log2(3))) / 2)}  # fmt: skip
+    assert report["metrics"] == {
+        "queries": 2,
+        "hit@5": 1.0,
+        "recall@5": 0.75,
+        "mrr@10": 1.0,
+        "ndcg@10": pytest.approx((1.0 + 1 / (1 + 1 / math.log2(3))) / 2),
+    }
     text = cli("evaluate", str(judgments), "--per-query", database_url=embedded_url, offline_model=True)
     assert text.returncode == 0 and "hit@5" in text.stdout and "keyphrase" in text.stdout
     assert "'movie review sentiment': stanfordnlp/imdb #1" in text.stdout

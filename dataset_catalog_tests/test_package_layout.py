@@ -47,7 +47,9 @@ def _runtime_imports(path: Path) -> list[str]:
 
 
 def test_the_walk_sees_the_package():
-    assert {"dataset_catalog.catalog.store", "dataset_catalog.defs.huggingface.assets", "dataset_catalog.cli"} <= set(MODULES)
+    assert {"dataset_catalog.catalog.store", "dataset_catalog.defs.huggingface.assets", "dataset_catalog.cli"} <= set(
+        MODULES
+    )
     assert "dataset_catalog.defs.huggingface.assets" not in PLAIN and "dataset_catalog.huggingface.sync" in PLAIN
 
 
@@ -55,10 +57,15 @@ def test_plain_code_imports_neither_dagster_nor_defs():
     offenders = {
         module: found
         for module in PLAIN
-        if (found := [n for n in _runtime_imports(MODULES[module])
-                      if n.split(".")[0] in ("dagster", "dagster_postgres", "dagster_dg_cli")
-                      or n.startswith(("dataset_catalog.defs", "dataset_catalog.definitions"))])
-    }  # fmt: skip
+        if (
+            found := [
+                n
+                for n in _runtime_imports(MODULES[module])
+                if n.split(".")[0] in ("dagster", "dagster_postgres", "dagster_dg_cli")
+                or n.startswith(("dataset_catalog.defs", "dataset_catalog.definitions"))
+            ]
+        )
+    }
     assert offenders == {}
 
 
@@ -70,7 +77,7 @@ def test_no_import_cycles():
         state[module] = "open"
         for imported in sorted(graph[module]):
             if state.get(imported) == "open":
-                pytest.fail("import cycle: " + " -> ".join([*path[path.index(imported):], imported]))
+                pytest.fail("import cycle: " + " -> ".join([*path[path.index(imported) :], imported]))
             if imported not in state:
                 walk(imported, [*path, imported])
         state[module] = "done"
@@ -84,7 +91,9 @@ def test_no_import_cycles():
 def test_importing_every_plain_module_loads_no_dagster():
     """At run time too: a third-party import could pull Dagster in where the source shows none."""
     script = "import importlib, sys\n" + "".join(f"importlib.import_module({m!r})\n" for m in PLAIN)
-    script += "print(sorted(m for m in sys.modules if m.split('.')[0] == 'dagster' or m.startswith('dataset_catalog.defs')))"
+    script += (
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'dagster' or m.startswith('dataset_catalog.defs')))"
+    )
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "[]"

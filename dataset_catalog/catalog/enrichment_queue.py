@@ -68,9 +68,7 @@ class EnrichmentQueue:
                 datasets.c.enrichment_status == EnrichmentStatus.PENDING,
                 sa.and_(
                     datasets.c.enrichment_status == EnrichmentStatus.IN_PROGRESS,
-                    sa.or_(
-                        datasets.c.enrichment_claimed_at.is_(None), datasets.c.enrichment_claimed_at < stale_before
-                    ),
+                    sa.or_(datasets.c.enrichment_claimed_at.is_(None), datasets.c.enrichment_claimed_at < stale_before),
                 ),
             ),
         )
@@ -93,20 +91,37 @@ class EnrichmentQueue:
         stmt = (
             sa.update(datasets)
             .where(datasets.c.id.in_(candidates))
-            .values(enrichment_status=EnrichmentStatus.IN_PROGRESS, enrichment_claimed_by=worker,
-                    enrichment_claimed_at=now)
-            .returning(datasets.c.id, datasets.c.external_id, datasets.c.enrichment_attempts,
-                       datasets.c.like_count, datasets.c.download_count)
-        )  # fmt: skip
+            .values(
+                enrichment_status=EnrichmentStatus.IN_PROGRESS, enrichment_claimed_by=worker, enrichment_claimed_at=now
+            )
+            .returning(
+                datasets.c.id,
+                datasets.c.external_id,
+                datasets.c.enrichment_attempts,
+                datasets.c.like_count,
+                datasets.c.download_count,
+            )
+        )
         with store.engine.begin() as conn:
             rows = [ClaimedDataset(*r) for r in conn.execute(stmt)]
         # RETURNING has no order: restore the popularity order the subquery chose.
-        return sorted(rows, key=lambda r: (-(r.like_count if r.like_count is not None else -1),
-                                           -(r.download_count if r.download_count is not None else -1), r.id))
+        return sorted(
+            rows,
+            key=lambda r: (
+                -(r.like_count if r.like_count is not None else -1),
+                -(r.download_count if r.download_count is not None else -1),
+                r.id,
+            ),
+        )
 
     def record_success(
-        self, store: CatalogStore, claim: ClaimedDataset, worker: str, values: Mapping[str, Any],
-        attempt: Attempt, source_meta_extra: Mapping[str, Any] | None = None,
+        self,
+        store: CatalogStore,
+        claim: ClaimedDataset,
+        worker: str,
+        values: Mapping[str, Any],
+        attempt: Attempt,
+        source_meta_extra: Mapping[str, Any] | None = None,
     ) -> bool:
         """Write the enriched values and mark the row enriched; False if our claim was lost meanwhile."""
         unknown = set(values) - self.columns
@@ -115,8 +130,12 @@ class EnrichmentQueue:
         now = utcnow()
         with store.engine.begin() as conn:
             update: dict[str, Any] = {
-                **values, **_RELEASED, "enrichment_status": EnrichmentStatus.ENRICHED, "last_enriched_at": now,
-                "enrichment_attempts": datasets.c.enrichment_attempts + 1, "last_enrichment_error": None,
+                **values,
+                **_RELEASED,
+                "enrichment_status": EnrichmentStatus.ENRICHED,
+                "last_enriched_at": now,
+                "enrichment_attempts": datasets.c.enrichment_attempts + 1,
+                "last_enrichment_error": None,
                 "updated_at": now,
             }
             if source_meta_extra:
@@ -128,8 +147,14 @@ class EnrichmentQueue:
             return bool(written)
 
     def record_failure(
-        self, store: CatalogStore, claim: ClaimedDataset, worker: str, attempt: Attempt, *,
-        max_attempts: int, gone: bool = False,
+        self,
+        store: CatalogStore,
+        claim: ClaimedDataset,
+        worker: str,
+        attempt: Attempt,
+        *,
+        max_attempts: int,
+        gone: bool = False,
     ) -> str | None:
         """Count a failed attempt; the row goes back to pending, or to failed after `max_attempts`
         (at once when `gone`: the dataset no longer exists, and the row is deactivated).
@@ -138,8 +163,11 @@ class EnrichmentQueue:
         attempts = claim.attempts + 1
         status = EnrichmentStatus.FAILED if gone or attempts >= max_attempts else EnrichmentStatus.PENDING
         update: dict[str, Any] = {
-            **_RELEASED, "enrichment_status": status, "enrichment_attempts": datasets.c.enrichment_attempts + 1,
-            "last_enrichment_error": f"{attempt.error_type}: {attempt.error_message}"[:2000], "updated_at": now,
+            **_RELEASED,
+            "enrichment_status": status,
+            "enrichment_attempts": datasets.c.enrichment_attempts + 1,
+            "last_enrichment_error": f"{attempt.error_type}: {attempt.error_message}"[:2000],
+            "updated_at": now,
         }
         if gone:
             update["is_active"] = False
@@ -155,8 +183,9 @@ class EnrichmentQueue:
         now = utcnow()
         with store.engine.begin() as conn:
             written = conn.execute(
-                sa.update(datasets).where(_ours(claim.id, worker)).values(
-                    **_RELEASED, enrichment_status=EnrichmentStatus.PENDING, updated_at=now)
+                sa.update(datasets)
+                .where(_ours(claim.id, worker))
+                .values(**_RELEASED, enrichment_status=EnrichmentStatus.PENDING, updated_at=now)
             ).rowcount
             if written:
                 self._log(conn, claim.id, claim.attempts + 1, attempt, now)
@@ -168,10 +197,13 @@ class EnrichmentQueue:
         with store.engine.begin() as conn:
             return conn.execute(
                 sa.update(datasets)
-                .where(datasets.c.id.in_(list(ids)), datasets.c.enrichment_claimed_by == worker,
-                       datasets.c.enrichment_status == EnrichmentStatus.IN_PROGRESS)
+                .where(
+                    datasets.c.id.in_(list(ids)),
+                    datasets.c.enrichment_claimed_by == worker,
+                    datasets.c.enrichment_status == EnrichmentStatus.IN_PROGRESS,
+                )
                 .values(**_RELEASED, enrichment_status=EnrichmentStatus.PENDING)
-            ).rowcount  # fmt: skip
+            ).rowcount
 
     def count_claimable(self, store: CatalogStore, stale_after: timedelta) -> int:
         """Rows still waiting (pending, or claimed by a run that died)."""
@@ -182,13 +214,22 @@ class EnrichmentQueue:
     def _log(self, conn: sa.Connection, dataset_id: int, attempt_no: int, attempt: Attempt, now: datetime) -> None:
         conn.execute(
             sa.insert(enrichment_log).values(
-                dataset_id=dataset_id, stage=self.stage, result=attempt.result, attempt=attempt_no,
-                error_type=attempt.error_type, error_message=attempt.error_message,
-                duration_ms=attempt.duration_ms, run_id=attempt.run_id, logged_at=now,
+                dataset_id=dataset_id,
+                stage=self.stage,
+                result=attempt.result,
+                attempt=attempt_no,
+                error_type=attempt.error_type,
+                error_message=attempt.error_message,
+                duration_ms=attempt.duration_ms,
+                run_id=attempt.run_id,
+                logged_at=now,
             )
         )
 
 
 def _ours(dataset_id: int, worker: str) -> sa.ColumnElement[bool]:
-    return sa.and_(datasets.c.id == dataset_id, datasets.c.enrichment_claimed_by == worker,
-                   datasets.c.enrichment_status == EnrichmentStatus.IN_PROGRESS)  # fmt: skip
+    return sa.and_(
+        datasets.c.id == dataset_id,
+        datasets.c.enrichment_claimed_by == worker,
+        datasets.c.enrichment_status == EnrichmentStatus.IN_PROGRESS,
+    )

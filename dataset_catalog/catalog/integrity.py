@@ -32,7 +32,9 @@ def _blank(column: sa.Column) -> sa.ColumnElement[bool]:
     return sa.or_(column.is_(None), sa.func.trim(column) == "")
 
 
-def incomplete_active_rows(store: CatalogStore, source: str | None = None, limit: int = SAMPLE) -> tuple[int, list[dict]]:
+def incomplete_active_rows(
+    store: CatalogStore, source: str | None = None, limit: int = SAMPLE
+) -> tuple[int, list[dict]]:
     """(count, sample) of active rows without a title or a url."""
     c = datasets.c
     where = sa.and_(c.is_active.is_(True), sa.or_(_blank(c.title), _blank(c.url)))

@@ -53,13 +53,21 @@ def ensure_keyword_index(store: CatalogStore) -> None:
         if store.dialect == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(7426005)"))
             conn.execute(
-                sa.text(f"ALTER TABLE datasets ADD COLUMN IF NOT EXISTS search_tsv tsvector GENERATED ALWAYS AS ({_PG_TSV}) STORED")
+                sa.text(
+                    f"ALTER TABLE datasets ADD COLUMN IF NOT EXISTS search_tsv tsvector GENERATED ALWAYS AS ({_PG_TSV}) STORED"
+                )
             )
-            conn.execute(sa.text("CREATE INDEX IF NOT EXISTS ix_datasets_search_tsv ON datasets USING gin (search_tsv)"))
+            conn.execute(
+                sa.text("CREATE INDEX IF NOT EXISTS ix_datasets_search_tsv ON datasets USING gin (search_tsv)")
+            )
         else:
             existed = conn.execute(sa.text("SELECT 1 FROM sqlite_master WHERE name = 'datasets_fts'")).first()
             cols = ", ".join(FTS_COLUMNS)
-            fmt = {"cols": cols, "new": ", ".join(f"new.{c}" for c in FTS_COLUMNS), "old": ", ".join(f"old.{c}" for c in FTS_COLUMNS)}
+            fmt = {
+                "cols": cols,
+                "new": ", ".join(f"new.{c}" for c in FTS_COLUMNS),
+                "old": ", ".join(f"old.{c}" for c in FTS_COLUMNS),
+            }
             for ddl in _SQLITE_FTS_DDL:
                 conn.execute(sa.text(ddl.format(**fmt)))
             if not existed:
@@ -87,8 +95,10 @@ def _document_frequencies(conn: sa.Connection, store: CatalogStore, tokens: Sequ
         if estimates is not None:
             return estimates
         tokens = [t for t in tokens if _pg_lexemes(conn, [t])[t]]
-        sql = ("SELECT count(*) FROM (SELECT 1 FROM datasets WHERE search_tsv @@ plainto_tsquery('english', :t) "
-               f"LIMIT {DF_CAP[store.dialect] + 1}) AS m")  # fmt: skip
+        sql = (
+            "SELECT count(*) FROM (SELECT 1 FROM datasets WHERE search_tsv @@ plainto_tsquery('english', :t) "
+            f"LIMIT {DF_CAP[store.dialect] + 1}) AS m"
+        )
         return {t: conn.execute(sa.text(sql), {"t": t}).scalar_one() for t in tokens}
     sql = f"SELECT count(*) FROM (SELECT 1 FROM datasets_fts WHERE datasets_fts MATCH :q LIMIT {DF_CAP[store.dialect] + 1})"
     return {t: conn.execute(sa.text(sql), {"q": _fts_phrase(t)}).scalar_one() for t in tokens}
@@ -96,9 +106,7 @@ def _document_frequencies(conn: sa.Connection, store: CatalogStore, tokens: Sequ
 
 def _pg_lexemes(conn: sa.Connection, tokens: Sequence[str]) -> dict[str, list[str]]:
     rows = conn.execute(
-        sa.text(
-            "SELECT t, tsvector_to_array(to_tsvector('english', t)) FROM unnest(CAST(:tokens AS text[])) AS t"
-        ),
+        sa.text("SELECT t, tsvector_to_array(to_tsvector('english', t)) FROM unnest(CAST(:tokens AS text[])) AS t"),
         {"tokens": list(tokens)},
     )
     return {t: list(lexemes or []) for t, lexemes in rows}
@@ -169,7 +177,9 @@ def _ranked_matches(
         ).all()
         active = set(
             conn.execute(
-                sa.select(datasets.c.id).where(in_list(conn, datasets.c.id, [r[0] for r in ranked]), *filter_clauses(store, filters))
+                sa.select(datasets.c.id).where(
+                    in_list(conn, datasets.c.id, [r[0] for r in ranked]), *filter_clauses(store, filters)
+                )
             ).scalars()
         )
         return [(r[0], -float(r[1])) for r in ranked if r[0] in active][:limit]
@@ -218,7 +228,9 @@ KEYWORD_RESULTS_CACHED = 512
 _results_lock = threading.Lock()  # not store.lock: that one is held while vectors load
 
 
-def _keyword_candidates(store: CatalogStore, tokens: Sequence[str], filters: SearchFilters, limit: int) -> list[tuple[int, float]]:
+def _keyword_candidates(
+    store: CatalogStore, tokens: Sequence[str], filters: SearchFilters, limit: int
+) -> list[tuple[int, float]]:
     with store.engine.connect() as conn:
         df = _document_frequencies(conn, store, tokens)
         tokens = [t for t in tokens if t in df]  # PostgreSQL drops its own stopwords
@@ -248,5 +260,3 @@ def refresh_statistics(store: CatalogStore) -> None:
     keyword search reads word frequencies from them."""
     with store.engine.begin() as conn:
         conn.execute(sa.text("ANALYZE datasets" if store.dialect == "postgresql" else "PRAGMA optimize"))
-
-

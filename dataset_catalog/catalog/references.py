@@ -55,10 +55,14 @@ def write_reference_counts(store: CatalogStore, counts: Mapping[int, int]) -> in
             batch = ids[start : start + WRITE_BATCH]
             stored = dict(conn.execute(sa.select(d.id, d.reference_count).where(in_list(conn, d.id, batch))).all())
             # NULL means 0 (never counted): a first count on a big catalog writes only the mentioned few.
-            updates = [{"row_id": i, "count": counts[i]} for i in batch if i in stored and (stored[i] or 0) != counts[i]]
+            updates = [
+                {"row_id": i, "count": counts[i]} for i in batch if i in stored and (stored[i] or 0) != counts[i]
+            ]
             if updates:
                 conn.execute(
-                    datasets.update().where(d.id == sa.bindparam("row_id")).values(reference_count=sa.bindparam("count")),
+                    datasets.update()
+                    .where(d.id == sa.bindparam("row_id"))
+                    .values(reference_count=sa.bindparam("count")),
                     updates,
                 )
                 changed += len(updates)

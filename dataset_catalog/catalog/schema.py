@@ -50,6 +50,7 @@ class LinkStatus:
     # Outcomes that change neither the failure count nor activity.
     NEUTRAL = frozenset({BLOCKED})
 
+
 datasets = sa.Table(
     "datasets",
     metadata,

@@ -24,9 +24,19 @@ from dataset_catalog.common.licenses import matches_family, matches_license
 
 # What ranking, facets and sorting read for every candidate (no long text).
 CANDIDATE_COLUMNS = (
-    "id", "source", "external_id", "title", "license", "download_count", "like_count",
-    "source_updated_at", "task_categories", "languages", "file_formats", "reference_count",
-)  # fmt: skip
+    "id",
+    "source",
+    "external_id",
+    "title",
+    "license",
+    "download_count",
+    "like_count",
+    "source_updated_at",
+    "task_categories",
+    "languages",
+    "file_formats",
+    "reference_count",
+)
 # What a listed hit shows besides those.
 HIT_DETAIL_COLUMNS = ("subtitle", "url", "description", "tags", "size_bytes", "size_category", "row_count")
 LICENSE_LABELS_TTL_SECONDS = 60.0
@@ -75,7 +85,9 @@ def license_labels(store: CatalogStore) -> list[str]:
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]
     with store.engine.connect() as conn:
-        labels = list(conn.execute(sa.select(datasets.c.license).where(datasets.c.license.is_not(None)).distinct()).scalars())
+        labels = list(
+            conn.execute(sa.select(datasets.c.license).where(datasets.c.license.is_not(None)).distinct()).scalars()
+        )
     store.license_labels = (time.monotonic() + LICENSE_LABELS_TTL_SECONDS, labels)
     return labels
 

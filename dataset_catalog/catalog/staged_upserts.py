@@ -76,8 +76,14 @@ def merge_staged(store: CatalogStore, staged: StagedRows, insert_only: Collectio
         if not staged.csv:
             return 0, 0, 0
         data = staged.csv
-        return _load(store, columns, lambda conn: copy_into_pg_stage(conn, _STAGE, columns, csv_data=data),
-                     constants, insert_only, staged.merge_json)  # fmt: skip
+        return _load(
+            store,
+            columns,
+            lambda conn: copy_into_pg_stage(conn, _STAGE, columns, csv_data=data),
+            constants,
+            insert_only,
+            staged.merge_json,
+        )
     rows = staged.rows
     if not rows:
         return 0, 0, 0
@@ -85,8 +91,14 @@ def merge_staged(store: CatalogStore, staged: StagedRows, insert_only: Collectio
     if not (len(key_at) == 1 and len({row[key_at[0]] for row in rows}) == len(rows)):
         rows = list({tuple(row[i] for i in key_at): row for row in rows}.values())
     # else the usual case (e.g. refs made unique by the seed's SQL): no copy
-    return _load(store, columns, lambda conn: _stage_rows(conn, store.dialect, columns, rows),
-                 constants, insert_only, staged.merge_json)  # fmt: skip
+    return _load(
+        store,
+        columns,
+        lambda conn: _stage_rows(conn, store.dialect, columns, rows),
+        constants,
+        insert_only,
+        staged.merge_json,
+    )
 
 
 def _load(
@@ -150,16 +162,20 @@ def _new_value(dialect: str, name: str, merge_json: Mapping[str, Sequence[str]])
     if dialect == "postgresql":
         pairs = ", ".join(f"'{k}', excluded.\"{name}\" -> '{k}'" for k in keys)
         return f"coalesce(datasets.\"{name}\", '{{}}'::jsonb) || jsonb_build_object({pairs})"
-    sets = ", ".join(f"'$.\"{k}\"', json(json_extract(excluded.\"{name}\", '$.\"{k}\"'))" for k in keys)
+    sets = ", ".join(f'\'$."{k}"\', json(json_extract(excluded."{name}", \'$."{k}"\'))' for k in keys)
     return f"json_set(coalesce(datasets.\"{name}\", '{{}}'), {sets})"
 
 
 def _differs(dialect: str, names: list[str], merge_json: Mapping[str, Sequence[str]]) -> str:
     if dialect == "postgresql":  # jsonb compares by value
-        return " OR ".join(
-            f'datasets."{n}" IS DISTINCT FROM {_new_value(dialect, n, merge_json)}'
-            for n in names if n not in KEY_COLUMNS
-        ) or "false"
+        return (
+            " OR ".join(
+                f'datasets."{n}" IS DISTINCT FROM {_new_value(dialect, n, merge_json)}'
+                for n in names
+                if n not in KEY_COLUMNS
+            )
+            or "false"
+        )
     # SQLite keeps JSON as text: minify both sides (json()) so formatting alone is no change.
     terms = []
     for n in names:
@@ -182,9 +198,9 @@ def _existing(conn: sa.Connection, constants: Mapping[str, Any]) -> tuple[int, i
         else:
             keys.append(f"d.{key} = s.{key}")
     total, present = conn.execute(
-        sa.text(f"SELECT count(*), count(d.id) FROM {_STAGE} s LEFT JOIN datasets d ON {' AND '.join(keys)}").bindparams(
-            *binds
-        )
+        sa.text(
+            f"SELECT count(*), count(d.id) FROM {_STAGE} s LEFT JOIN datasets d ON {' AND '.join(keys)}"
+        ).bindparams(*binds)
     ).one()
     return int(total), int(present)
 

@@ -74,10 +74,18 @@ class CatalogSummary:
         stats: dict[str, dict[str, Any]] = {}
 
         def entry(source: str) -> dict[str, Any]:
-            return stats.setdefault(source, {
-                "rows": 0, "active": 0, "inactive": 0, "enrichment": Counter(), "link_status": Counter(),
-                "embedded_current_model": 0, "embedded_any_model": 0,
-            })  # fmt: skip
+            return stats.setdefault(
+                source,
+                {
+                    "rows": 0,
+                    "active": 0,
+                    "inactive": 0,
+                    "enrichment": Counter(),
+                    "link_status": Counter(),
+                    "embedded_current_model": 0,
+                    "embedded_any_model": 0,
+                },
+            )
 
         for source in known_sources:
             entry(source)
@@ -102,12 +110,17 @@ def catalog_summary(store: CatalogStore, model: str | None = None) -> CatalogSum
     current = sa.func.sum(sa.case((e.model == model, 1), else_=0)) if model else sa.literal(0)
     query = (
         sa.select(
-            d.source, d.enrichment_status, d.is_active, d.link_status,
-            sa.func.count().label("rows"), sa.func.count(e.dataset_id).label("embedded"), current.label("current"),
+            d.source,
+            d.enrichment_status,
+            d.is_active,
+            d.link_status,
+            sa.func.count().label("rows"),
+            sa.func.count(e.dataset_id).label("embedded"),
+            current.label("current"),
         )
         .select_from(datasets.outerjoin(dataset_embeddings, e.dataset_id == d.id))
         .group_by(d.source, d.enrichment_status, d.is_active, d.link_status)
-    )  # fmt: skip
+    )
     with store.engine.connect() as conn:
         groups = [
             SummaryGroup(source, status, bool(active), link or LinkStatus.UNCHECKED, rows, embedded, int(now or 0))

@@ -14,9 +14,9 @@ client time, against ~0.6 s for COPY).
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
@@ -101,7 +101,7 @@ def _row_binder(dialect, names: tuple[str, ...]):
         else:
             values.append(f"row[{name!r}]")
     source = f"def bind(row, sync_hash, now):\n    return ({', '.join(values)},)\n"
-    exec(source, namespace)  # noqa: S102 - generated from our own column names only
+    exec(source, namespace)
     return namespace["bind"]
 
 
@@ -152,15 +152,17 @@ def copy_into_pg_stage(
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS pg_temp.{stage}")
     conn.exec_driver_sql(f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT {quoted} FROM datasets WITH NO DATA")
     csv_format = " (FORMAT csv)" if csv_data is not None else ""
-    with conn.connection.dbapi_connection.cursor() as cursor:
-        with cursor.copy(f"COPY {stage} ({quoted}) FROM STDIN{csv_format}") as copy:
-            if csv_data is not None:
-                view = memoryview(csv_data)
-                for start in range(0, len(view), 1 << 20):
-                    copy.write(view[start : start + (1 << 20)])
-            else:
-                for row in rows:
-                    copy.write_row(row)
+    with (
+        conn.connection.dbapi_connection.cursor() as cursor,
+        cursor.copy(f"COPY {stage} ({quoted}) FROM STDIN{csv_format}") as copy,
+    ):
+        if csv_data is not None:
+            view = memoryview(csv_data)
+            for start in range(0, len(view), 1 << 20):
+                copy.write(view[start : start + (1 << 20)])
+        else:
+            for row in rows:
+                copy.write_row(row)
 
 
 def commit_without_waiting_for_wal_flush(conn: sa.Connection) -> None:

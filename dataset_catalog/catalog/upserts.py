@@ -36,7 +36,6 @@ import sqlalchemy as sa
 from dataset_catalog.catalog.engine import in_list, utcnow
 from dataset_catalog.catalog.schema import SYNCED_COLUMNS, datasets
 from dataset_catalog.catalog.staged_upserts import StagedRows, merge_staged
-from dataset_catalog.common.languages import normalize_languages
 from dataset_catalog.catalog.upsert_statements import (
     KEY_COLUMNS,
     STORE_SET_TIMESTAMPS,
@@ -46,6 +45,7 @@ from dataset_catalog.catalog.upsert_statements import (
     upsert_statement,
     write_prepared_rows,
 )
+from dataset_catalog.common.languages import normalize_languages
 
 if TYPE_CHECKING:
     from dataset_catalog.catalog.store import CatalogStore
@@ -66,9 +66,11 @@ class UpsertCounts:
             for i, n in enumerate(counts):
                 totals[i] += n
         return UpsertCounts(
-            self.inserted + other.inserted, self.updated + other.updated, self.unchanged + other.unchanged,
+            self.inserted + other.inserted,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
             tuple(sorted((label, *totals) for label, totals in groups.items())),
-        )  # fmt: skip
+        )
 
     @property
     def written(self) -> int:
@@ -133,10 +135,16 @@ def prepare_upsert(
     now_param = to_timestamp_param(utcnow())  # converted once per batch, not once per row
     insert_only = frozenset(insert_only)
     return [
-        _prepare_shape(dialect, sorted(shape), [r for r, _ in labelled], insert_only, now_param,
-                       [g for _, g in labelled] if groups is not None else None)
+        _prepare_shape(
+            dialect,
+            sorted(shape),
+            [r for r, _ in labelled],
+            insert_only,
+            now_param,
+            [g for _, g in labelled] if groups is not None else None,
+        )
         for shape, labelled in by_shape.items()
-    ]  # fmt: skip
+    ]
 
 
 def _prepare_shape(dialect, columns, rows, insert_only, now_param, groups) -> PreparedUpsert:
@@ -194,6 +202,8 @@ def _execute_prepared(conn: sa.Connection, batch: PreparedUpsert) -> UpsertCount
     for group, outcome in zip(batch.groups or (), outcomes):
         by_group.setdefault(group, [0, 0, 0])[outcome] += 1
     return UpsertCounts(
-        outcomes.count(0), outcomes.count(1), outcomes.count(2),
+        outcomes.count(0),
+        outcomes.count(1),
+        outcomes.count(2),
         tuple(sorted((group, *counts) for group, counts in by_group.items())),
-    )  # fmt: skip
+    )

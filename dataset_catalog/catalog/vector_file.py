@@ -53,7 +53,9 @@ def load_matrix_file(store: CatalogStore, model: str, generation: str | None) ->
     return ids, matrix
 
 
-def save_matrix_file(store: CatalogStore, model: str, generation: str | None, ids: np.ndarray, matrix: np.ndarray) -> None:
+def save_matrix_file(
+    store: CatalogStore, model: str, generation: str | None, ids: np.ndarray, matrix: np.ndarray
+) -> None:
     """Write this generation's files (temp file + rename, ids last so a half-written pair is never
     read), then delete this model's files of other generations. A folder that cannot be written is
     logged and skipped: later processes read the rows again."""
@@ -69,7 +71,9 @@ def save_matrix_file(store: CatalogStore, model: str, generation: str | None, id
                     np.save(out, np.ascontiguousarray(values))
                 os.replace(temp, paths[part])
         except OSError as exc:
-            log.warning("could not save the vector matrix to %s (%s); later processes will read the rows", paths["vectors"], exc)
+            log.warning(
+                "could not save the vector matrix to %s (%s); later processes will read the rows", paths["vectors"], exc
+            )
             return
         keep = set(paths.values())
         prefix = model_prefix(model)

@@ -134,7 +134,9 @@ def _build_and_keep(store: CatalogStore, model: str, vectors: VectorMatrix, path
         started = time.perf_counter()
         ann = build_index(vectors, threads)
         BUILDS += 1
-        log.info("built the ANN index of %d %s vectors in %.1f s", vectors.ids.size, model, time.perf_counter() - started)
+        log.info(
+            "built the ANN index of %d %s vectors in %.1f s", vectors.ids.size, model, time.perf_counter() - started
+        )
         current = store.vector_matrices.get(model) is vectors
         if path is not None and current:
             ann = AnnIndex(ann.index, _save(ann.index, path, model), ann.sorted_ids, ann.rows_by_key)
@@ -180,7 +182,12 @@ def _load(path: Path, vectors: VectorMatrix) -> AnnIndex | None:
         return None
     ids = vectors.ids
     probe = ids[np.linspace(0, ids.size - 1, num=min(64, ids.size), dtype=np.int64)].astype(np.uint64)
-    if index is None or len(index) != ids.size or index.ndim != vectors.matrix.shape[1] or not np.all(index.contains(probe)):
+    if (
+        index is None
+        or len(index) != ids.size
+        or index.ndim != vectors.matrix.shape[1]
+        or not np.all(index.contains(probe))
+    ):
         log.warning("ignoring the ANN index %s: it does not hold the stored vectors", path)
         return None
     index.expansion_search = EXPANSION_SEARCH

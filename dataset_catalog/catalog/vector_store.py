@@ -88,7 +88,10 @@ def ensure_embedding_schema(store: CatalogStore, dimension: int) -> None:
         return
     wanted = f"vector({int(dimension)})"
     with store.engine.connect() as conn:  # the common case, checked without locks
-        if _pg_vector_type(conn) == wanted and conn.execute(sa.text("SELECT to_regclass(:i)"), {"i": HNSW_INDEX}).scalar():
+        if (
+            _pg_vector_type(conn) == wanted
+            and conn.execute(sa.text("SELECT to_regclass(:i)"), {"i": HNSW_INDEX}).scalar()
+        ):
             store.vector_dimension_ready = dimension
             return
     with store.lock, store.engine.begin() as conn:
@@ -231,7 +234,9 @@ def _vector_param(dialect: str, vector: np.ndarray):
 def read_embeddings(store: CatalogStore) -> dict[int, dict[str, Any]]:
     """Every stored vector with its model and hash, keyed by dataset id (tests and tools)."""
     e = dataset_embeddings
-    query = sa.select(e.c.dataset_id, e.c.model, e.c.dimension, e.c.content_hash, e.c.embedded_at, _vector_column(store).label("v"))
+    query = sa.select(
+        e.c.dataset_id, e.c.model, e.c.dimension, e.c.content_hash, e.c.embedded_at, _vector_column(store).label("v")
+    )
     out = {}
     with store.engine.connect() as conn:
         for row in conn.execute(query):
@@ -302,7 +307,9 @@ def dataset_vector(store: CatalogStore, model: str, dataset_id: int) -> np.ndarr
     """The stored vector of one dataset for `model` (what "similar datasets" searches from), or None."""
     e = dataset_embeddings
     with store.engine.connect() as conn:
-        value = conn.execute(sa.select(_vector_column(store)).where(e.c.dataset_id == dataset_id, e.c.model == model)).scalar_one_or_none()
+        value = conn.execute(
+            sa.select(_vector_column(store)).where(e.c.dataset_id == dataset_id, e.c.model == model)
+        ).scalar_one_or_none()
     return None if value is None else _vector_value(store, value)
 
 

@@ -192,13 +192,19 @@ def serve(requests: BinaryIO, replies: BinaryIO) -> None:
         while (frame := _read_frame(requests)) is not None:
             try:
                 counts = execute_upsert(store, pickle.loads(frame))
-                reply = {"inserted": counts.inserted, "updated": counts.updated, "unchanged": counts.unchanged,
-                         "by_group": counts.by_group}  # fmt: skip
+                reply = {
+                    "inserted": counts.inserted,
+                    "updated": counts.updated,
+                    "unchanged": counts.unchanged,
+                    "by_group": counts.by_group,
+                }
             except Exception as exc:  # reported to the parent, which raises it in the run
                 detail = getattr(exc, "orig", None) or exc
-                reply = {"error": f"Writing a batch to the catalog ({store.display_url}) failed: "
-                         f"{type(detail).__name__}: {str(detail)[:2000]}. Batches committed before "
-                         "it are kept; fix the cause and re-run."}
+                reply = {
+                    "error": f"Writing a batch to the catalog ({store.display_url}) failed: "
+                    f"{type(detail).__name__}: {str(detail)[:2000]}. Batches committed before "
+                    "it are kept; fix the cause and re-run."
+                }
             _reply(replies, reply)
             if "error" in reply:
                 return

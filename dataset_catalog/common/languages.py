@@ -49,7 +49,7 @@ def normalize_languages(values: Iterable[str] | None) -> list[str]:
 
 @lru_cache(maxsize=4096)
 def language_name(code: str) -> str:
-    """"German" for "de"; an unknown code is shown as given."""
+    """ "German" for "de"; an unknown code is shown as given."""
     try:
         language = langcodes.Language.get(code)
         name = language.display_name()

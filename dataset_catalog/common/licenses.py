@@ -100,7 +100,9 @@ _OUR_IDS = {
     "intel-research": ("intel-research", "Intel Research Use License"),
 }
 # "CC BY-NC-SA 4.0", "Attribution-NonCommercial 4.0 International (CC BY-NC 4.0)", "cc-by-4.0", "CC-BY-SA-3.0-IGO".
-_CREATIVE_COMMONS = re.compile(r"\bcc[\s_-]*(by(?:[\s_-]*(?:nc|sa|nd))*)(?:[\s_-]*v?(\d(?:\.\d)?))?(?:[\s_-]*(igo))?\b", re.I)
+_CREATIVE_COMMONS = re.compile(
+    r"\bcc[\s_-]*(by(?:[\s_-]*(?:nc|sa|nd))*)(?:[\s_-]*v?(\d(?:\.\d)?))?(?:[\s_-]*(igo))?\b", re.I
+)
 _FOLD = re.compile(r"[^0-9a-z+]+")
 _VERSION_SUFFIX = re.compile(r"(-\d+(\.\d+)*)?(-only|-or-later|\+)?(-[a-z]{2,3})?$", re.I)
 

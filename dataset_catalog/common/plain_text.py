@@ -34,7 +34,9 @@ _BOILERPLATE = re.compile(
 )
 _BARE_BOILERPLATE_LINE = re.compile(r"^\s*(more information needed|needs more information)\s*[.:]?\s*$", re.I | re.M)
 # "- **Homepage:** [More Information Needed]": a template field nobody filled in.
-_EMPTY_FIELD_LINE = re.compile(r"^[^\n]{0,80}:[*_ ]*\[?\s*(more information needed|needs more information)\s*\]?\s*$", re.I | re.M)
+_EMPTY_FIELD_LINE = re.compile(
+    r"^[^\n]{0,80}:[*_ ]*\[?\s*(more information needed|needs more information)\s*\]?\s*$", re.I | re.M
+)
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
@@ -43,11 +45,23 @@ _BLANK_LINES = re.compile(r"\n\s*\n+")
 # then markup is unwrapped to its text. Entities are decoded after, and what they decoded into
 # is stripped again (&lt;b&gt; is markup too).
 _MARKUP_STEPS = (
-    (_FRONT_MATTER, ""), (_FENCED_CODE, "\n"), (_EMPTY_FIELD_LINE, ""), (_HTML_COMMENT, " "),
-    (_HTML_DROPPED, " "), (_HTML_TAG, " "), (_IMAGE, " "), (_LINK, r"\1"), (_REFERENCE_LINK, r"\1"),
-    (_LINK_DEFINITION, ""), (_TABLE_LINE, ""), (_HEADING, "\n"), (_SETEXT_RULE, "\n"), (_QUOTE_OR_LIST, ""),
-    (_INLINE_CODE, r"\1"), (_EMPHASIS, r"\2"),
-)  # fmt: skip
+    (_FRONT_MATTER, ""),
+    (_FENCED_CODE, "\n"),
+    (_EMPTY_FIELD_LINE, ""),
+    (_HTML_COMMENT, " "),
+    (_HTML_DROPPED, " "),
+    (_HTML_TAG, " "),
+    (_IMAGE, " "),
+    (_LINK, r"\1"),
+    (_REFERENCE_LINK, r"\1"),
+    (_LINK_DEFINITION, ""),
+    (_TABLE_LINE, ""),
+    (_HEADING, "\n"),
+    (_SETEXT_RULE, "\n"),
+    (_QUOTE_OR_LIST, ""),
+    (_INLINE_CODE, r"\1"),
+    (_EMPHASIS, r"\2"),
+)
 _DECODED_STEPS = ((_HTML_TAG, " "), (_BOILERPLATE, " "), (_BARE_BOILERPLATE_LINE, ""))
 
 

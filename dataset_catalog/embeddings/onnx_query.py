@@ -54,7 +54,9 @@ class OnnxQueryEncoder:
         options.intra_op_num_threads = 1  # one query at a time: a second thread mostly waits
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
-        self.session = onnxruntime.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
+        self.session = onnxruntime.InferenceSession(
+            str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
+        )
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -114,7 +116,9 @@ def _exportable(model: Any) -> tuple[Any, bool] | None:
     kinds = [type(m).__name__ for m in modules]
     if kinds not in (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"]):
         return None
-    if getattr(modules[1], "pooling_mode", None) != "mean" and not getattr(modules[1], "pooling_mode_mean_tokens", False):
+    if getattr(modules[1], "pooling_mode", None) != "mean" and not getattr(
+        modules[1], "pooling_mode_mean_tokens", False
+    ):
         return None
     if getattr(model, "tokenizer", None) is None or not getattr(model.tokenizer, "is_fast", False):
         return None
@@ -138,7 +142,9 @@ def export_onnx_query_encoder(encoder: Encoder) -> Path | None:
             self.model = model
 
         def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
+            return self.model(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
 
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
@@ -150,14 +156,26 @@ def export_onnx_query_encoder(encoder: Encoder) -> Path | None:
             axes = {n: {0: "batch", 1: "tokens"} for n in [*names, "last_hidden_state"]}
             with torch.inference_mode(), warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the tracer's notes about Python bools: not for a search's stderr
-                torch.onnx.export(LastHiddenState(transformer.auto_model).eval(), inputs, str(work / "model.onnx"),
-                                  input_names=names, output_names=["last_hidden_state"], dynamic_axes=axes,
-                                  opset_version=17, dynamo=False)  # fmt: skip
+                torch.onnx.export(
+                    LastHiddenState(transformer.auto_model).eval(),
+                    inputs,
+                    str(work / "model.onnx"),
+                    input_names=names,
+                    output_names=["last_hidden_state"],
+                    dynamic_axes=axes,
+                    opset_version=17,
+                    dynamo=False,
+                )
             encoder.model.tokenizer.save_pretrained(str(work / "tokenizer"))
             shutil.move(str(work / "tokenizer" / "tokenizer.json"), work / "tokenizer.json")
             shutil.rmtree(work / "tokenizer")
-            meta = {"name": encoder.name, "dimension": encoder.dimension, "normalize": normalize,
-                    "max_seq_length": int(encoder.model.max_seq_length), "pad_id": int(encoder.model.tokenizer.pad_token_id or 0)}  # fmt: skip
+            meta = {
+                "name": encoder.name,
+                "dimension": encoder.dimension,
+                "normalize": normalize,
+                "max_seq_length": int(encoder.model.max_seq_length),
+                "pad_id": int(encoder.model.tokenizer.pad_token_id or 0),
+            }
             (work / "meta.json").write_text(json.dumps(meta))
             shutil.rmtree(folder, ignore_errors=True)
             os.replace(work, folder)  # meta.json appears with the rest, never before

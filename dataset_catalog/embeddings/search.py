@@ -46,8 +46,46 @@ _TOKEN = re.compile(r"[^\W_]+")
 _SURROGATES = re.compile("[\ud800-\udfff]")
 # Words that match nearly every catalog entry: they add no signal and make keyword scans slow.
 STOPWORDS = frozenset(
-    "a an and are as at be by data dataset datasets for from has have in into is it its of on or "
-    "that the their this to was were which with about any all can using used".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "data",
+        "dataset",
+        "datasets",
+        "for",
+        "from",
+        "has",
+        "have",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "their",
+        "this",
+        "to",
+        "was",
+        "were",
+        "which",
+        "with",
+        "about",
+        "any",
+        "all",
+        "can",
+        "using",
+        "used",
+    ]
 )
 
 
@@ -198,7 +236,9 @@ def rank_catalog(
     # numpy): both release the GIL, so the two halves overlap instead of adding up.
     keyword_future = _keyword_pool.submit(keyword_candidates, store, tokens, filters, window)
     if stored_dimension(store, model_name) is None:
-        result.notes.append(f"No embeddings for model {model_name!r} yet: keyword results only (materialize dataset_embeddings).")
+        result.notes.append(
+            f"No embeddings for model {model_name!r} yet: keyword results only (materialize dataset_embeddings)."
+        )
     else:
         encoder = encoder or load_query_encoder(model_name)
         semantic = nearest_datasets(store, model_name, cached_query_vector(encoder, text), filters, window)
@@ -226,11 +266,14 @@ def rank_catalog(
         )
         result.candidates.append(
             RankedCandidate(
-                id=dataset_id, score=round(score, 6), row=row,
-                semantic_rank=sem[0] if sem else None, keyword_rank=kw[0] if kw else None,
+                id=dataset_id,
+                score=round(score, 6),
+                row=row,
+                semantic_rank=sem[0] if sem else None,
+                keyword_rank=kw[0] if kw else None,
                 similarity=round(sem[1], 4) if sem else None,
             )
-        )  # fmt: skip
+        )
     result.candidates.sort(key=lambda c: (-c.score, c.id))
     return result
 
@@ -255,10 +298,10 @@ def search_catalog(
         raise InvalidQueryError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}.")
     if store is None:
         with CatalogStore() as opened:
-            return search_catalog(
-                text, store=opened, encoder=encoder, model=model, filters=filters, limit=limit
-            )
-    ranked = rank_catalog(text, store=store, encoder=encoder, model=model, filters=filters, window=max(RESULT_WINDOW, limit))
+            return search_catalog(text, store=opened, encoder=encoder, model=model, filters=filters, limit=limit)
+    ranked = rank_catalog(
+        text, store=store, encoder=encoder, model=model, filters=filters, window=max(RESULT_WINDOW, limit)
+    )
     top = ranked.candidates[:limit]
     details = fetch_hit_rows(store, [c.id for c in top], HIT_DETAIL_COLUMNS)
     hits = []
@@ -266,10 +309,19 @@ def search_catalog(
         row = {**c.row, **details.get(c.id, {})}
         hits.append(
             SearchHit(
-                id=c.id, source=row["source"], external_id=row["external_id"], title=row["title"],
-                url=row.get("url"), license=row["license"], downloads=row["download_count"], likes=row["like_count"],
-                score=c.score, snippet=snippet(row, ranked.tokens),
-                semantic_rank=c.semantic_rank, keyword_rank=c.keyword_rank, similarity=c.similarity,
+                id=c.id,
+                source=row["source"],
+                external_id=row["external_id"],
+                title=row["title"],
+                url=row.get("url"),
+                license=row["license"],
+                downloads=row["download_count"],
+                likes=row["like_count"],
+                score=c.score,
+                snippet=snippet(row, ranked.tokens),
+                semantic_rank=c.semantic_rank,
+                keyword_rank=c.keyword_rank,
+                similarity=c.similarity,
             )
-        )  # fmt: skip
+        )
     return SearchResult(query=text, hits=hits, model=ranked.model, modes=ranked.modes, notes=ranked.notes)

@@ -16,8 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from dataset_catalog.catalog import CatalogStore
-from dataset_catalog.catalog import vector_store
+from dataset_catalog.catalog import CatalogStore, vector_store
 from dataset_catalog.catalog.enrichment_log import log_attempts
 from dataset_catalog.catalog.schema import EnrichmentResult
 from dataset_catalog.embeddings.encoder import Encoder
@@ -132,11 +131,21 @@ def embed_datasets(
                 flush()
     flush()
     if report.failures:
-        log_attempts(store, [
-            {"dataset_id": f["dataset_id"], "stage": "embedding", "result": EnrichmentResult.FAILED, "attempt": 1,
-             "error_type": "EmbeddingError", "error_message": f["error"], "run_id": run_id}
-            for f in report.failures
-        ])  # fmt: skip
+        log_attempts(
+            store,
+            [
+                {
+                    "dataset_id": f["dataset_id"],
+                    "stage": "embedding",
+                    "result": EnrichmentResult.FAILED,
+                    "attempt": 1,
+                    "error_type": "EmbeddingError",
+                    "error_message": f["error"],
+                    "run_id": run_id,
+                }
+                for f in report.failures
+            ],
+        )
     report.seconds = time.perf_counter() - started
     return report
 

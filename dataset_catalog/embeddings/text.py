@@ -29,7 +29,16 @@ from dataset_catalog.common.languages import language_name, normalize_languages
 
 MAX_DESCRIPTION_CHARS = 2_000
 MAX_LABELS = 30
-NON_TOPICAL_TAG_PREFIXES = ("license:", "size_categories:", "format:", "region:", "library:", "arxiv:", "doi:", "benchmark:")
+NON_TOPICAL_TAG_PREFIXES = (
+    "license:",
+    "size_categories:",
+    "format:",
+    "region:",
+    "library:",
+    "arxiv:",
+    "doi:",
+    "benchmark:",
+)
 
 
 def _words(label: str) -> str:
@@ -65,7 +74,9 @@ def build_embedding_text(row: Mapping[str, Any]) -> str:
     task_words = {t.lower() for t in tasks}
     tags = [t for t in _labels(row.get("tags"), tags=True) if t not in task_words]
     raw_languages = row.get("languages")
-    languages = [language_name(c) for c in normalize_languages(raw_languages if isinstance(raw_languages, list) else None)]
+    languages = [
+        language_name(c) for c in normalize_languages(raw_languages if isinstance(raw_languages, list) else None)
+    ]
     description = _text(row.get("description"), 2 * MAX_DESCRIPTION_CHARS)
     if description:
         description = " ".join(description.split())[:MAX_DESCRIPTION_CHARS].strip()

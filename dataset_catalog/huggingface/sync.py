@@ -10,10 +10,10 @@ from datetime import datetime
 from typing import Any
 
 from dataset_catalog.catalog import CatalogStore, UpsertCounts
-from dataset_catalog.common.windows import SyncWindow
 from dataset_catalog.catalog.writer_process import open_writer
 from dataset_catalog.common.gc_tuning import fewer_gc_passes
 from dataset_catalog.common.prefetch import prefetched
+from dataset_catalog.common.windows import SyncWindow
 from dataset_catalog.huggingface.mapping import MalformedItem, item_id, last_modified_of, map_item
 
 logger = logging.getLogger(__name__)

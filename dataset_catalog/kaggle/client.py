@@ -39,9 +39,9 @@ from dataset_catalog.common.deadlines import (
     current_deadline,
     guarded_chunks,
 )
+from dataset_catalog.common.pacing import pacer_for, parse_retry_after
 from dataset_catalog.errors import CredentialsError, DatasetCatalogError, SourceUnavailableError, redact
 from dataset_catalog.kaggle.api import CatalogKaggleApi, KaggleCredentials, resolve_endpoint
-from dataset_catalog.common.pacing import pacer_for, parse_retry_after
 
 T = TypeVar("T")
 SORT_ORDERS = ("hottest", "votes", "updated", "active", "published")
@@ -208,7 +208,7 @@ class KaggleClient:
         for page in range(1, MAX_PAGES + 1):
             response = self._call(
                 f"file list of dataset {ref} (page {page})",
-                lambda: self.api.dataset_list_files(ref, page_token=token, page_size=FILES_PAGE_SIZE),
+                lambda token=token: self.api.dataset_list_files(ref, page_token=token, page_size=FILES_PAGE_SIZE),
             )
             if response.error_message:
                 raise KaggleResponseError(f"Kaggle file list of {ref}: {self._redact(response.error_message)[:300]}")
@@ -346,8 +346,12 @@ def connect_kaggle(
     timeout = (min(request_timeout_seconds, 30.0), request_timeout_seconds)
     api = CatalogKaggleApi(credentials, endpoint, pacer, timeout)
     client = KaggleClient(
-        api, credentials, endpoint, request_timeout_seconds=request_timeout_seconds,
-        min_download_bytes_per_second=min_download_bytes_per_second, max_retries=max_retries,
+        api,
+        credentials,
+        endpoint,
+        request_timeout_seconds=request_timeout_seconds,
+        min_download_bytes_per_second=min_download_bytes_per_second,
+        max_retries=max_retries,
         retry_backoff_seconds=retry_backoff_seconds,
-    )  # fmt: skip
+    )
     return client.authenticate()

@@ -111,8 +111,10 @@ def enrich_pending(
         if gone:
             log.warning(f"{claim.external_id}: gone from Kaggle (404), deactivated")
         else:
-            log.warning(f"{claim.external_id}: attempt {claim.attempts + 1} failed ({type(exc).__name__}: "
-                        f"{message[:300]}); now {status}")  # fmt: skip
+            log.warning(
+                f"{claim.external_id}: attempt {claim.attempts + 1} failed ({type(exc).__name__}: "
+                f"{message[:300]}); now {status}"
+            )
         report.outcomes.append({"external_id": claim.external_id, "result": "gone" if gone else f"failed -> {status}"})
 
     def judge_suspect() -> None:  # the last call answered: the suspect's failure was its own
@@ -166,8 +168,14 @@ def enrich_pending(
                 written = KAGGLE_QUEUE.record_success(store, claim, worker, values, attempt, meta)
                 report.enriched += written
                 report.lost_claims += not written
-                report.outcomes.append({"external_id": claim.external_id, "result": "enriched",
-                                        "files": meta["kaggle_file_count"], "columns": len(values["column_names"])})
+                report.outcomes.append(
+                    {
+                        "external_id": claim.external_id,
+                        "result": "enriched",
+                        "files": meta["kaggle_file_count"],
+                        "columns": len(values["column_names"]),
+                    }
+                )
         if suspect is not None and not report.rate_limited:
             # No dataset came after the suspect: one cheap call (a one-item listing) decides instead.
             if _kaggle_answers(client):
@@ -182,6 +190,8 @@ def enrich_pending(
         # Rows claimed but never attempted (a stop, or an error ending the run) go straight back.
         report.released = KAGGLE_QUEUE.release(store, [c.id for c in claims[done:]], worker)
     report.remaining_pending = KAGGLE_QUEUE.count_claimable(store, claim_timeout)
-    log.info(f"Enriched {report.enriched}, failed {report.failed}, rate limited {report.rate_limited}, put back "
-             f"{report.put_back}; {report.remaining_pending} still pending")  # fmt: skip
+    log.info(
+        f"Enriched {report.enriched}, failed {report.failed}, rate limited {report.rate_limited}, put back "
+        f"{report.put_back}; {report.remaining_pending} still pending"
+    )
     return report

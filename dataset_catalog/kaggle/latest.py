@@ -81,6 +81,8 @@ def sync_latest(
     batch = [{**row, "enrichment_status": EnrichmentStatus.PENDING} for row in rows.values()]
     report.counts = store.upsert_datasets(batch, insert_only={"enrichment_status"})
     report.preview = batch[:PREVIEW_ROWS]
-    log.info(f"Listed {report.listed} datasets by {sort_by} in {report.pages_read} pages: "
-             f"{report.counts.inserted} new, {report.counts.updated} updated, {report.counts.unchanged} unchanged")
+    log.info(
+        f"Listed {report.listed} datasets by {sort_by} in {report.pages_read} pages: "
+        f"{report.counts.inserted} new, {report.counts.updated} updated, {report.counts.unchanged} unchanged"
+    )
     return report

@@ -13,9 +13,21 @@ SOURCE = "kaggle"
 DATASET_URL = "https://www.kaggle.com/datasets/{ref}"
 # What enrichment_values may fill (the queue refuses anything else).
 ENRICHED_COLUMNS = frozenset(
-    {"title", "subtitle", "description", "tags", "license", "usability_rating", "file_formats",
-     "column_names", "size_bytes", "download_count", "view_count", "like_count"}
-)  # fmt: skip
+    {
+        "title",
+        "subtitle",
+        "description",
+        "tags",
+        "license",
+        "usability_rating",
+        "file_formats",
+        "column_names",
+        "size_bytes",
+        "download_count",
+        "view_count",
+        "like_count",
+    }
+)
 MAX_COLUMNS = 500
 MAX_FILES_IN_META = 200
 
@@ -60,8 +72,12 @@ def files_meta(files: list[ApiDatasetFile]) -> dict[str, Any]:
     """The file list, kept in `source_meta` (the catalog has no table of files)."""
     return {
         "kaggle_files": [
-            {"name": clean_text(f.name, 512), "bytes": clean_int(f.total_bytes), "type": _format_of(f),
-             "columns": len(f.columns or [])}
+            {
+                "name": clean_text(f.name, 512),
+                "bytes": clean_int(f.total_bytes),
+                "type": _format_of(f),
+                "columns": len(f.columns or []),
+            }
             for f in files[:MAX_FILES_IN_META]
         ],
         "kaggle_file_count": len(files),

@@ -34,11 +34,27 @@ META_KAGGLE_FILES = ("Datasets", "DatasetVersions", "Users", "Organizations", "T
 # Columns the seed reads from each file; the others are never parsed into values.
 NEEDED_COLUMNS: dict[str, tuple[str, ...]] = {
     "Datasets": (
-        "Id", "CreatorUserId", "OwnerUserId", "OwnerOrganizationId", "CurrentDatasetVersionId",
-        "CreationDate", "LastActivityDate", "TotalViews", "TotalDownloads", "TotalVotes", "TotalKernels",
+        "Id",
+        "CreatorUserId",
+        "OwnerUserId",
+        "OwnerOrganizationId",
+        "CurrentDatasetVersionId",
+        "CreationDate",
+        "LastActivityDate",
+        "TotalViews",
+        "TotalDownloads",
+        "TotalVotes",
+        "TotalKernels",
     ),
     "DatasetVersions": (
-        "Id", "DatasetId", "LicenseName", "VersionNumber", "Title", "Slug", "Subtitle", "Description",
+        "Id",
+        "DatasetId",
+        "LicenseName",
+        "VersionNumber",
+        "Title",
+        "Slug",
+        "Subtitle",
+        "Description",
         "TotalUncompressedBytes",
     ),
     "Users": ("Id", "UserName"),
@@ -79,8 +95,14 @@ def csv_scan(path: Path, columns: list[str], rejects: str | None = None) -> str:
     multi-line fields, no sniffing."""
     declared = ", ".join(f"{_sql_text(c)}: 'VARCHAR'" for c in columns)
     options = [
-        "header=true", "delim=','", "quote='\"'", "escape='\"'", "auto_detect=false", f"columns={{{declared}}}",
-        f"max_line_size={MAX_LINE_BYTES}", "parallel=true",
+        "header=true",
+        "delim=','",
+        "quote='\"'",
+        "escape='\"'",
+        "auto_detect=false",
+        f"columns={{{declared}}}",
+        f"max_line_size={MAX_LINE_BYTES}",
+        "parallel=true",
     ]
     if rejects:
         options += ["store_rejects=true", f"rejects_table='{rejects}_errors'", f"rejects_scan='{rejects}_scans'"]

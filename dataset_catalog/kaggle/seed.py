@@ -22,8 +22,8 @@ from dataset_catalog import settings
 from dataset_catalog.catalog import CatalogStore, StagedRows, UpsertCounts
 from dataset_catalog.catalog.schema import EnrichmentStatus
 from dataset_catalog.catalog.staged_upserts import timestamp_text_format
-from dataset_catalog.common.prefetch import prefetched
 from dataset_catalog.common.cache_lock import live_markers, mark_in_use, pid_alive
+from dataset_catalog.common.prefetch import prefetched
 from dataset_catalog.kaggle.meta_kaggle import DB_COLUMNS, SKIP_REASONS, SOURCE, MetaKaggleJoin
 from dataset_catalog.kaggle.meta_kaggle_csv import META_KAGGLE_FILES
 

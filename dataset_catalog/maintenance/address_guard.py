@@ -53,7 +53,9 @@ class AddressPolicy:
     def check(self, address: IpAddress) -> None:
         if is_public(address) or any(address in net for net in self.allowed_networks if net.version == address.version):
             return
-        raise BlockedAddressError(f"{address} is not a public address (private, loopback, link-local, multicast or reserved)")
+        raise BlockedAddressError(
+            f"{address} is not a public address (private, loopback, link-local, multicast or reserved)"
+        )
 
     def resolve(self, host: str, port: int) -> list[IpAddress]:
         """Every address of `host`, each checked; raises if any is refused or none is found.

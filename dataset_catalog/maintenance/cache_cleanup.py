@@ -29,7 +29,9 @@ class CleanupReport:
     errors: list[str] = field(default_factory=list)
 
 
-def remove_old_cache_files(cache_dir: Path, max_age_hours: float, *, log: Any = logger, now: float | None = None) -> CleanupReport:
+def remove_old_cache_files(
+    cache_dir: Path, max_age_hours: float, *, log: Any = logger, now: float | None = None
+) -> CleanupReport:
     report = CleanupReport()
     cache_dir = Path(cache_dir)
     if not cache_dir.is_dir():

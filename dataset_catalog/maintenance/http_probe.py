@@ -110,7 +110,9 @@ class ProbeSettings:
 def _request(method: str, url: str, settings: ProbeSettings, deadline: float) -> tuple[int, str | None]:
     """One request to one URL, done within timeout_seconds as a whole; (status, Location header)."""
     seconds = max(0.05, min(settings.timeout_seconds, deadline - time.monotonic()))
-    return call_with_deadline(lambda _: _request_now(method, url, settings, deadline), Deadline(seconds, f"{method} {url}"))
+    return call_with_deadline(
+        lambda _: _request_now(method, url, settings, deadline), Deadline(seconds, f"{method} {url}")
+    )
 
 
 def _request_now(method: str, url: str, settings: ProbeSettings, deadline: float) -> tuple[int, str | None]:
@@ -175,16 +177,22 @@ def probe_url(url: str | None, settings: ProbeSettings, host_slot: HostSlot | No
             return ProbeResult(LinkStatus.BLOCKED, final_url=current, redirects=hop, error=str(exc))
         except ResolutionError as exc:
             return ProbeResult(LinkStatus.TRANSIENT, final_url=current, redirects=hop, error=str(exc))
-        except (TimeoutError, socket.timeout, DeadlineExceeded):
+        except (TimeoutError, DeadlineExceeded):
             return ProbeResult(LinkStatus.TRANSIENT, final_url=current, redirects=hop, error="timed out")
         except ssl.SSLCertVerificationError as exc:
-            return ProbeResult(LinkStatus.HTTP_ERROR, final_url=current, redirects=hop, error=f"TLS: {exc.verify_message}")
+            return ProbeResult(
+                LinkStatus.HTTP_ERROR, final_url=current, redirects=hop, error=f"TLS: {exc.verify_message}"
+            )
         except (OSError, http.client.HTTPException) as exc:
-            return ProbeResult(LinkStatus.TRANSIENT, final_url=current, redirects=hop, error=f"{type(exc).__name__}: {exc}"[:300])
+            return ProbeResult(
+                LinkStatus.TRANSIENT, final_url=current, redirects=hop, error=f"{type(exc).__name__}: {exc}"[:300]
+            )
         if code in REDIRECT_CODES:
             if not location:
                 return ProbeResult(LinkStatus.INVALID, code, current, hop, "redirect without Location")
             current = urljoin(current, location.strip())
             continue
         return ProbeResult(classify_http(code), code, current, hop)
-    return ProbeResult(LinkStatus.INVALID, None, current, settings.max_redirects, f"more than {settings.max_redirects} redirects")
+    return ProbeResult(
+        LinkStatus.INVALID, None, current, settings.max_redirects, f"more than {settings.max_redirects} redirects"
+    )

@@ -27,8 +27,8 @@ import orjson
 import requests
 
 from dataset_catalog.common.deadlines import DeadlineExceeded
-from dataset_catalog.errors import CredentialsError, DatasetCatalogError, SourceUnavailableError, redact
 from dataset_catalog.common.pacing import pacer_for, parse_retry_after
+from dataset_catalog.errors import CredentialsError, DatasetCatalogError, SourceUnavailableError, redact
 from dataset_catalog.openml.transport import ResponseTooLarge, WatchedSession
 
 ENDPOINT_ENV = "DATASET_CATALOG_OPENML_ENDPOINT"

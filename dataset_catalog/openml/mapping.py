@@ -29,14 +29,34 @@ DATASET_URL = "https://www.openml.org/d/{id}"
 MAX_COLUMN_NAMES = 500
 # Qualities kept (listing or data/qualities); the listing carries these by default.
 QUALITIES = (
-    "NumberOfInstances", "NumberOfFeatures", "NumberOfClasses", "NumberOfMissingValues",
-    "NumberOfInstancesWithMissingValues", "NumberOfNumericFeatures", "NumberOfSymbolicFeatures",
-)  # fmt: skip
+    "NumberOfInstances",
+    "NumberOfFeatures",
+    "NumberOfClasses",
+    "NumberOfMissingValues",
+    "NumberOfInstancesWithMissingValues",
+    "NumberOfNumericFeatures",
+    "NumberOfSymbolicFeatures",
+)
 _DESCRIPTION_FIELDS = (
-    "description", "creator", "contributor", "collection_date", "upload_date", "licence", "language",
-    "default_target_attribute", "row_id_attribute", "ignore_attribute", "citation", "original_data_url",
-    "paper_url", "url", "parquet_url", "format", "tag", "version_label",
-)  # fmt: skip
+    "description",
+    "creator",
+    "contributor",
+    "collection_date",
+    "upload_date",
+    "licence",
+    "language",
+    "default_target_attribute",
+    "row_id_attribute",
+    "ignore_attribute",
+    "citation",
+    "original_data_url",
+    "paper_url",
+    "url",
+    "parquet_url",
+    "format",
+    "tag",
+    "version_label",
+)
 _NUMERIC_TYPES = {"numeric", "real", "integer"}
 
 
@@ -95,7 +115,9 @@ def read_listing_item(item: Any) -> ListingEntry:
     if not isinstance(item, dict):
         raise MalformedRecord(f"not an object: {type(item).__name__}")
     raw_id = item.get("did")
-    dataset_id = raw_id if type(raw_id) is int else int(raw_id) if isinstance(raw_id, str) and raw_id.isdigit() else None
+    dataset_id = (
+        raw_id if type(raw_id) is int else int(raw_id) if isinstance(raw_id, str) and raw_id.isdigit() else None
+    )
     if dataset_id is None or dataset_id <= 0:
         raise MalformedRecord(f"missing or invalid 'did' ({str(raw_id)[:40]!r})")
     name = clean_text(item.get("name"), 512)
@@ -105,10 +127,16 @@ def read_listing_item(item: Any) -> ListingEntry:
     version = clean_int(item.get("version"))
     md5 = clean_text(item.get("md5_checksum"), 64)
     kept = {
-        "did": dataset_id, "name": name, "version": version, "status": status, "md5_checksum": md5,
-        "format": clean_text(item.get("format"), 32), "file_id": clean_int(item.get("file_id")),
-        "qualities": _qualities(item.get("quality")), "tags": clean_str_list(_one_or_many(item.get("tags"))),
-    }  # fmt: skip
+        "did": dataset_id,
+        "name": name,
+        "version": version,
+        "status": status,
+        "md5_checksum": md5,
+        "format": clean_text(item.get("format"), 32),
+        "file_id": clean_int(item.get("file_id")),
+        "qualities": _qualities(item.get("quality")),
+        "tags": clean_str_list(_one_or_many(item.get("tags"))),
+    }
     return ListingEntry(dataset_id, version, md5, status, kept)
 
 

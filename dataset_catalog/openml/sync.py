@@ -195,9 +195,12 @@ def _read_page(page: Iterable[Any], seen: set[int], report: SyncReport) -> tuple
 
 
 def _prepare(
-    entry: ListingEntry, stored: dict[str, Any] | None, client: OpenMLClient, report: SyncReport,
+    entry: ListingEntry,
+    stored: dict[str, Any] | None,
+    client: OpenMLClient,
+    report: SyncReport,
     max_detail_fetches: int | None,
-) -> _Step | None:  # fmt: skip
+) -> _Step | None:
     """The step of one dataset: its details fetched if needed; None when it is skipped."""
     if stored is None and not entry.active:
         report.new_inactive_skipped += 1  # never public while we watched: nothing to show or keep
@@ -242,10 +245,14 @@ def _deactivate_gone(client: OpenMLClient, store: CatalogStore, seen: set[int], 
     missing = sorted(store.active_external_ids(SOURCE) - listed, key=lambda i: (len(i), i))
     for start in range(0, len(missing), GONE_CHECK_CHUNK):
         chunk = [i for i in missing[start : start + GONE_CHECK_CHUNK] if i.isdigit()]
-        still_there = {str(item.get("did")) for item in client.list_by_ids([int(i) for i in chunk]) if isinstance(item, dict)}
+        still_there = {
+            str(item.get("did")) for item in client.list_by_ids([int(i) for i in chunk]) if isinstance(item, dict)
+        }
         gone = [i for i in chunk if i not in still_there]
         if gone:
-            report.counts += store.upsert_datasets([{"source": SOURCE, "external_id": i, "is_active": False} for i in gone])
+            report.counts += store.upsert_datasets(
+                [{"source": SOURCE, "external_id": i, "is_active": False} for i in gone]
+            )
             report.gone += len(gone)
 
 

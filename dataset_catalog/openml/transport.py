@@ -97,15 +97,18 @@ class WatchedSession:
         self._session.mount("https://", adapter)
         self._watchdog = _Watchdog()
 
-    def get(self, url: str, params: dict | None, timeout_seconds: float, what: str) -> tuple[int, dict[str, str], bytes]:
+    def get(
+        self, url: str, params: dict | None, timeout_seconds: float, what: str
+    ) -> tuple[int, dict[str, str], bytes]:
         """(status, headers, body); DeadlineExceeded (common/deadlines.py) when the whole call took longer than
         `timeout_seconds`, requests' errors for the rest (connection failures, ...)."""
         deadline = Deadline(timeout_seconds, what)
         token = _call_deadline.set(deadline)
         self._watchdog.watch(deadline)
         try:
-            with self._session.get(url, params=params, timeout=(min(timeout_seconds, 30.0), timeout_seconds),
-                                   stream=True) as response:  # fmt: skip
+            with self._session.get(
+                url, params=params, timeout=(min(timeout_seconds, 30.0), timeout_seconds), stream=True
+            ) as response:
                 chunks, size = [], 0
                 for chunk in response.iter_content(1 << 16):
                     deadline.check()
@@ -127,4 +130,3 @@ class WatchedSession:
     def close(self) -> None:
         self._watchdog.stop()
         self._session.close()
-

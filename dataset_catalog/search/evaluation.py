@@ -56,11 +56,11 @@ def load_judgments(path: str | Path, text_field: str) -> list[Judgment]:
     except ValueError as exc:
         raise JudgmentsError(f"The judgments file {path} is not JSON ({exc}).") from None
     if not isinstance(entries, list):
-        raise JudgmentsError(f"The judgments file {path} must hold a JSON list of {{\"query\": ..., \"relevant\": [...]}}.")
+        raise JudgmentsError(f'The judgments file {path} must hold a JSON list of {{"query": ..., "relevant": [...]}}.')
     judgments = []
     for n, entry in enumerate(entries, start=1):
         if not isinstance(entry, dict) or not isinstance(entry.get("relevant", []), list):
-            raise JudgmentsError(f"Entry {n} of {path} is not {{\"query\": \"...\", \"relevant\": [ids]}}.")
+            raise JudgmentsError(f'Entry {n} of {path} is not {{"query": "...", "relevant": [ids]}}.')
         text = entry.get(text_field)
         relevant = frozenset(str(r) for r in entry.get("relevant") or [] if str(r).strip())
         if isinstance(text, str) and text.strip() and relevant:
@@ -77,7 +77,9 @@ def outcome(judgment: Judgment, hits: Sequence[tuple[str, str]]) -> QueryOutcome
     found = [f"{s}/{e}" for s, e in hits[:K_RANKED]]
     ranks: dict[str, int | None] = {}
     for wanted in sorted(judgment.relevant):
-        ranks[wanted] = next((n for n, (s, e) in enumerate(hits[:K_RANKED], start=1) if hit_id_matches(s, e, wanted)), None)
+        ranks[wanted] = next(
+            (n for n, (s, e) in enumerate(hits[:K_RANKED], start=1) if hit_id_matches(s, e, wanted)), None
+        )
     return QueryOutcome(judgment.text, sorted(judgment.relevant), found, ranks)
 
 
@@ -97,7 +99,9 @@ def metrics(outcomes: Sequence[QueryOutcome]) -> dict[str, float]:
     return {"queries": n, "hit@5": hit / n, "recall@5": recall / n, "mrr@10": mrr / n, "ndcg@10": ndcg / n}
 
 
-def evaluate(judgments: Sequence[Judgment], search: Callable[[str], Sequence[tuple[str, str]]]) -> tuple[dict[str, float], list[QueryOutcome]]:
+def evaluate(
+    judgments: Sequence[Judgment], search: Callable[[str], Sequence[tuple[str, str]]]
+) -> tuple[dict[str, float], list[QueryOutcome]]:
     """Run every judged query through `search` (text -> (source, external_id) best first)."""
     outcomes = [outcome(j, search(j.text)) for j in judgments]
     return metrics(outcomes), outcomes

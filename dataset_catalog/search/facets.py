@@ -17,11 +17,25 @@ from dataset_catalog.search.records import label_words
 
 MAX_BUCKETS = 15
 FAMILY_NAMES = {
-    "cc0": "CC0 (public domain)", "public-domain": "Public domain", "cc-by": "CC BY (any version)",
-    "cc-by-sa": "CC BY-SA", "cc-by-nc": "CC BY-NC", "cc-by-nc-sa": "CC BY-NC-SA", "cc-by-nd": "CC BY-ND",
-    "cc-by-nc-nd": "CC BY-NC-ND", "apache": "Apache", "mit": "MIT", "gpl": "GPL", "lgpl": "LGPL",
-    "agpl": "AGPL", "bsd": "BSD", "odbl": "ODbL", "odc-by": "ODC-By", "other": "Other", "unknown": "Unknown",
-}  # fmt: skip
+    "cc0": "CC0 (public domain)",
+    "public-domain": "Public domain",
+    "cc-by": "CC BY (any version)",
+    "cc-by-sa": "CC BY-SA",
+    "cc-by-nc": "CC BY-NC",
+    "cc-by-nc-sa": "CC BY-NC-SA",
+    "cc-by-nd": "CC BY-ND",
+    "cc-by-nc-nd": "CC BY-NC-ND",
+    "apache": "Apache",
+    "mit": "MIT",
+    "gpl": "GPL",
+    "lgpl": "LGPL",
+    "agpl": "AGPL",
+    "bsd": "BSD",
+    "odbl": "ODbL",
+    "odc-by": "ODC-By",
+    "other": "Other",
+    "unknown": "Unknown",
+}
 FACETS = ("source", "license", "license_family", "task", "language", "format")
 
 

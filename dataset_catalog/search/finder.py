@@ -48,7 +48,9 @@ class SearchRequest:
         if not 0 <= self.offset < MAX_OFFSET:
             raise InvalidQueryError(f"offset must be between 0 and {MAX_OFFSET - 1}, got {self.offset}.")
         if self.filters.language and language_code(self.filters.language) is None:
-            raise InvalidQueryError(f"Unknown language {self.filters.language!r}: give an ISO code (de) or a name (German).")
+            raise InvalidQueryError(
+                f"Unknown language {self.filters.language!r}: give an ISO code (de) or a name (German)."
+            )
         if self.filters.min_downloads is not None and self.filters.min_downloads < 0:
             raise InvalidQueryError("min_downloads must be 0 or more.")
         return replace(self, query=validate_query(self.query))
@@ -92,11 +94,19 @@ _SORT_KEYS = {
 
 def _selected(filters: SearchFilters) -> dict[str, str | None]:
     language = language_code(filters.language) if filters.language else None
-    return {"source": filters.source, "license": filters.license, "license_family": filters.license_family,
-            "task": filters.task, "language": language, "format": filters.file_format}  # fmt: skip
+    return {
+        "source": filters.source,
+        "license": filters.license,
+        "license_family": filters.license_family,
+        "task": filters.task,
+        "language": language,
+        "format": filters.file_format,
+    }
 
 
-def find(store: CatalogStore, request: SearchRequest, encoder: Encoder | None = None, model: str | None = None) -> SearchPage:
+def find(
+    store: CatalogStore, request: SearchRequest, encoder: Encoder | None = None, model: str | None = None
+) -> SearchPage:
     """One page of the result set of `request` (validated here), with facet counts over all of it."""
     started = time.perf_counter()
     request = request.validated()
@@ -126,7 +136,9 @@ def find(store: CatalogStore, request: SearchRequest, encoder: Encoder | None = 
     )
 
 
-def similar_datasets(store: CatalogStore, row: dict[str, Any], model: str | None = None, limit: int = 10) -> list[DatasetRecord]:
+def similar_datasets(
+    store: CatalogStore, row: dict[str, Any], model: str | None = None, limit: int = 10
+) -> list[DatasetRecord]:
     """The `limit` datasets nearest to `row` by embedding, those of other sources first (the same
     data is often listed on two sources, and a finder most wants what they have not seen yet);
     nearest first within each group."""
@@ -134,9 +146,26 @@ def similar_datasets(store: CatalogStore, row: dict[str, Any], model: str | None
     vector = dataset_vector(store, model_name, row["id"])
     if vector is None:
         return []
-    neighbours = [(i, s) for i, s in nearest_datasets(store, model_name, vector, SearchFilters(), limit + 1) if i != row["id"]]
-    rows = fetch_hit_rows(store, [i for i, _ in neighbours], ("source", "external_id", "title", "license", "download_count",
-                          "like_count", "source_updated_at", "task_categories", "languages", "file_formats", *HIT_DETAIL_COLUMNS))  # fmt: skip
+    neighbours = [
+        (i, s) for i, s in nearest_datasets(store, model_name, vector, SearchFilters(), limit + 1) if i != row["id"]
+    ]
+    rows = fetch_hit_rows(
+        store,
+        [i for i, _ in neighbours],
+        (
+            "source",
+            "external_id",
+            "title",
+            "license",
+            "download_count",
+            "like_count",
+            "source_updated_at",
+            "task_categories",
+            "languages",
+            "file_formats",
+            *HIT_DETAIL_COLUMNS,
+        ),
+    )
     records = []
     for rank, (dataset_id, similarity) in enumerate(neighbours[:limit], start=1):
         if dataset_id in rows:
@@ -157,8 +186,12 @@ def _files(row: dict[str, Any]) -> list[dict[str, Any]]:
     for config in info if isinstance(info, list) else [info] if isinstance(info, dict) else []:
         for split in config.get("splits") or [] if isinstance(config, dict) else []:
             if isinstance(split, dict) and split.get("name"):
-                name = f"{config.get('config_name')}/{split['name']}" if config.get("config_name") else str(split["name"])
-                files.append({"name": name, "bytes": split.get("num_bytes"), "rows": split.get("num_examples"), "format": None})
+                name = (
+                    f"{config.get('config_name')}/{split['name']}" if config.get("config_name") else str(split["name"])
+                )
+                files.append(
+                    {"name": name, "bytes": split.get("num_bytes"), "rows": split.get("num_examples"), "format": None}
+                )
     return files[:200]
 
 
@@ -180,10 +213,16 @@ def dataset_details(store: CatalogStore, source: str, external_id: str) -> dict[
         "usability": row.get("usability_rating"),
         "created_at": aware(row.get("source_created_at")),
         "active": bool(row.get("is_active")),
-        "link": {"status": row.get("link_status") or LinkStatus.UNCHECKED, "http_status": row.get("link_http_status"),
-                 "checked_at": aware(row.get("last_checked_at"))},  # fmt: skip
-        "enrichment": {"status": row.get("enrichment_status"), "last_enriched_at": aware(row.get("last_enriched_at")),
-                       "attempts": row.get("enrichment_attempts")},  # fmt: skip
+        "link": {
+            "status": row.get("link_status") or LinkStatus.UNCHECKED,
+            "http_status": row.get("link_http_status"),
+            "checked_at": aware(row.get("last_checked_at")),
+        },
+        "enrichment": {
+            "status": row.get("enrichment_status"),
+            "last_enriched_at": aware(row.get("last_enriched_at")),
+            "attempts": row.get("enrichment_attempts"),
+        },
     }
 
 

@@ -11,12 +11,13 @@ from typing import Any
 
 from dataset_catalog.catalog.search_queries import normalize_label
 from dataset_catalog.common.languages import language_name, normalize_languages
-from dataset_catalog.common.sources import source_name
 from dataset_catalog.common.licenses import License, normalize_license
+from dataset_catalog.common.sources import source_name
 from dataset_catalog.search.snippets import Snippet, make_snippet, match_spans
 
+
 def label_words(value: str) -> str:
-    """"text-classification" -> "Text classification"."""
+    """ "text-classification" -> "Text classification"."""
     words = " ".join(value.replace("-", " ").replace("_", " ").split())
     return words[:1].upper() + words[1:]
 
@@ -96,7 +97,10 @@ class DatasetRecord:
 
     @property
     def size_text(self) -> str | None:
-        parts = [human_bytes(self.size_bytes), f"{human_count(self.row_count)} rows" if self.row_count is not None else None]
+        parts = [
+            human_bytes(self.size_bytes),
+            f"{human_count(self.row_count)} rows" if self.row_count is not None else None,
+        ]
         text = ", ".join(p for p in parts if p)
         return text or (self.size_category or None)
 
@@ -164,7 +168,11 @@ def why_matched(record: DatasetRecord, row: Mapping[str, Any], tokens: list[str]
             "description": (row.get("description") or "")[:20_000],
         }
         matched = [name for name, text in fields.items() if match_spans(text or "", tokens)]
-        reasons.append("words in " + ", ".join(matched) + f" (#{record.keyword_rank})" if matched else f"keyword match (#{record.keyword_rank})")
+        reasons.append(
+            "words in " + ", ".join(matched) + f" (#{record.keyword_rank})"
+            if matched
+            else f"keyword match (#{record.keyword_rank})"
+        )
     if (record.downloads or 0) >= 10_000 or (record.likes or 0) >= 100:
         reasons.append("popular")
     return reasons

@@ -21,7 +21,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from dataset_catalog.catalog import CatalogStore
-from dataset_catalog.catalog.references import iter_reference_descriptions, read_reference_titles, write_reference_counts
+from dataset_catalog.catalog.references import (
+    iter_reference_descriptions,
+    read_reference_titles,
+    write_reference_counts,
+)
 
 _WORD = re.compile(r"[^\W_]+")
 MIN_TITLE_CHARS = 3

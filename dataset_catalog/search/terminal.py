@@ -33,7 +33,10 @@ def snippet_text(record: DatasetRecord, color: bool) -> str:
 
 
 def hit_lines(n: int, record: DatasetRecord, color: bool) -> list[str]:
-    lines = [f"{n:>2}. {record.title}  [{record.source_name}]  {record.source}/{record.external_id}", f"    {facts_line(record)}"]
+    lines = [
+        f"{n:>2}. {record.title}  [{record.source_name}]  {record.source}/{record.external_id}",
+        f"    {facts_line(record)}",
+    ]
     snippet = snippet_text(record, color)
     if snippet:
         lines.append(f"    {snippet}")
@@ -55,7 +58,12 @@ def details_lines(details: dict[str, Any], similar: list[DatasetRecord]) -> list
         lines.append(details["subtitle"])
     rows = [
         ("url", record.url),
-        ("license", f"{record.license.name} (source says {record.license.label!r})" if record.license.label else record.license.name),
+        (
+            "license",
+            f"{record.license.name} (source says {record.license.label!r})"
+            if record.license.label
+            else record.license.name,
+        ),
         ("tasks", ", ".join(record.task_names)),
         ("languages", ", ".join(record.language_names)),
         ("formats", ", ".join(record.formats)),
@@ -71,7 +79,9 @@ def details_lines(details: dict[str, Any], similar: list[DatasetRecord]) -> list
     ]
     lines += [f"  {name:<11} {value}" for name, value in rows if value]
     for f in details["files"][:20]:
-        extra = " · ".join(x for x in (human_bytes(f.get("bytes")), f"{human_count(f['rows'])} rows" if f.get("rows") else None) if x)
+        extra = " · ".join(
+            x for x in (human_bytes(f.get("bytes")), f"{human_count(f['rows'])} rows" if f.get("rows") else None) if x
+        )
         lines.append(f"  file        {f['name']}" + (f"  ({extra})" if extra else ""))
     if details["paragraphs"]:
         lines += ["", *details["paragraphs"][:6]]

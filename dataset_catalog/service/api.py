@@ -33,12 +33,18 @@ def require_query(params: SearchParams) -> None:
         raise HTTPException(422, "The query `q` is empty: give some words describing the data you look for.")
 
 
-@router.get("/api/search", tags=["search"], summary="Search datasets; hits plus facet counts over the result set",
-            response_class=FastJSONResponse)  # fmt: skip
+@router.get(
+    "/api/search",
+    tags=["search"],
+    summary="Search datasets; hits plus facet counts over the result set",
+    response_class=FastJSONResponse,
+)
 def api_search(request: Request, params: Annotated[SearchParams, Query()]) -> Response:
     require_query(params)
     catalog = service(request)
-    return FastJSONResponse(find(catalog.store, params.request(), encoder=catalog.encoder, model=catalog.model).to_dict())
+    return FastJSONResponse(
+        find(catalog.store, params.request(), encoder=catalog.encoder, model=catalog.model).to_dict()
+    )
 
 
 def _details_or_404(request: Request, source: str, external_id: str) -> dict[str, Any]:
@@ -48,25 +54,36 @@ def _details_or_404(request: Request, source: str, external_id: str) -> dict[str
     return details
 
 
-@router.get("/api/datasets/{source}/{external_id:path}/similar", tags=["datasets"],
-            summary="Nearest datasets by embedding, other sources first")  # fmt: skip
-def api_similar(request: Request, source: str, external_id: str, limit: Annotated[int, Query(ge=1, le=50)] = 10) -> dict[str, Any]:
+@router.get(
+    "/api/datasets/{source}/{external_id:path}/similar",
+    tags=["datasets"],
+    summary="Nearest datasets by embedding, other sources first",
+)
+def api_similar(
+    request: Request, source: str, external_id: str, limit: Annotated[int, Query(ge=1, le=50)] = 10
+) -> dict[str, Any]:
     catalog = service(request)
     details = _details_or_404(request, source, external_id)
     records = similar_datasets(catalog.store, details["row"], model=catalog.model, limit=limit)
     return {"dataset": details["record"].to_dict(), "model": catalog.model, "similar": [r.to_dict() for r in records]}
 
 
-@router.get("/api/datasets/{source}/{external_id:path}/croissant", tags=["datasets"],
-            summary="The dataset as metadata-only Croissant 1.0 JSON-LD")  # fmt: skip
+@router.get(
+    "/api/datasets/{source}/{external_id:path}/croissant",
+    tags=["datasets"],
+    summary="The dataset as metadata-only Croissant 1.0 JSON-LD",
+)
 def api_croissant(request: Request, source: str, external_id: str) -> JSONResponse:
     details = _details_or_404(request, source, external_id)
     page = str(request.url_for("dataset_page", source=source, external_id=details["record"].external_id))
     return JSONResponse(croissant(details, page), media_type="application/ld+json")
 
 
-@router.get("/api/datasets/{source}/{external_id:path}", tags=["datasets"],
-            summary="Everything the catalog knows about one dataset")  # fmt: skip
+@router.get(
+    "/api/datasets/{source}/{external_id:path}",
+    tags=["datasets"],
+    summary="Everything the catalog knows about one dataset",
+)
 def api_dataset(request: Request, source: str, external_id: str) -> dict[str, Any]:
     return details_to_dict(_details_or_404(request, source, external_id))
 
@@ -74,8 +91,11 @@ def api_dataset(request: Request, source: str, external_id: str) -> dict[str, An
 @router.get("/api/stats", tags=["catalog"], summary="Rows, enrichment, embeddings and link status per source")
 def api_stats(request: Request) -> dict[str, Any]:
     catalog = service(request)
-    return {"model": catalog.model, "sources": catalog_summary(catalog.store, catalog.model).per_source(),
-            "semantic_search": catalog.encoder is not None}  # fmt: skip
+    return {
+        "model": catalog.model,
+        "sources": catalog_summary(catalog.store, catalog.model).per_source(),
+        "semantic_search": catalog.encoder is not None,
+    }
 
 
 @router.get("/healthz", tags=["catalog"], summary="200 when the catalog answers")

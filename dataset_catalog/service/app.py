@@ -43,7 +43,10 @@ def open_service(store: CatalogStore, model: str | None = None, encoder: Encoder
     ensure_keyword_index(store)
     store.make_read_only()
     if stored_dimension(store, model_name) is None:
-        log.warning("No embeddings for model %s in the catalog: search is keyword-only until dataset_embeddings is materialized.", model_name)
+        log.warning(
+            "No embeddings for model %s in the catalog: search is keyword-only until dataset_embeddings is materialized.",
+            model_name,
+        )
     else:
         t0 = time.perf_counter()
         service.encoder = encoder or load_encoder(model_name)
@@ -103,7 +106,10 @@ def create_app(
     @app.exception_handler(RequestValidationError)
     async def invalid_parameters(request: Request, exc: RequestValidationError) -> Response:
         problems = [
-            {"parameter": ".".join(str(p) for p in e.get("loc", ())[1:]) or "request", "problem": e.get("msg", "invalid")}
+            {
+                "parameter": ".".join(str(p) for p in e.get("loc", ())[1:]) or "request",
+                "problem": e.get("msg", "invalid"),
+            }
             for e in exc.errors()
         ]
         if _wants_json(request):
@@ -143,7 +149,8 @@ def create_app(
             return response  # the OpenAPI page is Swagger UI, which is script
         # Pages run no script of ours: a policy that forbids all script makes injected markup inert twice over.
         response.headers.setdefault(
-            "Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")

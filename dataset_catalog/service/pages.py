@@ -14,9 +14,9 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from dataset_catalog.catalog.summary import catalog_summary
+from dataset_catalog.common.sources import source_name
 from dataset_catalog.search.facets import FACETS
 from dataset_catalog.search.finder import dataset_details, find, similar_datasets
-from dataset_catalog.common.sources import source_name
 from dataset_catalog.search.records import human_bytes, human_count
 from dataset_catalog.service.params import SearchParams
 from dataset_catalog.service.schema_org import dataset_jsonld, script_json
@@ -24,8 +24,14 @@ from dataset_catalog.service.schema_org import dataset_jsonld, script_json
 router = APIRouter()
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters.update(human_bytes=human_bytes, human_count=human_count, source_name=source_name)
-FACET_TITLES = {"source": "Source", "license": "License", "license_family": "License family", "task": "Task",
-                "language": "Language", "format": "Format"}  # fmt: skip
+FACET_TITLES = {
+    "source": "Source",
+    "license": "License",
+    "license_family": "License family",
+    "task": "Task",
+    "language": "Language",
+    "format": "Format",
+}
 PAGE_SIZES = (10, 20, 50)
 
 
@@ -38,8 +44,13 @@ def error_page(request: Request, status: int, message: str, problems: list[dict[
 @router.get("/", response_class=HTMLResponse, name="search_page", include_in_schema=False)
 def search_page(request: Request, params: Annotated[SearchParams, Query()]) -> Response:
     catalog = request.app.state.catalog
-    context: dict[str, Any] = {"params": params, "facet_titles": FACET_TITLES, "facet_order": FACETS,
-                               "page_sizes": PAGE_SIZES, "link": lambda **changes: "/?" + params.query_string(**changes)}  # fmt: skip
+    context: dict[str, Any] = {
+        "params": params,
+        "facet_titles": FACET_TITLES,
+        "facet_order": FACETS,
+        "page_sizes": PAGE_SIZES,
+        "link": lambda **changes: "/?" + params.query_string(**changes),
+    }
     if params.q.strip():
         context["page"] = find(catalog.store, params.request(), encoder=catalog.encoder, model=catalog.model)
     else:
@@ -47,12 +58,18 @@ def search_page(request: Request, params: Annotated[SearchParams, Query()]) -> R
     return templates.TemplateResponse(request, "search.html", context)
 
 
-@router.get("/datasets/{source}/{external_id:path}", response_class=HTMLResponse, name="dataset_page", include_in_schema=False)
+@router.get(
+    "/datasets/{source}/{external_id:path}", response_class=HTMLResponse, name="dataset_page", include_in_schema=False
+)
 def dataset_page(request: Request, source: str, external_id: str) -> Response:
     catalog = request.app.state.catalog
     details = dataset_details(catalog.store, source, external_id)
     if details is None:
         raise HTTPException(404, f"No dataset {source}/{external_id} in the catalog.")
     similar = similar_datasets(catalog.store, details["row"], model=catalog.model, limit=10)
-    jsonld = script_json(dataset_jsonld(details, str(request.url_for("dataset_page", source=source, external_id=external_id))))
-    return templates.TemplateResponse(request, "dataset.html", {"d": details, "r": details["record"], "similar": similar, "jsonld": jsonld})
+    jsonld = script_json(
+        dataset_jsonld(details, str(request.url_for("dataset_page", source=source, external_id=external_id)))
+    )
+    return templates.TemplateResponse(
+        request, "dataset.html", {"d": details, "r": details["record"], "similar": similar, "jsonld": jsonld}
+    )

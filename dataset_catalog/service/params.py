@@ -21,22 +21,33 @@ class SearchParams(BaseModel):
 
     q: str = Field("", max_length=4 * MAX_QUERY_CHARS, description="What you are looking for, in words.")
     source: str | None = Field(None, pattern=r"^[a-z0-9_]{1,32}$", description="huggingface, kaggle, ...")
-    license: str | None = Field(None, description="SPDX id (CC0-1.0, CC-BY-4.0, MIT) or a source's own label.", **_LABEL)
-    license_family: str | None = Field(None, description="Every version of a license: cc-by, cc-by-sa, apache, gpl, ...", **_LABEL)
+    license: str | None = Field(
+        None, description="SPDX id (CC0-1.0, CC-BY-4.0, MIT) or a source's own label.", **_LABEL
+    )
+    license_family: str | None = Field(
+        None, description="Every version of a license: cc-by, cc-by-sa, apache, gpl, ...", **_LABEL
+    )
     task: str | None = Field(None, description="Task category, e.g. text-classification.", **_LABEL)
     language: str | None = Field(None, description="ISO code or name: de, deu, German.", max_length=64)
     format: str | None = Field(None, description="File format, e.g. parquet, csv.", max_length=64)
     min_downloads: int | None = Field(None, ge=0, le=2**63 - 1)
     sort: Literal["relevance", "downloads", "likes", "updated"] = "relevance"
-    offset: int = Field(0, ge=0, lt=MAX_OFFSET, description=f"Results to skip (the result set holds at most {MAX_OFFSET}).")
+    offset: int = Field(
+        0, ge=0, lt=MAX_OFFSET, description=f"Results to skip (the result set holds at most {MAX_OFFSET})."
+    )
     limit: int = Field(10, ge=1, le=MAX_LIMIT)
 
     def filters(self) -> SearchFilters:
         blank = lambda v: v.strip() or None if isinstance(v, str) else v  # noqa: E731 - a form's empty field means "any"
         return SearchFilters(
-            source=blank(self.source), license=blank(self.license), task=blank(self.task), file_format=blank(self.format),
-            min_downloads=self.min_downloads, license_family=blank(self.license_family), language=blank(self.language),
-        )  # fmt: skip
+            source=blank(self.source),
+            license=blank(self.license),
+            task=blank(self.task),
+            file_format=blank(self.format),
+            min_downloads=self.min_downloads,
+            license_family=blank(self.license_family),
+            language=blank(self.language),
+        )
 
     def request(self) -> SearchRequest:
         return SearchRequest(self.q, self.filters(), self.sort, self.offset, self.limit)

@@ -16,18 +16,43 @@ from dataset_catalog.common.languages import language_name
 from dataset_catalog.search.records import DatasetRecord, label_words
 
 CROISSANT_CONTEXT = {
-    "@language": "en", "@vocab": "https://schema.org/", "citeAs": "cr:citeAs", "column": "cr:column",
-    "conformsTo": "dct:conformsTo", "cr": "http://mlcommons.org/croissant/", "rai": "http://mlcommons.org/croissant/RAI/",
-    "data": {"@id": "cr:data", "@type": "@json"}, "dataType": {"@id": "cr:dataType", "@type": "@vocab"},
-    "dct": "http://purl.org/dc/terms/", "equivalentProperty": "cr:equivalentProperty",
-    "examples": {"@id": "cr:examples", "@type": "@json"}, "extract": "cr:extract", "field": "cr:field",
-    "fileProperty": "cr:fileProperty", "fileObject": "cr:fileObject", "fileSet": "cr:fileSet", "format": "cr:format",
-    "includes": "cr:includes", "isLiveDataset": "cr:isLiveDataset", "jsonPath": "cr:jsonPath", "key": "cr:key",
-    "md5": "cr:md5", "parentField": "cr:parentField", "path": "cr:path", "recordSet": "cr:recordSet",
-    "references": "cr:references", "regex": "cr:regex", "repeated": "cr:repeated", "replace": "cr:replace",
-    "samplingRate": "cr:samplingRate", "sc": "https://schema.org/", "separator": "cr:separator", "source": "cr:source",
-    "subField": "cr:subField", "transform": "cr:transform",
-}  # fmt: skip
+    "@language": "en",
+    "@vocab": "https://schema.org/",
+    "citeAs": "cr:citeAs",
+    "column": "cr:column",
+    "conformsTo": "dct:conformsTo",
+    "cr": "http://mlcommons.org/croissant/",
+    "rai": "http://mlcommons.org/croissant/RAI/",
+    "data": {"@id": "cr:data", "@type": "@json"},
+    "dataType": {"@id": "cr:dataType", "@type": "@vocab"},
+    "dct": "http://purl.org/dc/terms/",
+    "equivalentProperty": "cr:equivalentProperty",
+    "examples": {"@id": "cr:examples", "@type": "@json"},
+    "extract": "cr:extract",
+    "field": "cr:field",
+    "fileProperty": "cr:fileProperty",
+    "fileObject": "cr:fileObject",
+    "fileSet": "cr:fileSet",
+    "format": "cr:format",
+    "includes": "cr:includes",
+    "isLiveDataset": "cr:isLiveDataset",
+    "jsonPath": "cr:jsonPath",
+    "key": "cr:key",
+    "md5": "cr:md5",
+    "parentField": "cr:parentField",
+    "path": "cr:path",
+    "recordSet": "cr:recordSet",
+    "references": "cr:references",
+    "regex": "cr:regex",
+    "repeated": "cr:repeated",
+    "replace": "cr:replace",
+    "samplingRate": "cr:samplingRate",
+    "sc": "https://schema.org/",
+    "separator": "cr:separator",
+    "source": "cr:source",
+    "subField": "cr:subField",
+    "transform": "cr:transform",
+}
 CROISSANT_VERSION = "http://mlcommons.org/croissant/1.0"
 
 
@@ -58,7 +83,9 @@ def dataset_jsonld(details: dict[str, Any], page_url: str) -> dict[str, Any]:
     row = details["row"]
     description = "\n\n".join(details["paragraphs"]) or details.get("subtitle") or record.title
     keywords = [label_words(t) for t in record.tasks] + [language_name(c) for c in record.languages]
-    keywords += [t.split(":", 1)[-1] for t in details["tags"] if not t.startswith(("license:", "region:", "arxiv:", "doi:"))]
+    keywords += [
+        t.split(":", 1)[-1] for t in details["tags"] if not t.startswith(("license:", "region:", "arxiv:", "doi:"))
+    ]
     data: dict[str, Any] = {
         "@context": "https://schema.org/",
         "@type": "Dataset",
@@ -81,10 +108,15 @@ def dataset_jsonld(details: dict[str, Any], page_url: str) -> dict[str, Any]:
     files = details["files"]
     if files:
         data["distribution"] = [
-            {"@type": "DataDownload", "name": f["name"], "contentSize": f"{f['bytes']} B" if f.get("bytes") else None,
-             "encodingFormat": f.get("format"), "contentUrl": record.url}
+            {
+                "@type": "DataDownload",
+                "name": f["name"],
+                "contentSize": f"{f['bytes']} B" if f.get("bytes") else None,
+                "encodingFormat": f.get("format"),
+                "contentUrl": record.url,
+            }
             for f in files
-        ]  # fmt: skip
+        ]
     if details["columns"]:
         data["variableMeasured"] = details["columns"][:200]
     return _without_empty(data)
@@ -94,7 +126,7 @@ def croissant(details: dict[str, Any], page_url: str) -> dict[str, Any]:
     """Metadata-only Croissant 1.0 of one dataset (validated by mlcroissant in the tests)."""
     jsonld = dataset_jsonld(details, page_url)
     record: DatasetRecord = details["record"]
-    year = (record.updated_at or details.get("created_at"))
+    year = record.updated_at or details.get("created_at")
     data = {
         "@context": CROISSANT_CONTEXT,
         "@type": "sc:Dataset",

@@ -28,8 +28,8 @@ from oaipmh_scythe.exceptions import BadResumptionToken, NoRecordsMatch, OAIPMHE
 from oaipmh_scythe.iterator import OAIResponseIterator
 from oaipmh_scythe.response import OAIResponse, XMLParser
 
-from dataset_catalog.errors import CatalogConfigError, redact
 from dataset_catalog.common.pacing import pacer_for
+from dataset_catalog.errors import CatalogConfigError, redact
 from dataset_catalog.zenodo.transport import (
     RateGate,
     ResumptionTokenExpired,

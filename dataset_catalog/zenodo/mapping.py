@@ -32,13 +32,29 @@ MAX_VERSIONS_KEPT = 1000  # ids of versions listed in source_meta; the count goe
 RECID = re.compile(r"(?:^|:)(\d{1,12})$")
 _ZENODO_DOI = re.compile(r"^10\.5281/zenodo\.(\d{1,12})$", re.I)
 _SIZE = re.compile(r"^\s*([\d.,]+)\s*([kmgtp]?i?b|bytes?)?\s*$", re.I)
-_SIZE_UNITS = {"": 1, "b": 1, "byte": 1, "bytes": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "pb": 10**15,
-               "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40, "pib": 2**50}  # fmt: skip
+_SIZE_UNITS = {
+    "": 1,
+    "b": 1,
+    "byte": 1,
+    "bytes": 1,
+    "kb": 10**3,
+    "mb": 10**6,
+    "gb": 10**9,
+    "tb": 10**12,
+    "pb": 10**15,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
+    "pib": 2**50,
+}
 
 # HTML -> text: blocks whose insides are not prose go first, block ends become paragraph breaks.
 _DROPPED = re.compile(r"<(script|style|svg|math|iframe|object|template|noscript)\b.*?(</\1\s*>|\Z)", re.S | re.I)
 _COMMENT = re.compile(r"<!--.*?(-->|\Z)", re.S)
-_BLOCK_END = re.compile(r"<(?:/(?:p|div|li|h[1-6]|tr|blockquote|pre|ul|ol|table|section)|br\s*/?|hr\s*/?)\b[^>]*>", re.I)
+_BLOCK_END = re.compile(
+    r"<(?:/(?:p|div|li|h[1-6]|tr|blockquote|pre|ul|ol|table|section)|br\s*/?|hr\s*/?)\b[^>]*>", re.I
+)
 _TAG = re.compile(r"</?[a-zA-Z!?][^<>]*>")
 _OPENER = re.compile(r"<(?=[a-zA-Z/!?])")
 _PARAGRAPHS = re.compile(r"\n\s*\n+")
@@ -140,8 +156,24 @@ class _Fields:
     a Python proxy in lxml (~0.5 us), so one filtered walk with a dispatch on the local name, not a
     search per field (the searches cost ~130 us a record, as much as fetching and parsing it)."""
 
-    __slots__ = ("titles", "identifiers", "related", "descriptions", "creators", "subjects", "rights", "dates",
-                 "year", "resource_type", "languages", "formats", "sizes", "version", "publisher", "urls")  # fmt: skip
+    __slots__ = (
+        "titles",
+        "identifiers",
+        "related",
+        "descriptions",
+        "creators",
+        "subjects",
+        "rights",
+        "dates",
+        "year",
+        "resource_type",
+        "languages",
+        "formats",
+        "sizes",
+        "version",
+        "publisher",
+        "urls",
+    )
 
     def __init__(self, resource: Any):
         for name in self.__slots__:
@@ -190,12 +222,37 @@ class _Fields:
 
 _WANTED = tuple(
     "{*}" + name
-    for name in ("title", "subject", "creator", "contributor", "creatorName", "nameIdentifier", "affiliation",
-                 "identifier", "relatedIdentifier", "description", "rights", "date", "alternateIdentifier",
-                 "resourceType", "publicationYear", "language", "format", "size", "version", "publisher")
-)  # fmt: skip
-_LISTS = {"publicationYear": "year", "language": "languages", "format": "formats", "size": "sizes",
-          "version": "version", "publisher": "publisher"}  # fmt: skip
+    for name in (
+        "title",
+        "subject",
+        "creator",
+        "contributor",
+        "creatorName",
+        "nameIdentifier",
+        "affiliation",
+        "identifier",
+        "relatedIdentifier",
+        "description",
+        "rights",
+        "date",
+        "alternateIdentifier",
+        "resourceType",
+        "publicationYear",
+        "language",
+        "format",
+        "size",
+        "version",
+        "publisher",
+    )
+)
+_LISTS = {
+    "publicationYear": "year",
+    "language": "languages",
+    "format": "formats",
+    "size": "sizes",
+    "version": "version",
+    "publisher": "publisher",
+}
 
 
 def _creators(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -277,14 +334,14 @@ def map_record(record: Any) -> dict[str, Any]:
         concept_recid, concept_doi = recid, concept_doi or doi
     abstract = next((d for d in fields.descriptions if d[0] == "Abstract"), None)
     abstract = abstract if abstract is not None else (fields.descriptions[0] if fields.descriptions else None)
-    other_descriptions = {
-        d[0] or "Other": html_to_text(d[1], 2_000) for d in fields.descriptions if d is not abstract
-    }
+    other_descriptions = {d[0] or "Other": html_to_text(d[1], 2_000) for d in fields.descriptions if d is not abstract}
     dates: dict[str, str | None] = {}
     for kind, text in fields.dates:
         if kind and text and text.strip():
             dates.setdefault(kind, plain(text, 64))
-    published = parse_datetime(dates.get("Issued")) or parse_datetime(f"{(fields.year or [''])[0] or ''}".strip() + "-01-01")
+    published = parse_datetime(dates.get("Issued")) or parse_datetime(
+        f"{(fields.year or [''])[0] or ''}".strip() + "-01-01"
+    )
     license_label, access_right, rights = _rights(fields.rights)
     sizes = _unique(fields.sizes, 64)
     parsed_sizes = [parse_size(s) for s in sizes]
@@ -335,7 +392,11 @@ def merge_work(stored_meta: dict[str, Any] | None, versions: list[dict[str, Any]
         if recid not in known:
             known.add(recid)
             count = max(count + 1, len(known))
-        if latest is None or recid > latest["recid"] or (recid == latest["recid"] and version["datestamp"] >= latest["datestamp"]):
+        if (
+            latest is None
+            or recid > latest["recid"]
+            or (recid == latest["recid"] and version["datestamp"] >= latest["datestamp"])
+        ):
             latest = version
         if last_datestamp is None or version["datestamp"] > last_datestamp:
             last_datestamp = version["datestamp"]
@@ -359,7 +420,11 @@ def withdraw_versions(meta: dict[str, Any], recids: set[int]) -> dict[str, Any] 
     if not removed:
         return None
     left = [r for r in known if r not in recids]
-    state = {**meta, "version_recids": left, "version_count": max(int(meta.get("version_count") or 0) - len(removed), len(left))}
+    state = {
+        **meta,
+        "version_recids": left,
+        "version_count": max(int(meta.get("version_count") or 0) - len(removed), len(left)),
+    }
     if not left:
         state["withdrawn"] = True
     return state

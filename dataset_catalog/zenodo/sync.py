@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dataset_catalog.catalog import CatalogStore, UpsertCounts
-from dataset_catalog.common.windows import SyncWindow
-from dataset_catalog.common.cleaning import parse_datetime
-from dataset_catalog.zenodo.client import OaiPage
 from dataset_catalog.catalog.source_meta_lists import rows_listing_numbers
+from dataset_catalog.common.cleaning import parse_datetime
+from dataset_catalog.common.windows import SyncWindow
+from dataset_catalog.zenodo.client import OaiPage
 from dataset_catalog.zenodo.mapping import (
     RECID,
     SOURCE,
@@ -200,7 +200,9 @@ def _withdraw_deleted_versions(store: CatalogStore, report: SyncReport) -> None:
     rows = []
     for stored in rows_listing_numbers(store, SOURCE, "version_recids", sorted(report.deleted_recids)):
         meta = stored["source_meta"]
-        state = withdraw_versions(meta, report.deleted_recids) if isinstance(meta, dict) and meta.get("latest") else None
+        state = (
+            withdraw_versions(meta, report.deleted_recids) if isinstance(meta, dict) and meta.get("latest") else None
+        )
         if state is not None:
             report.versions_withdrawn += len(meta.get("version_recids") or []) - len(state["version_recids"])
             report.works_withdrawn += bool(state.get("withdrawn"))

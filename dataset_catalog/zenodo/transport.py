@@ -26,8 +26,8 @@ import httpx2
 
 from dataset_catalog.common.cleaning import parse_datetime
 from dataset_catalog.common.deadlines import Deadline, DeadlineExceeded, call_with_deadline
-from dataset_catalog.errors import CredentialsError, DatasetCatalogError, SourceUnavailableError, redact
 from dataset_catalog.common.pacing import Pacer, parse_retry_after
+from dataset_catalog.errors import CredentialsError, DatasetCatalogError, SourceUnavailableError, redact
 
 DEFAULT_TOKEN_LIFETIME_SECONDS = 120.0  # Zenodo's documented lifetime, when a page names none
 MAX_BACKOFF_SECONDS = 60.0

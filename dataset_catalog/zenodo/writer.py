@@ -82,7 +82,9 @@ class WorksWriterProcess:
         self._frames: queue.Queue = queue.Queue(maxsize=max_pending)
         package_root = str(Path(__file__).resolve().parents[2])
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
-        self._process = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
+        )
         self._frames.put(orjson.dumps({"database_url": store.database_url}))
         self._feeder = threading.Thread(target=self._feed, name="zenodo-writer-feed", daemon=True)
         self._reader = threading.Thread(target=self._read, name="zenodo-writer-read", daemon=True)
@@ -138,8 +140,9 @@ class WorksWriterProcess:
                 self._error = CatalogWriteError(reply["error"])
                 continue
             try:
-                counts = UpsertCounts(reply["inserted"], reply["updated"], reply["unchanged"],
-                                      tuple(tuple(g) for g in reply["by_group"]))  # fmt: skip
+                counts = UpsertCounts(
+                    reply["inserted"], reply["updated"], reply["unchanged"], tuple(tuple(g) for g in reply["by_group"])
+                )
                 self._on_written(counts, reply["preview"])
             except BaseException as exc:  # raised again in the caller's thread
                 self._error = exc
@@ -175,13 +178,20 @@ def serve(requests: BinaryIO, replies: BinaryIO) -> None:
         while (frame := _read_frame(requests)) is not None:
             try:
                 counts, preview = write_works(store, pickle.loads(frame))
-                reply = {"inserted": counts.inserted, "updated": counts.updated, "unchanged": counts.unchanged,
-                         "by_group": counts.by_group, "preview": preview}  # fmt: skip
+                reply = {
+                    "inserted": counts.inserted,
+                    "updated": counts.updated,
+                    "unchanged": counts.unchanged,
+                    "by_group": counts.by_group,
+                    "preview": preview,
+                }
             except Exception as exc:
                 detail = getattr(exc, "orig", None) or exc
-                reply = {"error": f"Writing Zenodo works to the catalog ({store.display_url}) failed: "
-                         f"{type(detail).__name__}: {str(detail)[:2000]}. Batches committed before it are "
-                         "kept; fix the cause and re-run."}  # fmt: skip
+                reply = {
+                    "error": f"Writing Zenodo works to the catalog ({store.display_url}) failed: "
+                    f"{type(detail).__name__}: {str(detail)[:2000]}. Batches committed before it are "
+                    "kept; fix the cause and re-run."
+                }
             _reply(replies, reply)
             if "error" in reply:
                 return

@@ -10,8 +10,16 @@ from dataset_catalog.catalog.enrichment_queue import Attempt, EnrichmentQueue
 
 
 def _rows(source, likes):
-    return [{"source": source, "external_id": f"{source}/{n}", "title": str(n), "like_count": n,
-             "enrichment_status": "pending"} for n in likes]  # fmt: skip
+    return [
+        {
+            "source": source,
+            "external_id": f"{source}/{n}",
+            "title": str(n),
+            "like_count": n,
+            "enrichment_status": "pending",
+        }
+        for n in likes
+    ]
 
 
 def test_a_queue_of_another_source_and_stage(store):
@@ -25,7 +33,10 @@ def test_a_queue_of_another_source_and_stage(store):
     assert cards.record_success(store, claims[0], "w1", {"description": "From the card"}, Attempt("success", 3, "r"))
     assert cards.release(store, [claims[1].id], "w1") == 1
     rows = {r["external_id"]: r for r in store.fetch_datasets("huggingface")}
-    assert (rows["huggingface/50"]["enrichment_status"], rows["huggingface/50"]["description"]) == ("enriched", "From the card")
+    assert (rows["huggingface/50"]["enrichment_status"], rows["huggingface/50"]["description"]) == (
+        "enriched",
+        "From the card",
+    )
     assert rows["huggingface/7"]["enrichment_status"] == "pending"
     assert [(e["stage"], e["result"]) for e in log_rows(store)] == [("dataset_card", "success")]
 

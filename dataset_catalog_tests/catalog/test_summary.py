@@ -12,10 +12,14 @@ def _rows(source, ids, status):
 
 
 def test_every_view_of_the_summary_counts_real_rows_and_vectors(store):
-    store.upsert_datasets(_rows("huggingface", ["h1", "h2", "h3"], "enriched") + _rows("kaggle", ["k1", "k2"], "pending"))
+    store.upsert_datasets(
+        _rows("huggingface", ["h1", "h2", "h3"], "enriched") + _rows("kaggle", ["k1", "k2"], "pending")
+    )
     ids = {r["external_id"]: r["id"] for r in store.fetch_datasets()}
     with store.engine.begin() as conn:
-        conn.execute(sa.update(datasets).where(datasets.c.external_id == "h3").values(is_active=False, link_status="broken"))
+        conn.execute(
+            sa.update(datasets).where(datasets.c.external_id == "h3").values(is_active=False, link_status="broken")
+        )
         conn.execute(sa.update(datasets).where(datasets.c.external_id == "k1").values(link_status="ok"))
     ensure_embedding_schema(store, 4)
     vector = np.ones(4, dtype=np.float32) / 2
@@ -53,7 +57,7 @@ def test_the_summary_reads_only_its_covering_index(tmp_path):
         seen = []
         sa.event.listen(store.engine, "before_cursor_execute", lambda *args: seen.append(args[2:4]))
         catalog_summary(store, "m")
-        (statement, parameters), = [(s, p) for s, p in seen if "GROUP BY" in s]
+        ((statement, parameters),) = [(s, p) for s, p in seen if "GROUP BY" in s]
         with store.engine.connect() as conn:
             plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters))
     assert "COVERING INDEX ix_datasets_summary" in plan, plan

@@ -25,9 +25,7 @@ def test_upsert_counts_and_idempotence(store):
 def test_update_keeps_columns_it_does_not_carry(store):
     store.upsert_datasets([_row("k/1", description="long text", enrichment_status="pending")])
     with store.engine.begin() as conn:
-        conn.execute(
-            sa.update(datasets).values(enrichment_attempts=2, link_status="ok", last_enrichment_error="boom")
-        )
+        conn.execute(sa.update(datasets).values(enrichment_attempts=2, link_status="ok", last_enrichment_error="boom"))
     store.upsert_datasets([_row("k/1", title="New title")], insert_only={"enrichment_status"})
     row = store.fetch_datasets()[0]
     assert row["title"] == "New title"
@@ -54,7 +52,11 @@ def test_schema_creation_is_idempotent_and_upgrades_old_tables(database_url):
     engine = sa.create_engine(database_url)
     id_ddl = "INTEGER PRIMARY KEY" if engine.dialect.name == "sqlite" else "BIGSERIAL PRIMARY KEY"
     with engine.begin() as conn:  # a table as an older version created it
-        conn.execute(sa.text(f"CREATE TABLE datasets (id {id_ddl}, source VARCHAR(32) NOT NULL, external_id VARCHAR(512) NOT NULL, created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL, UNIQUE (source, external_id))"))
+        conn.execute(
+            sa.text(
+                f"CREATE TABLE datasets (id {id_ddl}, source VARCHAR(32) NOT NULL, external_id VARCHAR(512) NOT NULL, created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL, UNIQUE (source, external_id))"
+            )
+        )
         conn.execute(sa.text("CREATE INDEX ix_datasets_enrichment ON datasets (source)"))  # replaced since
         conn.execute(sa.text("CREATE INDEX ix_datasets_state ON datasets (source)"))  # replaced since
     engine.dispose()
@@ -91,14 +93,27 @@ def test_upserts_store_exactly_what_sqlalchemy_would_store(store):
     from dataset_catalog.catalog.upsert_statements import JsonText
 
     samples = [
-        {"tags": None, "source_meta": {"k": [1, 2.5, None, True], "nested": {"a": "ü"}},
-         "source_created_at": datetime(2025, 6, 1, tzinfo=UTC), "source_updated_at": None},
-        {"tags": ["a", "b"], "source_meta": {1: "non-str key"}, "column_names": [],
-         "source_created_at": datetime(2025, 6, 1, 23, 59, 59, 123456, tzinfo=UTC),
-         "source_updated_at": datetime(2025, 6, 1, 12, tzinfo=timezone(timedelta(hours=2)))},
-        {"tags": "text", "source_meta": None, "column_names": ["x"], "source_created_at": datetime(999, 1, 2, 3, 4, 5),
-         "source_updated_at": datetime(2025, 1, 1, tzinfo=UTC)},
-    ]  # fmt: skip
+        {
+            "tags": None,
+            "source_meta": {"k": [1, 2.5, None, True], "nested": {"a": "ü"}},
+            "source_created_at": datetime(2025, 6, 1, tzinfo=UTC),
+            "source_updated_at": None,
+        },
+        {
+            "tags": ["a", "b"],
+            "source_meta": {1: "non-str key"},
+            "column_names": [],
+            "source_created_at": datetime(2025, 6, 1, 23, 59, 59, 123456, tzinfo=UTC),
+            "source_updated_at": datetime(2025, 6, 1, 12, tzinfo=timezone(timedelta(hours=2))),
+        },
+        {
+            "tags": "text",
+            "source_meta": None,
+            "column_names": ["x"],
+            "source_created_at": datetime(999, 1, 2, 3, 4, 5),
+            "source_updated_at": datetime(2025, 1, 1, tzinfo=UTC),
+        },
+    ]
     now = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
     with store.engine.begin() as conn:
         for n, values in enumerate(samples):
@@ -139,18 +154,33 @@ def test_new_sqlite_catalog_files_use_16k_pages(tmp_path):
 def test_staged_rows_follow_the_same_rule_through_the_same_entry_point(store):
     columns = ("external_id", "title", "source_meta")
     constants = {"source": "kaggle", "enrichment_status": "pending"}  # status: new rows only
-    first = StagedRows(columns, [("s/1", "One", '{"seed": 1}'), ("s/2", "Two", '{"seed": 2}')],
-                       constants=constants, merge_json={"source_meta": ("seed",)})  # fmt: skip
+    first = StagedRows(
+        columns,
+        [("s/1", "One", '{"seed": 1}'), ("s/2", "Two", '{"seed": 2}')],
+        constants=constants,
+        merge_json={"source_meta": ("seed",)},
+    )
     assert store.upsert_datasets(first, insert_only={"enrichment_status"}) == UpsertCounts(2, 0, 0)
     with store.engine.begin() as conn:  # enrichment's own state and source_meta key
-        conn.execute(sa.update(datasets).where(datasets.c.external_id == "s/1").values(
-            enrichment_status="enriched", source_meta={"seed": 1, "files": 3}))  # fmt: skip
-    again = StagedRows(columns, [("s/1", "One", '{"seed": 1}'), ("s/2", "Two v2", '{"seed": 2}')],
-                       constants=constants, merge_json={"source_meta": ("seed",)})  # fmt: skip
+        conn.execute(
+            sa.update(datasets)
+            .where(datasets.c.external_id == "s/1")
+            .values(enrichment_status="enriched", source_meta={"seed": 1, "files": 3})
+        )
+    again = StagedRows(
+        columns,
+        [("s/1", "One", '{"seed": 1}'), ("s/2", "Two v2", '{"seed": 2}')],
+        constants=constants,
+        merge_json={"source_meta": ("seed",)},
+    )
     assert store.upsert_datasets(again, insert_only={"enrichment_status"}) == UpsertCounts(0, 1, 1)
     rows = {r["external_id"]: r for r in store.fetch_datasets("kaggle")}
     assert (rows["s/1"]["enrichment_status"], rows["s/1"]["source_meta"]) == ("enriched", {"seed": 1, "files": 3})
-    assert (rows["s/2"]["title"], rows["s/2"]["enrichment_status"], rows["s/2"]["sync_hash"]) == ("Two v2", "pending", None)
+    assert (rows["s/2"]["title"], rows["s/2"]["enrichment_status"], rows["s/2"]["sync_hash"]) == (
+        "Two v2",
+        "pending",
+        None,
+    )
     # A staged write clears the hash, so the next dict upsert of the row writes once, then never again.
     synced = [{"source": "kaggle", "external_id": "s/2", "title": "Two v2"}]
     assert store.upsert_datasets(synced) == UpsertCounts(0, 1, 0)
@@ -180,5 +210,7 @@ def test_an_in_memory_catalog_is_refused(url):
 
 @pytest.mark.parametrize("path", ["/etc/passwd/c.sqlite3", "/proc/no-such-folder/c.sqlite3"])
 def test_a_catalog_path_that_cannot_be_created_is_a_clear_error(path):
-    with pytest.raises(CatalogConfigError, match=r"Cannot create the folder /(etc/passwd|proc/no-such-folder) for the SQLite"):
+    with pytest.raises(
+        CatalogConfigError, match=r"Cannot create the folder /(etc/passwd|proc/no-such-folder) for the SQLite"
+    ):
         CatalogStore(f"sqlite:///{path}")

@@ -67,7 +67,8 @@ def _exact(ids, vectors, query, k, keep=None) -> list[int]:
     return ranked[:k]
 
 
-def _recall(store, ids, vectors, filters=SearchFilters(), keep=None, k=10) -> float:
+def _recall(store, ids, vectors, filters=None, keep=None, k=10) -> float:
+    filters = filters or SearchFilters()
     hits = []
     for q in _queries():
         got = [i for i, _ in nearest_datasets(store, MODEL, q, filters, k)]
@@ -145,7 +146,7 @@ def test_index_file_is_saved_reused_and_replaced_with_the_generation(sqlite_url,
     with CatalogStore(sqlite_url) as reopened:  # a later process: loads the file, builds nothing
         second = vector_matrix.prepare_vectors(reopened, MODEL)
         assert (second["search"], second["index"], second["index_path"]) == ("ann", "loaded", str(path))
-        assert vector_index.BUILDS == builds and path.stat().st_mtime_ns == mtime
+        assert builds == vector_index.BUILDS and path.stat().st_mtime_ns == mtime
         assert _recall(reopened, ids, vectors) >= 0.95
 
         moved = _clustered(200, seed=7)  # new vectors for 200 rows: a new generation
@@ -155,7 +156,7 @@ def test_index_file_is_saved_reused_and_replaced_with_the_generation(sqlite_url,
         new_path = vector_index.index_path(reopened, MODEL, vector_matrix.current_generation(reopened))
         assert (third["index"], third["index_path"]) == ("built", str(new_path))
         assert new_path != path and sorted(folder.glob("*.usearch")) == [new_path]  # the old generation's file is gone
-        assert vector_index.BUILDS == builds + 1
+        assert builds + 1 == vector_index.BUILDS
         assert nearest_datasets(reopened, MODEL, moved[0], SearchFilters(), 1)[0][0] == int(ids[0])
         assert _recall(reopened, ids, vectors) >= 0.95
 

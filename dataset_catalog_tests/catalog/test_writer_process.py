@@ -47,7 +47,9 @@ def test_a_failing_batch_raises_a_clear_error_and_keeps_earlier_batches(store):
     writer.submit(_rows(0, 5))
     writer.submit(_rows(5, 5, enrichment_status=None))  # NOT NULL violation in the database
     try:
-        with pytest.raises(CatalogWriteError, match=r"Writing a batch to the catalog .* failed: .*(NOT NULL|null value)"):
+        with pytest.raises(
+            CatalogWriteError, match=r"Writing a batch to the catalog .* failed: .*(NOT NULL|null value)"
+        ):
             writer.submit(_rows(10, 5))
             writer.close()
     finally:

@@ -52,7 +52,9 @@ def _workers_alive() -> list[str]:
 def test_a_trickle_is_given_up_at_the_deadline_and_the_call_stops(server, phase):
     server.trickle = Trickle(phase, interval=0.05)  # 200 bytes of body: ~10 s, each read within 0.05 s
     started = time.monotonic()
-    with pytest.raises(DeadlineExceeded, match=r"GET / did not finish within 1(\.\d)? s: the server stalls or sends too slowly"):
+    with pytest.raises(
+        DeadlineExceeded, match=r"GET / did not finish within 1(\.\d)? s: the server stalls or sends too slowly"
+    ):
         call_with_deadline(lambda d: fetch(server.url, d), Deadline(1.0, "GET /"))
     assert 1.0 <= time.monotonic() - started < 2.0
     assert isinstance(DeadlineExceeded("x"), SourceUnavailableError)  # callers treat it as an outage

@@ -7,12 +7,22 @@ SAME_LICENSE = [
     ("CC0: Public Domain", "cc0-1.0", "CC0-1.0", "cc0"),
     ("Attribution 4.0 International (CC BY 4.0)", "cc-by-4.0", "CC-BY-4.0", "cc-by"),
     ("CC BY-SA 4.0", "cc-by-sa-4.0", "CC-BY-SA-4.0", "cc-by-sa"),
-    ("Attribution-NonCommercial-ShareAlike 4.0 International (CC BY-NC-SA 4.0)", "cc-by-nc-sa-4.0", "CC-BY-NC-SA-4.0", "cc-by-nc-sa"),
+    (
+        "Attribution-NonCommercial-ShareAlike 4.0 International (CC BY-NC-SA 4.0)",
+        "cc-by-nc-sa-4.0",
+        "CC-BY-NC-SA-4.0",
+        "cc-by-nc-sa",
+    ),
     ("Database: Open Database, Contents: Database Contents", "odbl", "ODbL-1.0", "odbl"),
     ("Apache 2.0", "apache-2.0", "Apache-2.0", "apache"),
     ("GPL 2", "gpl-2.0", "GPL-2.0-only", "gpl"),
     ("MIT", "mit", "MIT", "mit"),
-    ("Community Data License Agreement - Permissive - Version 1.0", "cdla-permissive-1.0", "CDLA-Permissive-1.0", "cdla-permissive"),
+    (
+        "Community Data License Agreement - Permissive - Version 1.0",
+        "cdla-permissive-1.0",
+        "CDLA-Permissive-1.0",
+        "cdla-permissive",
+    ),
 ]
 
 
@@ -33,11 +43,19 @@ def test_families_take_every_version_and_keep_variants_apart():
 def test_labels_without_a_license_id_are_other_or_unknown_and_never_crash():
     assert normalize_license("Other (specified in description)").family == "other"
     assert normalize_license("World Bank Dataset Terms of Use").name == "World Bank Dataset Terms of Use"
-    assert normalize_license(None).family == normalize_license("  ").family == normalize_license("unknown").family == "unknown"
+    assert (
+        normalize_license(None).family
+        == normalize_license("  ").family
+        == normalize_license("unknown").family
+        == "unknown"
+    )
     assert normalize_license("<script>alert(1)</script>").family == "other"
     assert matches_license("Other (specified in description)", "other") and not matches_license("mit", "other")
     # well-known non-SPDX licenses of the Hub get stable ids and families
-    assert (normalize_license("openrail").id, normalize_license("bigscience-openrail-m").family) == ("openrail", "openrail")
+    assert (normalize_license("openrail").id, normalize_license("bigscience-openrail-m").family) == (
+        "openrail",
+        "openrail",
+    )
 
 
 @pytest.mark.parametrize(

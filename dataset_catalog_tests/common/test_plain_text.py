@@ -33,7 +33,18 @@ def test_markdown_html_code_and_boilerplate_are_stripped_and_prose_kept():
     text = markup_to_text(CARD)
     assert "Foo is a German speech corpus with 1,000 hours & more." in text
     assert "Paper: The paper" in text
-    for gone in ("license: mit", "#", "**", "<", "onerror", "load_dataset", "| split", "owned", "More Information Needed", "Homepage"):
+    for gone in (
+        "license: mit",
+        "#",
+        "**",
+        "<",
+        "onerror",
+        "load_dataset",
+        "| split",
+        "owned",
+        "More Information Needed",
+        "Homepage",
+    ):
         assert gone not in text, gone
 
 

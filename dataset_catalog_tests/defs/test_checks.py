@@ -49,7 +49,13 @@ def test_blocking_integrity_checks_stop_downstream(store, database_url):
 def test_kaggle_checks_on_a_stand_in_asset(store, database_url):
     store.upsert_datasets(_rows("kaggle", [f"k{i}" for i in range(12)], enrichment_status="pending"))
     ids = [r["id"] for r in store.fetch_datasets()]
-    log_attempts(store, [{"dataset_id": i, "stage": "metadata", "result": "failed" if n < 4 else "success", "attempt": 1} for n, i in enumerate(ids)])
+    log_attempts(
+        store,
+        [
+            {"dataset_id": i, "stage": "metadata", "result": "failed" if n < 4 else "success", "attempt": 1}
+            for n, i in enumerate(ids)
+        ],
+    )
 
     @dg.asset(name="kaggle_enriched_datasets")
     def stand_in():
@@ -97,10 +103,17 @@ def test_hf_freshness_check_wants_yesterdays_partition(database_url, fake_hub):
     yesterday = hf_daily_partitions.get_last_partition_key()
     old = (datetime.fromisoformat(yesterday) - timedelta(days=5)).strftime("%Y-%m-%d")
     fake_hub.set_items(day_items(datetime.fromisoformat(yesterday).replace(tzinfo=UTC), 3))
-    resources = {"catalog": CatalogResource(database_url=database_url), "huggingface": HuggingFaceResource(endpoint=fake_hub.url)}
+    resources = {
+        "catalog": CatalogResource(database_url=database_url),
+        "huggingface": HuggingFaceResource(endpoint=fake_hub.url),
+    }
     with dg.instance_for_test() as instance:
-        stale = evaluations(dg.materialize([hf_datasets, *hf_checks], resources=resources, partition_key=old, instance=instance))
+        stale = evaluations(
+            dg.materialize([hf_datasets, *hf_checks], resources=resources, partition_key=old, instance=instance)
+        )
         assert not stale["freshness_check"].passed
         assert stale["unique_external_ids"].passed and stale["active_rows_have_title_and_url"].passed
-        fresh = evaluations(dg.materialize([hf_datasets, *hf_checks], resources=resources, partition_key=yesterday, instance=instance))
+        fresh = evaluations(
+            dg.materialize([hf_datasets, *hf_checks], resources=resources, partition_key=yesterday, instance=instance)
+        )
         assert fresh["freshness_check"].passed

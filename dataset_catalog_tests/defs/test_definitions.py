@@ -14,17 +14,21 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from dataset_catalog.definitions import defs
 from dataset_catalog.defs.common.catalog_sources import catalog_source_asset_keys
 from dataset_catalog.defs.kaggle.resources import KaggleResource
-from dataset_catalog.definitions import defs
 from dataset_catalog_tests.conftest import REPO_ROOT
 from dataset_catalog_tests.defs.dagster_processes import free_port, stop_process_group
 
 # Each catalog-writing asset and the source its rows belong to.
 SOURCE_OF = {
-    "hf_datasets": "huggingface", "kaggle_seeded_datasets": "kaggle", "kaggle_enriched_datasets": "kaggle",
-    "kaggle_latest_datasets": "kaggle", "zenodo_datasets": "zenodo", "openml_datasets": "openml",
-}  # fmt: skip
+    "hf_datasets": "huggingface",
+    "kaggle_seeded_datasets": "kaggle",
+    "kaggle_enriched_datasets": "kaggle",
+    "kaggle_latest_datasets": "kaggle",
+    "zenodo_datasets": "zenodo",
+    "openml_datasets": "openml",
+}
 SOURCE_ASSETS = set(SOURCE_OF)
 ASSETS = SOURCE_ASSETS | {"dataset_embeddings", "dataset_link_status", "remove_old_cache", "catalog_health"}
 
@@ -47,7 +51,14 @@ def test_definitions_load_and_validate():
     repository = defs.get_repository_def()
     graph = repository.asset_graph
     assert {key.to_user_string() for key in graph.get_all_asset_keys()} == ASSETS
-    assert set(repository.get_top_level_resources()) == {"catalog", "huggingface", "kaggle", "zenodo", "openml", "embedding_model"}
+    assert set(repository.get_top_level_resources()) == {
+        "catalog",
+        "huggingface",
+        "kaggle",
+        "zenodo",
+        "openml",
+        "embedding_model",
+    }
 
 
 def test_kaggle_objects_are_wired_as_documented():
@@ -104,8 +115,12 @@ def test_catalog_wide_assets_run_after_every_source_asset():
 def test_cli_validates_the_workspace_module(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=180, env=_env(tmp_path),
-    )  # fmt: skip
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=_env(tmp_path),
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "All code locations passed validation" in result.stdout + result.stderr
 
@@ -140,12 +155,14 @@ def test_a_new_source_folder_is_picked_up_without_editing_anything_else(tmp_path
     source = project / "dataset_catalog" / "defs" / "example_source"
     source.mkdir()
     (source / "__init__.py").write_text('CATALOG_SOURCE_ASSETS = ("example_datasets",)\n')
-    (source / "assets.py").write_text(textwrap.dedent("""
+    (source / "assets.py").write_text(
+        textwrap.dedent("""
         import dagster as dg
 
         @dg.asset(group_name="example_source")
         def example_datasets() -> None: ...
-    """))  # fmt: skip
+    """)
+    )
     script = textwrap.dedent("""
         import json
         import dagster as dg
@@ -153,13 +170,16 @@ def test_a_new_source_folder_is_picked_up_without_editing_anything_else(tmp_path
         graph = defs.get_repository_def().asset_graph
         print(json.dumps({name: sorted(k.to_user_string() for k in graph.get(dg.AssetKey(name)).parent_keys)
                           for name in ("dataset_embeddings", "dataset_link_status")}))
-    """)  # fmt: skip
+    """)
     env = {**_env(tmp_path), "PYTHONPATH": str(project), "PYTHONNOUSERSITE": "1"}
-    result = subprocess.run([sys.executable, "-c", script], cwd=project, capture_output=True, text=True,
-                            timeout=180, env=env)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=project, capture_output=True, text=True, timeout=180, env=env
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     parents = json.loads(result.stdout.strip().splitlines()[-1])
-    assert parents["dataset_embeddings"] == parents["dataset_link_status"] == sorted({*SOURCE_ASSETS, "example_datasets"})
+    assert (
+        parents["dataset_embeddings"] == parents["dataset_link_status"] == sorted({*SOURCE_ASSETS, "example_datasets"})
+    )
 
 
 @pytest.mark.slow
@@ -170,23 +190,32 @@ def test_a_fresh_checkout_validates_and_opens_the_ui_with_no_environment(tmp_pat
     bare = {"PATH": f"{os.path.dirname(sys.executable)}:/usr/bin:/bin"}  # no DAGSTER_HOME, no catalog settings
     validate = subprocess.run(
         [sys.executable, "-m", "dagster", "definitions", "validate", "-m", "dataset_catalog.definitions"],
-        cwd=checkout, capture_output=True, text=True, timeout=180, env=bare,
-    )  # fmt: skip
+        cwd=checkout,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=bare,
+    )
     assert validate.returncode == 0, validate.stdout[-2000:] + validate.stderr[-2000:]
     assert "All code locations passed validation" in validate.stdout + validate.stderr
     port = free_port()
     dev = subprocess.Popen(
-        [sys.executable, "-m", "dagster", "dev", "-p", str(port)], cwd=checkout, env=bare,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
+        [sys.executable, "-m", "dagster", "dev", "-p", str(port)],
+        cwd=checkout,
+        env=bare,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         query = b'{"query": "{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus } } } }"}'
         status = None
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and dev.poll() is None:
             try:
-                request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=query,
-                                                 headers={"Content-Type": "application/json"})  # fmt: skip
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/graphql", data=query, headers={"Content-Type": "application/json"}
+                )
                 with urllib.request.urlopen(request, timeout=5) as answer:
                     entries = json.load(answer)["data"]["workspaceOrError"]["locationEntries"]
                 status = [(e["name"], e["loadStatus"]) for e in entries]

@@ -9,12 +9,12 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from dataset_catalog.defs.common.resources import CatalogResource
 from dataset_catalog.catalog import CatalogStore
 from dataset_catalog.catalog.schema import datasets
+from dataset_catalog.defs.common.resources import CatalogResource
 from dataset_catalog.defs.huggingface.assets import hf_datasets
-from dataset_catalog.defs.huggingface.resources import HuggingFaceResource
 from dataset_catalog.defs.huggingface.partitions import hf_daily_partitions
+from dataset_catalog.defs.huggingface.resources import HuggingFaceResource
 from dataset_catalog.defs.maintenance.assets import dataset_link_status, remove_old_cache
 from dataset_catalog_tests.conftest import create_pg_database
 from dataset_catalog_tests.fakes.hf_hub import day_items
@@ -48,7 +48,9 @@ def materialize_maintenance(instance, database_url, fake_hub, tmp_path):
         with CatalogStore(database_url) as store, store.engine.begin() as conn:
             for n, row in enumerate(store.fetch_datasets()):
                 path = "ok" if n % 2 else "gone"
-                conn.execute(sa.update(datasets).where(datasets.c.id == row["id"]).values(url=hosts.url(0, f"{path}/{n}")))
+                conn.execute(
+                    sa.update(datasets).where(datasets.c.id == row["id"]).values(url=hosts.url(0, f"{path}/{n}"))
+                )
         links = dg.materialize(
             [dataset_link_status],
             resources={"catalog": catalog},

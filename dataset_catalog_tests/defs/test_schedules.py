@@ -3,21 +3,34 @@ import dagster as dg
 from dataset_catalog.definitions import defs
 
 # name -> (cron, UTC, default status, target assets or checks).
-HF_CHECKS = {"hf_datasets:unique_external_ids", "hf_datasets:active_rows_have_title_and_url", "hf_datasets:freshness_check"}
+HF_CHECKS = {
+    "hf_datasets:unique_external_ids",
+    "hf_datasets:active_rows_have_title_and_url",
+    "hf_datasets:freshness_check",
+}
 KAGGLE_CHECKS = {
     f"kaggle_enriched_datasets:{name}"
     for name in ("unique_external_ids", "active_rows_have_title_and_url", "enrichment_failure_rate", "pending_backlog")
 }
-ZENODO_CHECKS = {f"zenodo_datasets:{n}" for n in ("unique_external_ids", "active_rows_have_title_and_url", "freshness_check")}
-OPENML_CHECKS = {f"openml_datasets:{n}" for n in ("unique_external_ids", "active_rows_have_title_and_url", "freshness_check")}
+ZENODO_CHECKS = {
+    f"zenodo_datasets:{n}" for n in ("unique_external_ids", "active_rows_have_title_and_url", "freshness_check")
+}
+OPENML_CHECKS = {
+    f"openml_datasets:{n}" for n in ("unique_external_ids", "active_rows_have_title_and_url", "freshness_check")
+}
 EXPECTED = {
     # An asset job runs the asset's checks too: the daily sync evaluates them right after writing.
     "hf_datasets_daily": ("30 0 * * *", "STOPPED", {"hf_datasets", *HF_CHECKS}),
     "link_check_daily": ("0 3 * * *", "STOPPED", {"dataset_link_status"}),
     "cache_cleanup_daily": ("30 4 * * *", "RUNNING", {"remove_old_cache"}),
     "catalog_checks_daily": (
-        "0 6 * * *", "RUNNING",
-        HF_CHECKS | KAGGLE_CHECKS | ZENODO_CHECKS | OPENML_CHECKS | {"dataset_embeddings:embedding_coverage", "catalog_health"},
+        "0 6 * * *",
+        "RUNNING",
+        HF_CHECKS
+        | KAGGLE_CHECKS
+        | ZENODO_CHECKS
+        | OPENML_CHECKS
+        | {"dataset_embeddings:embedding_coverage", "catalog_health"},
     ),
     "kaggle_enrichment_hourly": ("15 * * * *", "STOPPED", {"kaggle_enriched_datasets", *KAGGLE_CHECKS}),
     "kaggle_latest_daily": ("0 2 * * *", "STOPPED", {"kaggle_latest_datasets"}),

@@ -13,9 +13,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
-
 from datetime import UTC, datetime
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -53,7 +52,9 @@ def populate(home: Path) -> None:
     from dataset_catalog_tests.fakes.hf_hub import FakeHub, day_items
 
     catalog = CatalogResource(database_url=f"sqlite:///{home / 'catalog' / 'catalog.sqlite3'}")
-    items = [item for day, n in PARTITIONS.items() for item in day_items(datetime.fromisoformat(day).replace(tzinfo=UTC), n)]
+    items = [
+        item for day, n in PARTITIONS.items() for item in day_items(datetime.fromisoformat(day).replace(tzinfo=UTC), n)
+    ]
     with FakeHub(items) as hub, dg.DagsterInstance.local_temp(str(home)) as instance:
         health = {"catalog": catalog, "embedding_model": EmbeddingModelResource(model="m")}
         assert dg.materialize([catalog_health], resources=health, instance=instance).success
@@ -93,7 +94,9 @@ def webserver(tmp_path_factory):
             if process.poll() is not None:
                 pytest.fail(f"dagster-webserver exited: {(home / 'webserver.log').read_text()[-3000:]}")
             try:
-                data = graphql(base, "{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus } } } }")
+                data = graphql(
+                    base, "{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus } } } }"
+                )
                 entries = data["data"]["workspaceOrError"]["locationEntries"]
                 if entries and all(e["loadStatus"] == "LOADED" for e in entries):
                     break
@@ -163,7 +166,9 @@ def test_every_asset_and_schedule_is_shown_in_the_browser(webserver, artifacts, 
     assert not missing(assets, catalog), f"asset catalog page lacks {missing(assets, catalog)}"
 
     for group, names in sorted(groups.items()):
-        graph = render(f"{webserver}/locations/{LOCATION}/asset-groups/{group}", artifacts, f"asset_graph_{group}", tmp_path)
+        graph = render(
+            f"{webserver}/locations/{LOCATION}/asset-groups/{group}", artifacts, f"asset_graph_{group}", tmp_path
+        )
         assert not missing(names, graph), f"asset graph of group {group} lacks {missing(names, graph)}"
 
     automation = render(f"{webserver}/automation", artifacts, "automation", tmp_path)
@@ -173,9 +178,13 @@ def test_every_asset_and_schedule_is_shown_in_the_browser(webserver, artifacts, 
 def test_a_backfilled_partition_shows_its_own_counts(webserver, artifacts, tmp_path):
     """Every partition of a range run used to show the run's totals (8 inserted on each day)."""
     shown = {}
-    for day, count in PARTITIONS.items():
-        page = render(f"{webserver}/assets/hf_datasets?view=partitions&partition={day}", artifacts,
-                      f"hf_datasets_partition_{day}", tmp_path)  # fmt: skip
+    for day in PARTITIONS:
+        page = render(
+            f"{webserver}/assets/hf_datasets?view=partitions&partition={day}",
+            artifacts,
+            f"hf_datasets_partition_{day}",
+            tmp_path,
+        )
         match = re.search(r"total_inserted\s+(\d+)", " ".join(page.split()))
         assert match, f"the partition page of {day} shows no total_inserted"
         shown[day] = int(match[1])

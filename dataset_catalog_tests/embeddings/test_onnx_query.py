@@ -39,7 +39,10 @@ def test_exported_encoder_agrees_with_the_model_on_1000_texts(encoder):
     cosines = np.sum(expected * got, axis=1)
     assert cosines.min() >= 0.999, texts[int(cosines.argmin())][:80]
     assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
-    assert float(fast.encode(["one query"])[0] @ fast.encode(["one query", "a much longer second query in the batch"])[0]) > 0.9999
+    assert (
+        float(fast.encode(["one query"])[0] @ fast.encode(["one query", "a much longer second query in the batch"])[0])
+        > 0.9999
+    )
 
 
 def test_query_only_processes_use_the_export_unless_told_otherwise(encoder, monkeypatch):

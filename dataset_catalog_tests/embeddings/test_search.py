@@ -58,7 +58,13 @@ def test_hits_carry_display_fields_and_both_rankings(embedded, encoder):
     result = search_catalog("movie review sentiment", store=embedded, encoder=encoder, limit=5)
     assert result.modes == ["semantic", "keyword"]
     top = result.hits[0]
-    assert (top.external_id, top.source, top.license, top.downloads, top.likes) == ("stanfordnlp/imdb", "huggingface", "other", 250_000, 300)
+    assert (top.external_id, top.source, top.license, top.downloads, top.likes) == (
+        "stanfordnlp/imdb",
+        "huggingface",
+        "other",
+        250_000,
+        300,
+    )
     assert top.url == "https://example.org/huggingface/stanfordnlp/imdb"
     assert top.semantic_rank == 1 and top.keyword_rank == 1 and 0 < top.similarity <= 1
     assert "movie reviews" in top.snippet and len(top.snippet) <= 182
@@ -71,14 +77,19 @@ FILTER_CASES = [
     (SearchFilters(task="Text Classification"), lambda r: "text-classification" in r["task_categories"]),
     (SearchFilters(file_format="csv"), lambda r: "csv" in r["file_formats"]),
     (SearchFilters(min_downloads=50_000), lambda r: r["download_count"] >= 50_000),
-    (SearchFilters(source="huggingface", task="automatic-speech-recognition"), lambda r: r["external_id"].endswith(("librispeech_asr", "common_voice_11_0"))),
+    (
+        SearchFilters(source="huggingface", task="automatic-speech-recognition"),
+        lambda r: r["external_id"].endswith(("librispeech_asr", "common_voice_11_0")),
+    ),
 ]
 
 
 def test_filters_restrict_results_exactly(embedded, encoder, corpus):
     for filters, check in FILTER_CASES:
         expected = {r["external_id"] for r in corpus if check(r)}
-        result = search_catalog("speech images text tables", store=embedded, encoder=encoder, filters=filters, limit=100)
+        result = search_catalog(
+            "speech images text tables", store=embedded, encoder=encoder, filters=filters, limit=100
+        )
         assert expected and set(_ext_ids(result)) == expected, filters  # a 20-row corpus: every match is a candidate
 
 
@@ -86,7 +97,9 @@ def test_deactivated_and_deleted_rows_leave_search_at_once(embedded, encoder):
     with embedded.engine.begin() as conn:
         conn.execute(sa.update(datasets).where(datasets.c.external_id == "stanfordnlp/imdb").values(is_active=False))
         conn.execute(sa.delete(datasets).where(datasets.c.external_id == "dair-ai/emotion"))
-    found = _ext_ids(search_catalog("movie review sentiment emotion tweets", store=embedded, encoder=encoder, limit=100))
+    found = _ext_ids(
+        search_catalog("movie review sentiment emotion tweets", store=embedded, encoder=encoder, limit=100)
+    )
     assert "stanfordnlp/imdb" not in found and "dair-ai/emotion" not in found and found
 
 
@@ -94,7 +107,11 @@ def test_keyword_index_follows_edits_without_re_embedding(embedded, encoder, cor
     wine = next(r for r in corpus if r["external_id"] == "uciml/red-wine-quality")
 
     def keyword_hits(query):
-        return [h.external_id for h in search_catalog(query, store=embedded, encoder=encoder, limit=20).hits if h.keyword_rank]
+        return [
+            h.external_id
+            for h in search_catalog(query, store=embedded, encoder=encoder, limit=20).hits
+            if h.keyword_rank
+        ]
 
     embedded.upsert_datasets([dict(wine, title="Zymurgy measurements")])
     assert keyword_hits("zymurgy") == ["uciml/red-wine-quality"]
@@ -140,7 +157,9 @@ def test_odd_queries_never_crash_and_never_reach_sql_text(embedded, encoder, cor
         sa.event.remove(embedded.engine, "before_cursor_execute", record)
     assert statements and embedded.count_datasets() == len(corpus)
     for fragment in ("DROP", "reilly", "NEAR", "unbalanced", "中文", "xxxx", "movie"):
-        assert not [s for s in statements if fragment.lower() in s.lower()], fragment  # only bind parameters carry user text
+        assert not [s for s in statements if fragment.lower() in s.lower()], (
+            fragment
+        )  # only bind parameters carry user text
 
 
 def test_query_tokens_keep_only_words():
@@ -164,13 +183,25 @@ def test_without_embeddings_search_is_keyword_only_and_loads_no_model(store, cor
 def test_a_dataset_other_datasets_name_outranks_its_look_alike(store, encoder):
     """Two near-identical descriptions; three other datasets build on the second one. Without
     reference counts the first wins on similarity; with them the one people use comes first."""
-    store.upsert_datasets([
-        ds(HF, "org/face-attributes", "Face Attributes", "Photos of celebrity faces, each labelled with 40 binary attributes."),
-        ds(HF, "org/celeba", "CelebA", "Face images of celebrities, each annotated with 40 attributes and an identity."),
-        ds(HF, "org/celeba-hq", "CelebA-HQ", "High-resolution version of CelebA."),
-        ds(HF, "org/celeba-dialog", "CelebA-Dialog", "Fine-grained captions for the faces of CelebA."),
-        ds(KG, "user/gan-faces", "GAN faces", "Faces generated by a GAN trained on CelebA."),
-    ])  # fmt: skip
+    store.upsert_datasets(
+        [
+            ds(
+                HF,
+                "org/face-attributes",
+                "Face Attributes",
+                "Photos of celebrity faces, each labelled with 40 binary attributes.",
+            ),
+            ds(
+                HF,
+                "org/celeba",
+                "CelebA",
+                "Face images of celebrities, each annotated with 40 attributes and an identity.",
+            ),
+            ds(HF, "org/celeba-hq", "CelebA-HQ", "High-resolution version of CelebA."),
+            ds(HF, "org/celeba-dialog", "CelebA-Dialog", "Fine-grained captions for the faces of CelebA."),
+            ds(KG, "user/gan-faces", "GAN faces", "Faces generated by a GAN trained on CelebA."),
+        ]
+    )
     embed_datasets(store, encoder)
     query = "celebrity face photos labelled with attributes"
 

@@ -7,7 +7,14 @@ def test_text_layout_orders_dense_fields_first_and_cleans_labels():
             "title": "IMDB",
             "subtitle": "Movie reviews",
             "description": "  Fifty   thousand\nreviews. ",
-            "tags": ["task_categories:text-classification", "license:mit", "format:parquet", "region:us", "sentiment_analysis", "modality:text"],
+            "tags": [
+                "task_categories:text-classification",
+                "license:mit",
+                "format:parquet",
+                "region:us",
+                "sentiment_analysis",
+                "modality:text",
+            ],
             "task_categories": ["text-classification"],
         }
     )

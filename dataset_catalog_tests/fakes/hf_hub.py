@@ -135,7 +135,23 @@ class FakeHub(FakeServer):
         sort = (q.get("sort") or ["lastModified"])[0]
         if sort not in SORT_FIELDS:
             return 400, {"Content-Type": "application/json"}, b'{"error":"invalid sort"}'
-        expand = tuple(sorted(q.get("expand", []) or ["author", "createdAt", "downloads", "lastModified", "likes", "tags", "private", "gated", "disabled", "sha"]))
+        expand = tuple(
+            sorted(
+                q.get("expand", [])
+                or [
+                    "author",
+                    "createdAt",
+                    "downloads",
+                    "lastModified",
+                    "likes",
+                    "tags",
+                    "private",
+                    "gated",
+                    "disabled",
+                    "sha",
+                ]
+            )
+        )
         page_size = min(int((q.get("limit") or [self.default_page_size])[0]), DEFAULT_PAGE_SIZE)
         offset = int(base64.urlsafe_b64decode((q.get("cursor") or ["MA=="])[0]).decode())
         order = self._ordered(sort)

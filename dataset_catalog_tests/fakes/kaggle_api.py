@@ -134,8 +134,13 @@ class FakeDataset:
 
 
 class FakeKaggle(FakeServer):
-    def __init__(self, *, username: str = "catalog-bot", key: str = "kaggle-key-0123456789abcdef",
-                 token: str | None = "KGAT_fake_token_0123456789abcdef"):
+    def __init__(
+        self,
+        *,
+        username: str = "catalog-bot",
+        key: str = "kaggle-key-0123456789abcdef",
+        token: str | None = "KGAT_fake_token_0123456789abcdef",
+    ):
         super().__init__()
         self.username, self.key, self.token = username, key, token
         self.datasets: dict[str, FakeDataset] = {}
@@ -158,15 +163,18 @@ class FakeKaggle(FakeServer):
 
     # -- setup ------------------------------------------------------------------------------
     def add_dataset(self, ref: str, title: str | None = None, **fields: Any) -> FakeDataset:
-        dataset = FakeDataset(ref=ref, title=title or ref.split("/")[1].replace("-", " ").title(),
-                              id=len(self.datasets) + 1, **fields)
+        dataset = FakeDataset(
+            ref=ref, title=title or ref.split("/")[1].replace("-", " ").title(), id=len(self.datasets) + 1, **fields
+        )
         self.datasets[ref] = dataset
         return dataset
 
-    def add_file(self, ref: str, name: str, content: bytes, *, zipped: bool = False,
-                 columns: list[str] | None = None) -> FakeFile:
-        f = FakeFile(name, content, zipped,
-                     [{"order": i, "name": c, "type": "String"} for i, c in enumerate(columns or [])])
+    def add_file(
+        self, ref: str, name: str, content: bytes, *, zipped: bool = False, columns: list[str] | None = None
+    ) -> FakeFile:
+        f = FakeFile(
+            name, content, zipped, [{"order": i, "name": c, "type": "String"} for i, c in enumerate(columns or [])]
+        )
         self.datasets[ref].files.append(f)
         return f
 
@@ -207,7 +215,8 @@ class FakeKaggle(FakeServer):
     def _rate_limit(self, now: float):
         with self._state:
             limited = (self.request_budget is not None and self._served >= self.request_budget) or (
-                self.min_interval is not None and self._last_api_at is not None
+                self.min_interval is not None
+                and self._last_api_at is not None
                 and now - self._last_api_at < self.min_interval
             )
             self._last_api_at = now
@@ -228,7 +237,7 @@ class FakeKaggle(FakeServer):
             if limited:
                 return limited
         if request.path.startswith(FILES_PREFIX) and request.method == "GET":
-            return self._serve_file(request.path[len(FILES_PREFIX):])
+            return self._serve_file(request.path[len(FILES_PREFIX) :])
         if request.method != "POST":
             return self._error(405, "POST only")
         try:
@@ -242,7 +251,7 @@ class FakeKaggle(FakeServer):
             return self._error(401, "Unauthenticated")
         if not request.path.startswith(DATASET_SERVICE):
             return self._error(404, "No such service")
-        method = request.path[len(DATASET_SERVICE):]
+        method = request.path[len(DATASET_SERVICE) :]
         if method == "ListDatasets":
             if self.listing_body is not None:
                 return 200, dict(JSON), self.listing_body
@@ -270,17 +279,20 @@ class FakeKaggle(FakeServer):
         if sort not in SORT_FIELDS:
             return self._error(400, f"Invalid sortBy {sort}")
         key = SORT_FIELDS[sort]
-        items = sorted(self.datasets.values(), key=lambda d: (d.api_dataset().get(key) or 0
-                       if key != "hotness" else d.hotness, d.id), reverse=True)
+        items = sorted(
+            self.datasets.values(),
+            key=lambda d: (d.api_dataset().get(key) or 0 if key != "hotness" else d.hotness, d.id),
+            reverse=True,
+        )
         page, size = int(body.get("page") or 1), min(int(body.get("pageSize") or 20), 200)
-        chunk = items[(page - 1) * size: page * size]
+        chunk = items[(page - 1) * size : page * size]
         more = page * size < len(items)
         return self._ok({"datasets": [d.api_dataset() for d in chunk], "nextPageToken": str(page + 1) if more else ""})
 
     def _list_files(self, dataset: FakeDataset, body: dict):
         offset = int(body.get("pageToken") or 0)
         size = min(int(body.get("pageSize") or 20), self.files_page_size_cap)
-        chunk = dataset.files[offset: offset + size]
+        chunk = dataset.files[offset : offset + size]
         payload: dict[str, Any] = {"datasetFiles": [dataset.api_file(f) for f in chunk]}
         if offset + size < len(dataset.files):
             payload["nextPageToken"] = str(offset + size)
@@ -308,8 +320,11 @@ class FakeKaggle(FakeServer):
             with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
                 zf.writestr(name, f.content)
             return 200, {"Content-Type": "application/zip"}, buffer.getvalue()
-        return 200, {"Content-Type": "application/octet-stream",
-                     "Last-Modified": "Thu, 02 Jan 2025 03:04:05 GMT"}, f.content
+        return (
+            200,
+            {"Content-Type": "application/octet-stream", "Last-Modified": "Thu, 02 Jan 2025 03:04:05 GMT"},
+            f.content,
+        )
 
 
 def make_datasets(fake: FakeKaggle, count: int, prefix: str = "owner") -> list[FakeDataset]:
@@ -319,7 +334,10 @@ def make_datasets(fake: FakeKaggle, count: int, prefix: str = "owner") -> list[F
         d = fake.add_dataset(
             f"{prefix}{i % 3}/dataset-{i}",
             description=f"Dataset number {i}, with columns a and b.",
-            votes=1000 - i, downloads=10_000 - i, views=50_000 - i, hotness=i,
+            votes=1000 - i,
+            downloads=10_000 - i,
+            views=50_000 - i,
+            hotness=i,
             keywords=["tabular", f"topic-{i % 4}"],
             last_updated=datetime(2025, 1, 1, tzinfo=UTC) + timedelta(hours=i),
         )
@@ -327,4 +345,3 @@ def make_datasets(fake: FakeKaggle, count: int, prefix: str = "owner") -> list[F
         fake.add_file(d.ref, "extra.parquet", b"PAR1", columns=["c"])
         made.append(d)
     return made
-

@@ -37,8 +37,7 @@ DATASET_TAGS = b"""Id,DatasetId,TagId
 8,,100
 """
 
-VERSIONS = (
-    b"""Id,DatasetId,DatasourceVersionId,CreatorUserId,LicenseName,CreationDate,VersionNumber,Title,Slug,Subtitle,Description,VersionNotes,TotalCompressedBytes,TotalUncompressedBytes
+VERSIONS = b"""Id,DatasetId,DatasourceVersionId,CreatorUserId,LicenseName,CreationDate,VersionNumber,Title,Slug,Subtitle,Description,VersionNotes,TotalCompressedBytes,TotalUncompressedBytes
 500,1,500,1,CC0: Public Domain,01/02/2019 10:00:00,1,Old Title,old-slug,old sub,old description,,1,2
 501,1,501,1,CC0: Public Domain,02/03/2020 11:12:13,2,"Titanic, cleaned",titanic-clean,Survival data,"Line one
 Line ""two"", with a comma
@@ -58,7 +57,6 @@ on two lines",,1,1
 514,14,514,3,,05/06/2020,1,Counts,counts,,,,1,1
 515,15,515,5,MIT,05/06/2020,1,Nameless Owner,nameless,,,,1,1
 """
-)
 
 DATASETS = b"""Id,CreatorUserId,OwnerUserId,OwnerOrganizationId,CurrentDatasetVersionId,CurrentDatasourceVersionId,ForumId,Type,CreationDate,LastActivityDate,TotalViews,TotalDownloads,TotalVotes,TotalKernels,Medal,MedalAwardDate
 1,1,1,,501,501,1,2,02/03/2020 11:12:13,03/04/2021,1000,200,30,4,,

@@ -42,7 +42,9 @@ class FakeDataset:
     upload_date: str = "2014-04-06T23:19:24"
     default_target: str = "class"
     tags: list[str] = field(default_factory=lambda: ["uci"])
-    columns: list[tuple[str, str]] = field(default_factory=lambda: [("a", "numeric"), ("b", "nominal"), ("class", "nominal")])
+    columns: list[tuple[str, str]] = field(
+        default_factory=lambda: [("a", "numeric"), ("b", "nominal"), ("class", "nominal")]
+    )
     instances: int = 150
     classes: int = 3
     missing: int = 0
@@ -55,18 +57,26 @@ class FakeDataset:
 
     def qualities(self) -> list[dict[str, str]]:
         values = {
-            "NumberOfInstances": self.instances, "NumberOfFeatures": len(self.columns), "NumberOfClasses": self.classes,
-            "NumberOfMissingValues": self.missing, "NumberOfInstancesWithMissingValues": min(self.missing, self.instances),
+            "NumberOfInstances": self.instances,
+            "NumberOfFeatures": len(self.columns),
+            "NumberOfClasses": self.classes,
+            "NumberOfMissingValues": self.missing,
+            "NumberOfInstancesWithMissingValues": min(self.missing, self.instances),
             "NumberOfNumericFeatures": sum(t == "numeric" for _, t in self.columns),
             "NumberOfSymbolicFeatures": sum(t == "nominal" for _, t in self.columns),
-        }  # fmt: skip
+        }
         return [{"name": k, "value": f"{float(v):.1f}"} for k, v in values.items()]
 
     def listing_item(self) -> dict[str, Any]:
         item = {
-            "did": self.did, "name": self.name, "version": self.version, "status": self.status, "format": "ARFF",
-            "md5_checksum": self.md5, "file_id": 1_000_000 + self.did,
-        }  # fmt: skip
+            "did": self.did,
+            "name": self.name,
+            "version": self.version,
+            "status": self.status,
+            "format": "ARFF",
+            "md5_checksum": self.md5,
+            "file_id": 1_000_000 + self.did,
+        }
         if self.list_qualities:
             item["quality"] = self.qualities()
         if self.tags:
@@ -76,25 +86,43 @@ class FakeDataset:
     def description_json(self) -> dict[str, Any]:
         return {
             "data_set_description": {
-                "id": str(self.did), "name": self.name, "version": str(self.version), "description": self.description,
-                "description_version": "1", "format": "ARFF", "creator": self.creator, "upload_date": self.upload_date,
-                "licence": self.licence, "url": f"https://api.openml.org/data/v1/download/{1_000_000 + self.did}/{self.name}.arff",
+                "id": str(self.did),
+                "name": self.name,
+                "version": str(self.version),
+                "description": self.description,
+                "description_version": "1",
+                "format": "ARFF",
+                "creator": self.creator,
+                "upload_date": self.upload_date,
+                "licence": self.licence,
+                "url": f"https://api.openml.org/data/v1/download/{1_000_000 + self.did}/{self.name}.arff",
                 "parquet_url": f"https://data.openml.org/datasets/0000/{self.did:04d}/dataset_{self.did}.pq",
-                "file_id": str(1_000_000 + self.did), "default_target_attribute": self.default_target,
-                "version_label": str(self.version), "citation": "Doe, J. (2014).",
+                "file_id": str(1_000_000 + self.did),
+                "default_target_attribute": self.default_target,
+                "version_label": str(self.version),
+                "citation": "Doe, J. (2014).",
                 # XML converted to JSON: one tag is a bare string, several a list
                 "tag": self.tags[0] if len(self.tags) == 1 else list(self.tags),
-                "visibility": "public", "status": self.status, "processing_date": "2020-11-20 19:02:18",
+                "visibility": "public",
+                "status": self.status,
+                "processing_date": "2020-11-20 19:02:18",
                 "md5_checksum": self.md5,
             }
-        }  # fmt: skip
+        }
 
     def features_json(self) -> dict[str, Any]:
         features = [
-            {"index": str(i), "name": name, "data_type": kind, "is_target": "true" if name == self.default_target else "false",
-             "is_ignore": "false", "is_row_identifier": "false", "number_of_missing_values": "0"}
+            {
+                "index": str(i),
+                "name": name,
+                "data_type": kind,
+                "is_target": "true" if name == self.default_target else "false",
+                "is_ignore": "false",
+                "is_row_identifier": "false",
+                "number_of_missing_values": "0",
+            }
             for i, (name, kind) in enumerate(self.columns)
-        ]  # fmt: skip
+        ]
         return {"data_features": {"feature": features}}
 
     def qualities_json(self) -> dict[str, Any]:
@@ -145,7 +173,9 @@ class FakeOpenML(FakeServer):
     def add_raw_listing_item(self, item: Any) -> None:
         self.raw_listing_items.append(item)
 
-    def fail_next(self, status: int, times: int = 1, headers: dict[str, str] | None = None, path_part: str = "") -> None:
+    def fail_next(
+        self, status: int, times: int = 1, headers: dict[str, str] | None = None, path_part: str = ""
+    ) -> None:
         """The next `times` requests whose path contains `path_part` get `status` (and headers)."""
         for _ in range(times):
             self._failures.append((path_part, status, headers or {}))
@@ -162,7 +192,11 @@ class FakeOpenML(FakeServer):
 
     @property
     def detail_requests(self) -> list[RecordedRequest]:
-        return [r for r in self.requests if r.path.startswith(PREFIX + "data/") and not r.path.startswith(PREFIX + "data/list/")]
+        return [
+            r
+            for r in self.requests
+            if r.path.startswith(PREFIX + "data/") and not r.path.startswith(PREFIX + "data/list/")
+        ]
 
     # -- serving ----------------------------------------------------------------------------
     def handle(self, request: RecordedRequest) -> tuple[int, dict[str, str], bytes]:
@@ -222,10 +256,12 @@ class FakeOpenML(FakeServer):
         status = filters.get("status", "active")
         ids = {int(i) for i in filters["data_id"].split(",") if i.isdigit()} if "data_id" in filters else None
         chosen = [
-            d for did, d in sorted(self.datasets.items())
-            if (status == "all" or d.status == status) and (ids is None or did in ids)
+            d
+            for did, d in sorted(self.datasets.items())
+            if (status == "all" or d.status == status)
+            and (ids is None or did in ids)
             and (ids is not None or did not in self.left_out_of_pages)
-        ]  # fmt: skip
+        ]
         encoded = [(self._encoded.get(d.did) if self.cache_listing else None) or self._encode(d) for d in chosen]
         if ids is None:
             encoded += [json.dumps(item).encode() for item in self.raw_listing_items]

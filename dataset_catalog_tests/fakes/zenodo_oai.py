@@ -194,8 +194,14 @@ class FakeZenodoOai(FakeServer):
 
     def _envelope(self, status: int, params: dict[str, str], body: bytes, headers: dict | None = None):
         attrs = "".join(f" {k}={quoteattr(v)}" for k, v in params.items() if k != "resumptionToken")
-        request = f"<responseDate>{_z(datetime.now(UTC))}</responseDate><request{attrs}>https://zenodo.org/oai2d</request>"
-        return status, {"Content-Type": "text/xml; charset=utf-8", **(headers or {})}, _XML_HEAD + request.encode() + body + b"</OAI-PMH>"
+        request = (
+            f"<responseDate>{_z(datetime.now(UTC))}</responseDate><request{attrs}>https://zenodo.org/oai2d</request>"
+        )
+        return (
+            status,
+            {"Content-Type": "text/xml; charset=utf-8", **(headers or {})},
+            _XML_HEAD + request.encode() + body + b"</OAI-PMH>",
+        )
 
     def _rate_headers(self) -> tuple[bool, dict[str, str]]:
         """(allowed, X-RateLimit-* headers); counts the request when allowed."""
@@ -211,8 +217,11 @@ class FakeZenodoOai(FakeServer):
                 self._served.append(now)
             reset = (self._served[0] + window) if self._served else now
             remaining = limit - len(self._served)
-        headers = {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(max(remaining, 0)),
-                   "X-RateLimit-Reset": str(math.ceil(reset))}  # fmt: skip
+        headers = {
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Remaining": str(max(remaining, 0)),
+            "X-RateLimit-Reset": str(math.ceil(reset)),
+        }
         if not allowed:
             headers["Retry-After"] = str(max(math.ceil(reset - now), 1))
         return allowed, headers
@@ -232,13 +241,21 @@ class FakeZenodoOai(FakeServer):
             self.stopping.wait(self.delay_seconds)
         if failure:
             status, headers = failure
-            return status, {"Content-Type": "text/html", **headers}, f"<html><body>Error {status}</body></html>".encode()
+            return (
+                status,
+                {"Content-Type": "text/html", **headers},
+                f"<html><body>Error {status}</body></html>".encode(),
+            )
         allowed, rate_headers = self._rate_headers()
         if not allowed:
             self.rejected_429 += 1
             return 429, {"Content-Type": "text/html", **rate_headers}, b"<html><body>Too Many Requests</body></html>"
         if self.required_token and request.headers.get("authorization") != f"Bearer {self.required_token}":
-            return 401, {"Content-Type": "application/json", **rate_headers}, b'{"message": "Unauthorized", "status": 401}'
+            return (
+                401,
+                {"Content-Type": "application/json", **rate_headers},
+                b'{"message": "Unauthorized", "status": 401}',
+            )
         status, headers, body = self._list_records({k: v[0] for k, v in request.query.items()})
         return status, {**headers, **rate_headers}, body
 
@@ -253,7 +270,9 @@ class FakeZenodoOai(FakeServer):
                 state = self._tokens.get(token)
             if state is None or time.time() > state[2]:
                 self.answered_bad_token += 1
-                return self._error("badResumptionToken", "The value of the resumptionToken argument is invalid or expired.", params)
+                return self._error(
+                    "badResumptionToken", "The value of the resumptionToken argument is invalid or expired.", params
+                )
             key, offset = state[0], state[1]
         else:
             if params.get("metadataPrefix") != "oai_datacite":
@@ -279,8 +298,10 @@ class FakeZenodoOai(FakeServer):
                 else:
                     self._tokens[new_token] = (key, offset + self.page_size, expires)
             expiry = datetime.fromtimestamp(expires, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-            body += (f'<resumptionToken completeListSize="{len(indices)}" cursor="{offset}" '
-                     f'expirationDate="{expiry}">{new_token}</resumptionToken>').encode()  # fmt: skip
+            body += (
+                f'<resumptionToken completeListSize="{len(indices)}" cursor="{offset}" '
+                f'expirationDate="{expiry}">{new_token}</resumptionToken>'
+            ).encode()
         elif offset:
             body += f'<resumptionToken completeListSize="{len(indices)}" cursor="{offset}"/>'.encode()
         return self._envelope(200, params, body + b"</ListRecords>")

@@ -28,10 +28,20 @@ def _materialize_cli(database_url: str, hub_url: str, dagster_home: Path) -> sub
         "PYTHONPATH": str(REPO_ROOT),
     }
     command = [
-        sys.executable, "-m", "dagster", "asset", "materialize",
-        "-m", "dataset_catalog.definitions", "--select", "hf_datasets", "--partition", "2025-03-10",
-        "--config-json", '{"ops": {"hf_datasets": {"config": {"batch_size": 10}}}}',
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "dagster",
+        "asset",
+        "materialize",
+        "-m",
+        "dataset_catalog.definitions",
+        "--select",
+        "hf_datasets",
+        "--partition",
+        "2025-03-10",
+        "--config-json",
+        '{"ops": {"hf_datasets": {"config": {"batch_size": 10}}}}',
+    ]
     # Its own process group: the CLI runs the step in a child process, and that process starts
     # the catalog writer; a crash of the machine's run takes all of them.
     return subprocess.Popen(

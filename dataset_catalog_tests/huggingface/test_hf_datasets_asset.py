@@ -55,10 +55,19 @@ def test_row_mapping_from_hub_fields(database_url, store, fake_hub, run_hf):
         likes=56,
         pretty_name="IMDB movie reviews",
         description="Large Movie Review Dataset.",
-        tags=["task_categories:text-classification", "language:en", "license:other", "format:parquet", "size_categories:10K<n<100K"],
+        tags=[
+            "task_categories:text-classification",
+            "language:en",
+            "license:other",
+            "format:parquet",
+            "size_categories:10K<n<100K",
+        ],
         license="apache-2.0",
     )
-    item["cardData"]["dataset_info"] = {"features": [{"name": "text"}, {"name": "label"}], "splits": [{"name": "train", "num_examples": 25000}, {"name": "test", "num_examples": 25000}]}
+    item["cardData"]["dataset_info"] = {
+        "features": [{"name": "text"}, {"name": "label"}],
+        "splits": [{"name": "train", "num_examples": 25000}, {"name": "test", "num_examples": 25000}],
+    }
     fake_hub.set_items([item])
     assert run_hf(database_url, fake_hub.url, partition="2025-03-10").success
     [row] = store.fetch_datasets("huggingface")
@@ -78,9 +87,19 @@ def test_row_mapping_from_hub_fields(database_url, store, fake_hub, run_hf):
 def test_range_backfill_is_one_walk_and_each_partition_has_its_own_counts(database_url, store, fake_hub, run_hf):
     """Every partition of a range run used to carry the run's totals (and its tables)."""
     per_day = {DAY - timedelta(days=d): n for d, n in enumerate((4, 4, 1, 3, 2))}  # 03-10 .. 03-06
-    fake_hub.set_items([item for day, n in per_day.items() for item in day_items(day, n)] + day_items(DAY - timedelta(days=9), 4))
-    store.upsert_datasets([{"source": "huggingface", "external_id": day_items(DAY - timedelta(days=1), 4)[0]["id"],
-                            "title": "seen before", "enrichment_status": "enriched"}])  # fmt: skip
+    fake_hub.set_items(
+        [item for day, n in per_day.items() for item in day_items(day, n)] + day_items(DAY - timedelta(days=9), 4)
+    )
+    store.upsert_datasets(
+        [
+            {
+                "source": "huggingface",
+                "external_id": day_items(DAY - timedelta(days=1), 4)[0]["id"],
+                "title": "seen before",
+                "enrichment_status": "enriched",
+            }
+        ]
+    )
     result = run_hf(database_url, fake_hub.url, partition_range=("2025-03-07", "2025-03-09"))
     assert result.success
     got = _ids(store)
@@ -99,7 +118,9 @@ def test_range_backfill_is_one_walk_and_each_partition_has_its_own_counts(databa
 
 
 @pytest.mark.slow
-def test_backfill_of_every_partition_sees_datasets_older_than_the_first_partition(database_url, store, fake_hub, run_hf):
+def test_backfill_of_every_partition_sees_datasets_older_than_the_first_partition(
+    database_url, store, fake_hub, run_hf
+):
     ancient = make_hub_item("old/ancient", datetime(2018, 6, 1, tzinfo=UTC))
     fake_hub.set_items([ancient, *day_items(DAY, 3)])
     result = run_hf(database_url, fake_hub.url, partition_range=("2020-01-01", "2025-03-10"))
@@ -154,7 +175,9 @@ def test_limit_caps_datasets_written(database_url, store, fake_hub, run_hf):
     assert "limit" in meta["stop_reason"]
 
 
-def test_malformed_items_are_skipped_or_cleaned_and_the_rest_is_written(database_url, store, fake_hub, run_hf, dagster_instance):
+def test_malformed_items_are_skipped_or_cleaned_and_the_rest_is_written(
+    database_url, store, fake_hub, run_hf, dagster_instance
+):
     good = day_items(DAY, 5)
     fake_hub.set_items(good)
     at = (DAY + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
@@ -190,11 +213,12 @@ def test_a_single_429_is_retried_by_the_library_and_the_run_succeeds(database_ur
 
 
 def test_failure_after_first_page_keeps_the_first_page(database_url, fake_hub):
-    from dataset_catalog.defs.common.resources import CatalogResource
-    from dataset_catalog.errors import SourceUnavailableError
-    from dataset_catalog.defs.huggingface.resources import HuggingFaceResource
-    from dataset_catalog.huggingface.sync import SyncWindow, sync_hf_datasets
     import pytest
+
+    from dataset_catalog.defs.common.resources import CatalogResource
+    from dataset_catalog.defs.huggingface.resources import HuggingFaceResource
+    from dataset_catalog.errors import SourceUnavailableError
+    from dataset_catalog.huggingface.sync import SyncWindow, sync_hf_datasets
 
     fake_hub.set_items(day_items(DAY, 25))
     listing = HuggingFaceResource(endpoint=fake_hub.url, page_size=10).listing()
@@ -231,10 +255,12 @@ def test_fetching_ahead_never_requests_a_page_the_walk_does_not_need(database_ur
     assert (report.fetched, len(fake_hub.api_requests)) == (15, 2)
 
 
-def test_progress_is_logged_on_the_first_and_last_page_and_at_most_every_few_seconds(database_url, fake_hub, monkeypatch):
+def test_progress_is_logged_on_the_first_and_last_page_and_at_most_every_few_seconds(
+    database_url, fake_hub, monkeypatch
+):
     from dataset_catalog.defs.common.resources import CatalogResource
-    from dataset_catalog.huggingface import sync
     from dataset_catalog.defs.huggingface.resources import HuggingFaceResource
+    from dataset_catalog.huggingface import sync
     from dataset_catalog.huggingface.sync import SyncWindow, sync_hf_datasets
 
     class Clock:  # one second passes at every look at the clock (the sync's thread only)

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from urllib3.connection import HTTPConnection
 
+from dataset_catalog.common.pacing import Pacer, pacer_for
 from dataset_catalog.defs.kaggle.resources import KaggleResource
 from dataset_catalog.errors import CredentialsError, SourceUnavailableError
 from dataset_catalog.kaggle.api import DEFAULT_ENDPOINT, CatalogKaggleApi, KaggleCredentials, resolve_endpoint
 from dataset_catalog.kaggle.client import KaggleNotFoundError, KaggleRateLimitError, KaggleResponseError
-from dataset_catalog.common.pacing import Pacer, pacer_for
 from dataset_catalog_tests.fakes.http import Trickle
 from dataset_catalog_tests.fakes.kaggle_api import FILES_PREFIX, make_datasets
 from dataset_catalog_tests.kaggle.conftest import assert_paced
@@ -84,7 +84,8 @@ def test_download_plain_zipped_cached_and_forced(kaggle_resource, kaggle_env, tm
     assert zipped == tmp_path / "Datasets.csv" and zipped.read_bytes() == big
     assert sorted(os.listdir(tmp_path)) == ["Datasets.csv", "train.csv"]  # no zip, no temp files left
     assert [r.path for r in kaggle_env.requests if r.method == "GET"] == [
-        f"/files/{REF}/train.csv", f"/files/{REF}/Datasets.csv.zip"
+        f"/files/{REF}/train.csv",
+        f"/files/{REF}/Datasets.csv.zip",
     ]
     before = len(kaggle_env.requests)
     assert client.download_file(REF, "Datasets.csv", tmp_path) == zipped
@@ -127,10 +128,13 @@ def test_a_download_that_trickles_or_stalls_is_given_up_and_leaves_nothing(kaggl
     dest = tmp_path / "downloads"
     dest.mkdir()
     (dest / f".Datasets.csv.{_dead_pid()}-0123abcd.part").write_bytes(b"Id\n")  # a killed run's download
-    client = KaggleResource(requests_per_second=200, request_timeout_seconds=0.5, max_retries=1,
-                            retry_backoff_seconds=0.01).get_client()  # fmt: skip
+    client = KaggleResource(
+        requests_per_second=200, request_timeout_seconds=0.5, max_retries=1, retry_backoff_seconds=0.01
+    ).get_client()
     started = time.monotonic()
-    with pytest.raises(SourceUnavailableError, match=r"download of owner0/dataset-0/Datasets.csv .* failed after 2 tries \(timeout"):
+    with pytest.raises(
+        SourceUnavailableError, match=r"download of owner0/dataset-0/Datasets.csv .* failed after 2 tries \(timeout"
+    ):
         client.download_file(REF, "Datasets.csv", dest)
     assert time.monotonic() - started < 5
     time.sleep(0.2)  # the given-up workers saw their sockets shut down
@@ -142,11 +146,14 @@ def test_a_download_that_trickles_or_stalls_is_given_up_and_leaves_nothing(kaggl
 @pytest.mark.slow
 def test_a_call_whose_answer_trickles_is_retried_then_reported(kaggle_env):
     make_datasets(kaggle_env, 1)
-    client = KaggleResource(requests_per_second=200, request_timeout_seconds=0.5, max_retries=1,
-                            retry_backoff_seconds=0.01).get_client()  # fmt: skip
+    client = KaggleResource(
+        requests_per_second=200, request_timeout_seconds=0.5, max_retries=1, retry_backoff_seconds=0.01
+    ).get_client()
     kaggle_env.trickle = Trickle("headers", 0.05, applies=lambda r: r.path.endswith("GetDatasetMetadata"))
     started = time.monotonic()
-    with pytest.raises(SourceUnavailableError, match=r"failed after 2 tries \(timeout: no complete answer within 0.5 s\)"):
+    with pytest.raises(
+        SourceUnavailableError, match=r"failed after 2 tries \(timeout: no complete answer within 0.5 s\)"
+    ):
         client.get_dataset_metadata(REF)
     assert time.monotonic() - started < 3
     assert len(kaggle_env.calls("GetDatasetMetadata")) == 2
@@ -181,8 +188,9 @@ def test_5xx_retries_are_bounded(kaggle_resource, kaggle_env):
 def test_timeouts_are_retried_then_reported(kaggle_env):
     make_datasets(kaggle_env, 1)
     kaggle_env.stalls[REF] = 2.0
-    resource = KaggleResource(requests_per_second=200, request_timeout_seconds=0.3, max_retries=1,
-                              retry_backoff_seconds=0.01)
+    resource = KaggleResource(
+        requests_per_second=200, request_timeout_seconds=0.3, max_retries=1, retry_backoff_seconds=0.01
+    )
     with pytest.raises(SourceUnavailableError, match="timeout"):
         resource.get_client().get_dataset_metadata(REF)
     assert len(kaggle_env.calls("GetDatasetMetadata")) == 2
@@ -234,8 +242,9 @@ def test_field_credentials_override_env(monkeypatch, fake_kaggle):
     make_datasets(fake_kaggle, 1)
     monkeypatch.setenv("KAGGLE_USERNAME", "someone-else")
     monkeypatch.setenv("KAGGLE_KEY", "wrong")
-    resource = KaggleResource(endpoint=fake_kaggle.url, username=fake_kaggle.username, key=fake_kaggle.key,
-                              requests_per_second=200)
+    resource = KaggleResource(
+        endpoint=fake_kaggle.url, username=fake_kaggle.username, key=fake_kaggle.key, requests_per_second=200
+    )
     assert resource.get_client().get_dataset_metadata(REF).title == "Dataset 0"
 
 
@@ -313,8 +322,9 @@ def test_pacing_is_shared_by_concurrent_processes(kaggle_env, tmp_path):
     )
     go = tmp_path / "go"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    procs = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path / f"p{i}"), str(go)], env=env)
-             for i in range(2)]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, str(tmp_path / f"p{i}"), str(go)], env=env) for i in range(2)
+    ]
     deadline = time.monotonic() + 60
     while not all((tmp_path / f"p{i}.ready").exists() for i in range(2)) and time.monotonic() < deadline:
         time.sleep(0.01)

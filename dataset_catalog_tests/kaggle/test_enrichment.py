@@ -10,10 +10,10 @@ import pytest
 
 from dataset_catalog.catalog import CatalogStore
 from dataset_catalog.catalog.enrichment_log import log_rows
-from dataset_catalog.kaggle.enrichment import KAGGLE_QUEUE
 from dataset_catalog.defs.common.resources import CatalogResource
 from dataset_catalog.defs.kaggle.assets import kaggle_enriched_datasets
 from dataset_catalog.defs.kaggle.resources import KaggleResource
+from dataset_catalog.kaggle.enrichment import KAGGLE_QUEUE
 from dataset_catalog_tests.fakes.http import Trickle
 from dataset_catalog_tests.fakes.kaggle_api import make_datasets
 from dataset_catalog_tests.kaggle.conftest import assert_paced
@@ -24,8 +24,15 @@ def seed_rows(store: CatalogStore, fake, count: int) -> list[str]:
     made = make_datasets(fake, count)
     store.upsert_datasets(
         [
-            {"source": "kaggle", "external_id": d.ref, "title": f"seed title {i}", "like_count": d.votes,
-             "download_count": d.downloads, "description": "from Meta Kaggle", "enrichment_status": "pending"}
+            {
+                "source": "kaggle",
+                "external_id": d.ref,
+                "title": f"seed title {i}",
+                "like_count": d.votes,
+                "download_count": d.downloads,
+                "description": "from Meta Kaggle",
+                "enrichment_status": "pending",
+            }
             for i, d in enumerate(made)
         ],
         insert_only={"enrichment_status"},
@@ -64,8 +71,7 @@ def test_enriches_most_popular_first_with_api_values(database_url, store, kaggle
     refs = seed_rows(store, kaggle_env, 5)
     # Same votes as the top dataset but more downloads: it goes first.
     kaggle_env.datasets[refs[3]].votes = 1000
-    store.upsert_datasets([{"source": "kaggle", "external_id": refs[3], "like_count": 1000,
-                            "download_count": 99_999}])
+    store.upsert_datasets([{"source": "kaggle", "external_id": refs[3], "like_count": 1000, "download_count": 99_999}])
     kaggle_env.add_file(refs[0], "more.json", b"{}" * 10, columns=["a", "z"])
 
     result = materialize(database_url, kaggle_resource, batch_size=3)

@@ -24,20 +24,23 @@ def metadata_of(result, name="kaggle_latest_datasets") -> dict:
     return {k: v.value for k, v in result.asset_materializations_for_node(name)[0].metadata.items()}
 
 
-def test_new_refs_arrive_pending_and_enriched_rows_keep_their_enrichment(database_url, store, kaggle_resource,
-                                                                         kaggle_env):
+def test_new_refs_arrive_pending_and_enriched_rows_keep_their_enrichment(
+    database_url, store, kaggle_resource, kaggle_env
+):
     made = make_datasets(kaggle_env, 4)
     # Two of them known and enriched already.
-    materialize([kaggle_latest_datasets], database_url, kaggle_resource,
-                kaggle_latest_datasets={"sort_by": "votes", "limit": 2})
+    materialize(
+        [kaggle_latest_datasets], database_url, kaggle_resource, kaggle_latest_datasets={"sort_by": "votes", "limit": 2}
+    )
     materialize([kaggle_enriched_datasets], database_url, kaggle_resource)
     before = {r["external_id"]: r for r in store.fetch_datasets("kaggle")}
     assert {r["enrichment_status"] for r in before.values()} == {"enriched"}
     kaggle_env.datasets[made[0].ref].votes = 5000
     kaggle_env.datasets[made[0].ref].downloads = 77_777
 
-    result = materialize([kaggle_latest_datasets], database_url, kaggle_resource,
-                         kaggle_latest_datasets={"sort_by": "votes", "limit": 4})
+    result = materialize(
+        [kaggle_latest_datasets], database_url, kaggle_resource, kaggle_latest_datasets={"sort_by": "votes", "limit": 4}
+    )
 
     meta = metadata_of(result)
     assert (meta["total_inserted"], meta["total_updated"], meta["total_unchanged"]) == (2, 1, 1)
@@ -45,12 +48,21 @@ def test_new_refs_arrive_pending_and_enriched_rows_keep_their_enrichment(databas
     assert set(rows) == {d.ref for d in made}
     top = rows[made[0].ref]
     assert (top["like_count"], top["download_count"]) == (5000, 77_777)
-    for key in ("enrichment_status", "description", "column_names", "file_formats", "last_enriched_at",
-                "enrichment_attempts", "source_meta"):
+    for key in (
+        "enrichment_status",
+        "description",
+        "column_names",
+        "file_formats",
+        "last_enriched_at",
+        "enrichment_attempts",
+        "source_meta",
+    ):
         assert top[key] == before[made[0].ref][key], key
     new = rows[made[3].ref]
     assert (new["enrichment_status"], new["title"], new["url"]) == (
-        "pending", "Dataset 3", f"https://www.kaggle.com/datasets/{made[3].ref}"
+        "pending",
+        "Dataset 3",
+        f"https://www.kaggle.com/datasets/{made[3].ref}",
     )
     assert new["tags"] == ["tabular", "topic-3"] and new["license"] == "CC0: Public Domain"
     assert new["source_updated_at"].replace(tzinfo=None).isoformat() == "2025-01-01T03:00:00"
@@ -59,13 +71,13 @@ def test_new_refs_arrive_pending_and_enriched_rows_keep_their_enrichment(databas
 
 def test_pages_until_the_limit_in_the_requested_order(database_url, store, kaggle_resource, kaggle_env):
     make_datasets(kaggle_env, 130)
-    result = materialize([kaggle_latest_datasets], database_url, kaggle_resource,
-                         kaggle_latest_datasets={"limit": 110})
+    result = materialize([kaggle_latest_datasets], database_url, kaggle_resource, kaggle_latest_datasets={"limit": 110})
     meta = metadata_of(result)
     assert (meta["total_inserted"], meta["pages_read"], meta["sort_by"]) == (110, 2, "updated")
     bodies = kaggle_env.bodies("ListDatasets")
-    assert [(b["sortBy"], b["page"], b["pageSize"]) for b in bodies] == [("DATASET_SORT_BY_UPDATED", p, 100)
-                                                                         for p in (1, 2)]
+    assert [(b["sortBy"], b["page"], b["pageSize"]) for b in bodies] == [
+        ("DATASET_SORT_BY_UPDATED", p, 100) for p in (1, 2)
+    ]
     # Newest lastUpdated first: datasets 129 .. 20.
     assert {r["external_id"] for r in store.fetch_datasets("kaggle")} == {
         f"owner{i % 3}/dataset-{i}" for i in range(20, 130)
@@ -74,15 +86,24 @@ def test_pages_until_the_limit_in_the_requested_order(database_url, store, kaggl
 
 def test_hottest_is_sent_as_the_wire_default(database_url, kaggle_resource, kaggle_env):
     make_datasets(kaggle_env, 3)
-    materialize([kaggle_latest_datasets], database_url, kaggle_resource,
-                kaggle_latest_datasets={"sort_by": "hottest", "limit": 1})
+    materialize(
+        [kaggle_latest_datasets],
+        database_url,
+        kaggle_resource,
+        kaggle_latest_datasets={"sort_by": "hottest", "limit": 1},
+    )
     # kagglesdk omits enum defaults; HOTTEST is the default, so the fake applies it.
     assert kaggle_env.bodies("ListDatasets")[0].get("sortBy", "DATASET_SORT_BY_HOTTEST") == "DATASET_SORT_BY_HOTTEST"
 
 
 def test_bad_sort_by_is_a_clear_error_before_any_call(database_url, kaggle_resource, kaggle_env):
-    result = materialize([kaggle_latest_datasets], database_url, kaggle_resource, raise_on_error=False,
-                         kaggle_latest_datasets={"sort_by": "newest"})
+    result = materialize(
+        [kaggle_latest_datasets],
+        database_url,
+        kaggle_resource,
+        raise_on_error=False,
+        kaggle_latest_datasets={"sort_by": "newest"},
+    )
     assert not result.success
     error = result.get_step_failure_events()[0].step_failure_data.error
     while error.cause is not None:

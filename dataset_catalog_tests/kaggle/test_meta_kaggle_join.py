@@ -35,15 +35,25 @@ def test_user_owned_dataset_takes_everything_from_its_current_version(tmp_path):
     _, rows = joined_rows(write_meta_kaggle(tmp_path))
     row = rows["alice/titanic-clean"]
     assert row["url"] == "https://www.kaggle.com/datasets/alice/titanic-clean"
-    assert (row["title"], row["subtitle"], row["license"]) == ("Titanic, cleaned", "Survival data", "CC0: Public Domain")
+    assert (row["title"], row["subtitle"], row["license"]) == (
+        "Titanic, cleaned",
+        "Survival data",
+        "CC0: Public Domain",
+    )
     assert row["description"] == 'Line one\nLine "two", with a comma\n\nLine four'  # multi-line quoted field
     assert row["tags"] == ["computer science", "nlp"]  # DatasetTags -> Tags, duplicate link once, sorted
     assert (row["view_count"], row["download_count"], row["like_count"]) == (1000, 200, 30)
     assert row["source_created_at"] == datetime(2020, 2, 3, 11, 12, 13, tzinfo=UTC)  # MM/DD/YYYY HH:MM:SS
     assert row["source_updated_at"] == datetime(2021, 3, 4, tzinfo=UTC)  # date-only MM/DD/YYYY
     assert row["source_meta"]["meta_kaggle"] == {
-        "dataset_id": 1, "current_version_id": 501, "version_number": 2, "owner_user_id": 1,
-        "owner_organization_id": None, "creator_user_id": 1, "total_kernels": 4, "total_uncompressed_bytes": 200,
+        "dataset_id": 1,
+        "current_version_id": 501,
+        "version_number": 2,
+        "owner_user_id": 1,
+        "owner_organization_id": None,
+        "creator_user_id": 1,
+        "total_kernels": 4,
+        "total_uncompressed_bytes": 200,
     }
     assert row["source"] == "kaggle" and "enrichment_status" not in row
 

@@ -11,9 +11,9 @@ import dagster as dg
 import pytest
 
 from dataset_catalog.defs.common.resources import CatalogResource
-from dataset_catalog.kaggle.seed import META_KAGGLE_REF, cache_in_use, meta_kaggle_in_use, remove_stale_work_dirs
 from dataset_catalog.defs.kaggle.assets import KaggleSeedConfig, kaggle_seeded_datasets
 from dataset_catalog.kaggle.meta_kaggle_csv import META_KAGGLE_FILES
+from dataset_catalog.kaggle.seed import META_KAGGLE_REF, cache_in_use, meta_kaggle_in_use, remove_stale_work_dirs
 from dataset_catalog_tests.fakes.meta_kaggle import EXPECTED_REFS, EXPECTED_SKIPPED, FILES
 
 NEEDED = {f"{name}.csv" for name in META_KAGGLE_FILES}
@@ -60,7 +60,10 @@ def test_seed_asset_downloads_the_six_files_and_seeds(meta_kaggle, kaggle_resour
     assert {r["external_id"] for r in store.fetch_datasets("kaggle")} == set(EXPECTED_REFS)
     assert metadata["source"].value == "kaggle_meta_csv"
     assert (metadata["total_processed"].value, metadata["total_inserted"].value, metadata["total_updated"].value) == (
-        17, 7, 0)
+        17,
+        7,
+        0,
+    )
     for reason, count in EXPECTED_SKIPPED.items():
         assert metadata[f"skipped_{reason}"].value == count
     assert metadata["dagster/row_count"].value == 7
@@ -86,8 +89,9 @@ def test_second_run_uses_the_cache_and_force_redownload_fetches_again(
     assert (row["view_count"], row["download_count"], row["like_count"]) == (2000, 400, 60)
 
 
-def test_a_fully_cached_seed_needs_no_credentials(meta_kaggle, kaggle_resource, cache_dir, store, database_url,
-                                                  monkeypatch):
+def test_a_fully_cached_seed_needs_no_credentials(
+    meta_kaggle, kaggle_resource, cache_dir, store, database_url, monkeypatch
+):
     materialize(kaggle_resource, database_url)
     monkeypatch.delenv("KAGGLE_USERNAME")
     monkeypatch.delenv("KAGGLE_KEY")

@@ -41,11 +41,18 @@ def test_reseed_is_idempotent_and_keeps_enrichment_state(store, tmp_path):
         conn.execute(
             sa.update(datasets)
             .where(datasets.c.external_id == "alice/titanic-clean")
-            .values(enrichment_status="enriched", enrichment_attempts=1, last_enriched_at=enriched_at,
-                    file_formats=["csv"], size_bytes=1234, usability_rating=0.9)
+            .values(
+                enrichment_status="enriched",
+                enrichment_attempts=1,
+                last_enriched_at=enriched_at,
+                file_formats=["csv"],
+                size_bytes=1234,
+                usability_rating=0.9,
+            )
         )
         conn.execute(
-            sa.update(datasets).where(datasets.c.external_id == "acme/acme-data")
+            sa.update(datasets)
+            .where(datasets.c.external_id == "acme/acme-data")
             .values(enrichment_status="failed", enrichment_attempts=3, last_enrichment_error="boom")
         )
         # Enrichment keeps the file list in source_meta, beside the seed's meta_kaggle key.
@@ -53,7 +60,8 @@ def test_reseed_is_idempotent_and_keeps_enrichment_state(store, tmp_path):
             sa.select(datasets.c.source_meta).where(datasets.c.external_id == "alice/titanic-clean")
         ).scalar_one()
         conn.execute(
-            sa.update(datasets).where(datasets.c.external_id == "alice/titanic-clean")
+            sa.update(datasets)
+            .where(datasets.c.external_id == "alice/titanic-clean")
             .values(source_meta={**seeded_meta, "kaggle_files": [{"name": "train.csv"}], "kaggle_file_count": 1})
         )
     before = {r["external_id"]: r for r in store.fetch_datasets("kaggle")}
@@ -64,8 +72,10 @@ def test_reseed_is_idempotent_and_keeps_enrichment_state(store, tmp_path):
 
     # A newer Meta Kaggle: counts and text change, enrichment stays.
     newer = dict(FILES)
-    newer["Datasets"] = FILES["Datasets"].replace(b"1,1,1,,501,501,1,2,02/03/2020 11:12:13,03/04/2021,1000,200,30",
-                                                  b"1,1,1,,501,501,1,2,02/03/2020 11:12:13,03/04/2022,1500,260,41")
+    newer["Datasets"] = FILES["Datasets"].replace(
+        b"1,1,1,,501,501,1,2,02/03/2020 11:12:13,03/04/2021,1000,200,30",
+        b"1,1,1,,501,501,1,2,02/03/2020 11:12:13,03/04/2022,1500,260,41",
+    )
     newer["DatasetVersions"] = FILES["DatasetVersions"].replace(b"Org description", b"Org description revised")
     updated = seed_catalog(store, write_meta_kaggle(tmp_path / "v2", newer), batch_size=3)
     assert (updated.counts.inserted, updated.counts.updated, updated.counts.unchanged) == (0, 2, 5)
@@ -81,7 +91,10 @@ def test_reseed_is_idempotent_and_keeps_enrichment_state(store, tmp_path):
     assert titanic["source_meta"]["meta_kaggle"]["current_version_id"] == 501
     assert acme["description"] == "Org description revised"
     assert (acme["enrichment_status"], acme["enrichment_attempts"], acme["last_enrichment_error"]) == (
-        "failed", 3, "boom")
+        "failed",
+        3,
+        "boom",
+    )
     assert store.count_datasets("kaggle") == 7
 
 
@@ -106,8 +119,9 @@ def test_bulk_seed_writes_what_upsert_datasets_would(database_url, tmp_path):
     reference = CatalogStore(other_url)
     with MetaKaggleJoin.build(paths) as joined:
         for rows in joined.batches(4):
-            reference.upsert_datasets([{**r, "enrichment_status": "pending"} for r in rows],
-                                      insert_only=("enrichment_status",))
+            reference.upsert_datasets(
+                [{**r, "enrichment_status": "pending"} for r in rows], insert_only=("enrichment_status",)
+            )
     assert comparable(bulk.fetch_datasets("kaggle")) == comparable(reference.fetch_datasets("kaggle"))
     assert len(comparable(bulk.fetch_datasets("kaggle"))) == 7
 

@@ -59,7 +59,9 @@ def test_killed_seed_rerun_leaves_exact_rows(tmp_path, store, database_url):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(tmp_path / "meta-kaggle"), database_url, str(work)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         deadline = time.monotonic() + 120
@@ -85,7 +87,8 @@ def test_killed_seed_rerun_leaves_exact_rows(tmp_path, store, database_url):
     with store.engine.connect() as conn:
         total, distinct = conn.execute(
             sa.select(sa.func.count(), sa.func.count(sa.distinct(datasets.c.external_id))).where(
-                datasets.c.source == "kaggle")
+                datasets.c.source == "kaggle"
+            )
         ).one()
     assert total == distinct == len(expected)
     got = {

@@ -86,11 +86,14 @@ def test_asset_reports_files_and_bytes(tmp_path, monkeypatch):
     monkeypatch.setenv("DATASET_CATALOG_CACHE_DIR", str(cache))
     make_file(cache / "a" / "old.csv", 2048, 30 * 3600)
     make_file(cache / "a" / "new.csv", 10, 60)
-    result = dg.materialize([remove_old_cache], run_config=dg.RunConfig(ops={"remove_old_cache": {"config": {"max_age_hours": 24}}}))
+    result = dg.materialize(
+        [remove_old_cache], run_config=dg.RunConfig(ops={"remove_old_cache": {"config": {"max_age_hours": 24}}})
+    )
     metadata = result.asset_materializations_for_node("remove_old_cache")[0].metadata
     assert (metadata["files_removed"].value, metadata["bytes_freed"].value) == (1, 2048)
     assert metadata["kept_recent_files"].value == 1 and metadata["cache_dir"].value == str(cache)
     missing = dg.materialize(
-        [remove_old_cache], run_config=dg.RunConfig(ops={"remove_old_cache": {"config": {"cache_dir": str(tmp_path / "none")}}})
+        [remove_old_cache],
+        run_config=dg.RunConfig(ops={"remove_old_cache": {"config": {"cache_dir": str(tmp_path / "none")}}}),
     )
     assert missing.asset_materializations_for_node("remove_old_cache")[0].metadata["files_removed"].value == 0

@@ -14,7 +14,10 @@ from dataset_catalog.defs.maintenance.assets import catalog_health
 def materialize_health(database_url: str, instance) -> dict:
     result = dg.materialize(
         [catalog_health],
-        resources={"catalog": CatalogResource(database_url=database_url), "embedding_model": EmbeddingModelResource(model="m")},
+        resources={
+            "catalog": CatalogResource(database_url=database_url),
+            "embedding_model": EmbeddingModelResource(model="m"),
+        },
         instance=instance,
     )
     return {k: v.value for k, v in result.asset_materializations_for_node("catalog_health")[0].metadata.items()}
@@ -26,11 +29,19 @@ def test_health_numbers_per_source_over_time(database_url, store):
         assert empty["huggingface/rows"] == 0 and empty["kaggle/rows"] == 0 and empty["dagster/row_count"] == 0
         assert empty["zenodo/rows"] == 0 and empty["openml/active"] == 0  # every source plotted from day one
         store.upsert_datasets(
-            [{"source": "huggingface", "external_id": f"h/{i}", "title": "t", "enrichment_status": "enriched"} for i in range(3)]
-            + [{"source": "kaggle", "external_id": f"k/{i}", "title": "t", "enrichment_status": "pending"} for i in range(2)]
+            [
+                {"source": "huggingface", "external_id": f"h/{i}", "title": "t", "enrichment_status": "enriched"}
+                for i in range(3)
+            ]
+            + [
+                {"source": "kaggle", "external_id": f"k/{i}", "title": "t", "enrichment_status": "pending"}
+                for i in range(2)
+            ]
         )
         with store.engine.begin() as conn:
-            conn.execute(sa.update(datasets).where(datasets.c.external_id == "h/0").values(link_status="broken", is_active=False))
+            conn.execute(
+                sa.update(datasets).where(datasets.c.external_id == "h/0").values(link_status="broken", is_active=False)
+            )
             conn.execute(sa.update(datasets).where(datasets.c.external_id == "k/1").values(enrichment_status="failed"))
         ensure_embedding_schema(store, 4)
         ids = {r["external_id"]: r["id"] for r in store.fetch_datasets()}

@@ -31,5 +31,10 @@ def test_pacing_spaces_request_starts_per_host():
 
 
 def test_interleave_round_robins_hosts():
-    targets = [LinkTarget(1, "http://a/1"), LinkTarget(2, "http://a/2"), LinkTarget(3, "http://b/1"), LinkTarget(4, None)]
+    targets = [
+        LinkTarget(1, "http://a/1"),
+        LinkTarget(2, "http://a/2"),
+        LinkTarget(3, "http://b/1"),
+        LinkTarget(4, None),
+    ]
     assert [t.dataset_id for t in interleave_by_host(targets)] == [1, 3, 4, 2]

@@ -5,10 +5,10 @@ import pytest
 import sqlalchemy as sa
 
 from dataset_catalog.catalog.link_state import LinkOutcome, LinkThresholds, next_state, select_link_batch
-from dataset_catalog.defs.common.resources import CatalogResource
 from dataset_catalog.catalog.schema import datasets
-from dataset_catalog.maintenance.address_guard import AddressPolicy, parse_allow_list
+from dataset_catalog.defs.common.resources import CatalogResource
 from dataset_catalog.defs.maintenance.assets import dataset_link_status
+from dataset_catalog.maintenance.address_guard import AddressPolicy, parse_allow_list
 from dataset_catalog.maintenance.http_probe import ProbeSettings
 from dataset_catalog.maintenance.janitor import JanitorSettings, run_link_janitor
 from dataset_catalog_tests.fakes.link_server import LinkHosts
@@ -65,13 +65,17 @@ def test_batch_order_never_checked_first_then_oldest(store):
     ids = {r["external_id"]: r["id"] for r in store.fetch_datasets()}
     old = datetime(2024, 1, 1, tzinfo=UTC)
     with store.engine.begin() as conn:
-        conn.execute(sa.update(datasets).where(datasets.c.id == ids["o/0"]).values(last_checked_at=old + timedelta(days=2)))
-        conn.execute(sa.update(datasets).where(datasets.c.id == ids["o/1"]).values(last_checked_at=old))
-        conn.execute(sa.update(datasets).where(datasets.c.id == ids["o/2"]).values(is_active=False))  # not the janitor's
         conn.execute(
-            sa.update(datasets).where(datasets.c.id == ids["o/3"]).values(
-                is_active=False, link_failure_count=3, last_checked_at=old + timedelta(days=1)
-            )
+            sa.update(datasets).where(datasets.c.id == ids["o/0"]).values(last_checked_at=old + timedelta(days=2))
+        )
+        conn.execute(sa.update(datasets).where(datasets.c.id == ids["o/1"]).values(last_checked_at=old))
+        conn.execute(
+            sa.update(datasets).where(datasets.c.id == ids["o/2"]).values(is_active=False)
+        )  # not the janitor's
+        conn.execute(
+            sa.update(datasets)
+            .where(datasets.c.id == ids["o/3"])
+            .values(is_active=False, link_failure_count=3, last_checked_at=old + timedelta(days=1))
         )
     batch = [dataset_id for dataset_id, _ in select_link_batch(store, 10, LinkThresholds())]
     assert batch == [ids["o/4"], ids["o/1"], ids["o/3"], ids["o/0"]]
@@ -116,7 +120,15 @@ def test_asset_reports_metadata_and_stays_within_the_host_limit(database_url, st
         [dataset_link_status],
         resources={"catalog": CatalogResource(database_url=database_url)},
         run_config=dg.RunConfig(
-            ops={"dataset_link_status": {"config": {"allowed_networks": ["127.0.0.0/8"], "per_host_limit": 2, "per_host_interval_seconds": 0.0}}}
+            ops={
+                "dataset_link_status": {
+                    "config": {
+                        "allowed_networks": ["127.0.0.0/8"],
+                        "per_host_limit": 2,
+                        "per_host_interval_seconds": 0.0,
+                    }
+                }
+            }
         ),
     )
     metadata = result.asset_materializations_for_node("dataset_link_status")[0].metadata

@@ -32,9 +32,18 @@ def _materialize_cli(database_url: str, endpoint: str, dagster_home: Path) -> su
         "PYTHONPATH": str(REPO_ROOT),
     }
     command = [
-        sys.executable, "-m", "dagster", "asset", "materialize", "-m", "dataset_catalog.definitions",
-        "--select", "openml_datasets", "--config-json", json.dumps(RUN_CONFIG),
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "dagster",
+        "asset",
+        "materialize",
+        "-m",
+        "dataset_catalog.definitions",
+        "--select",
+        "openml_datasets",
+        "--config-json",
+        json.dumps(RUN_CONFIG),
+    ]
     # Its own process group: the CLI runs the step in a child process; a crash takes all of them.
     return subprocess.Popen(
         command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True

@@ -18,19 +18,33 @@ def rows_by_id(store) -> dict[str, dict]:
 
 def test_first_run_writes_every_active_dataset_with_its_fields(database_url, store, fake_openml):
     fake_openml.add(*make_datasets(12))
-    fake_openml.add(FakeDataset(
-        13, "housing", version=2, description="<p>Boston <b>house</b> prices.</p>\n\n## Source\nUCI.",
-        licence="CC0", creator=["Harrison, D.", "Rubinfeld, D.L."], default_target="MEDV",
-        tags=["regression", "uci"], columns=[("CRIM", "numeric"), ("CHAS", "nominal"), ("MEDV", "numeric")],
-        instances=506, classes=0, missing=7,
-    ))  # fmt: skip
+    fake_openml.add(
+        FakeDataset(
+            13,
+            "housing",
+            version=2,
+            description="<p>Boston <b>house</b> prices.</p>\n\n## Source\nUCI.",
+            licence="CC0",
+            creator=["Harrison, D.", "Rubinfeld, D.L."],
+            default_target="MEDV",
+            tags=["regression", "uci"],
+            columns=[("CRIM", "numeric"), ("CHAS", "nominal"), ("MEDV", "numeric")],
+            instances=506,
+            classes=0,
+            missing=7,
+        )
+    )
     fake_openml.add(FakeDataset(14, "gone-before", status="deactivated"))
     result = materialize_openml(database_url, fake_openml.url, page_size=5)
     assert result.success
     rows = rows_by_id(store)
     assert set(rows) == {str(i) for i in range(1, 14)}  # a deactivated dataset we never had is not added
     housing = rows["13"]
-    assert (housing["title"], housing["subtitle"], housing["url"]) == ("housing", "Version 2", "https://www.openml.org/d/13")
+    assert (housing["title"], housing["subtitle"], housing["url"]) == (
+        "housing",
+        "Version 2",
+        "https://www.openml.org/d/13",
+    )
     assert housing["description"] == "Boston house prices.\n\nUCI."  # markup removed
     assert (housing["license"], housing["row_count"], housing["column_names"]) == ("CC0", 506, ["CRIM", "CHAS", "MEDV"])
     assert housing["tags"] == ["regression", "uci"] and housing["task_categories"] == ["tabular-regression"]
@@ -78,7 +92,10 @@ def test_changed_md5_or_version_is_refetched_and_only_that(database_url, store, 
     fetched = sorted({r.path.rsplit("/", 1)[-1] for r in fake_openml.detail_requests}, key=int)
     assert fetched == ["3", "5", "9"]
     rows = rows_by_id(store)
-    assert rows["3"]["description"] == "New text." and rows["3"]["source_meta"]["md5_checksum"] == fake_openml.datasets[3].md5
+    assert (
+        rows["3"]["description"] == "New text."
+        and rows["3"]["source_meta"]["md5_checksum"] == fake_openml.datasets[3].md5
+    )
     assert (rows["5"]["subtitle"], rows["5"]["row_count"]) == ("Version 2", 999)
     metadata = metadata_of(result)
     assert (metadata["total_inserted"], metadata["total_updated"], metadata["total_unchanged"]) == (1, 2, 6)
@@ -123,7 +140,13 @@ def test_datasets_gone_from_the_listing_become_inactive_once_confirmed_by_id(dat
     fake_openml.requests.clear()
     result = materialize_openml(database_url, fake_openml.url, page_size=2)
     assert result.success
-    assert {k: r["is_active"] for k, r in rows_by_id(store).items()} == {"1": True, "2": False, "3": True, "4": True, "5": True}
+    assert {k: r["is_active"] for k, r in rows_by_id(store).items()} == {
+        "1": True,
+        "2": False,
+        "3": True,
+        "4": True,
+        "5": True,
+    }
     assert rows_by_id(store)["2"]["title"] == "dataset-2"  # its text is kept
     assert metadata_of(result)["gone_from_listing"] == 1
     by_id = [r.path for r in fake_openml.list_requests if "/data_id/" in r.path]
@@ -157,8 +180,10 @@ def test_qualities_are_fetched_when_the_listing_has_none(database_url, store, fa
     fake_openml.add(FakeDataset(1, "bare", list_qualities=False, instances=321))
     assert materialize_openml(database_url, fake_openml.url).success
     assert [r.path for r in fake_openml.detail_requests] == [
-        "/api/v1/json/data/1", "/api/v1/json/data/features/1", "/api/v1/json/data/qualities/1"
-    ]  # fmt: skip
+        "/api/v1/json/data/1",
+        "/api/v1/json/data/features/1",
+        "/api/v1/json/data/qualities/1",
+    ]
     assert rows_by_id(store)["1"]["row_count"] == 321
 
 
@@ -167,7 +192,9 @@ def test_persistent_5xx_fails_cleanly_keeping_committed_batches(database_url, st
     fake_openml.fail_next(503, times=3, path_part="/data/7")  # 1 try + 2 retries, all 503
     result = materialize_openml(database_url, fake_openml.url, max_retries=2, config={"batch_size": 4})
     assert not result.success
-    assert "failed after 3 tries (HTTP 503)" in failure_text(result) and "rows already written are kept" in failure_text(result)
+    assert "failed after 3 tries (HTTP 503)" in failure_text(
+        result
+    ) and "rows already written are kept" in failure_text(result)
     # The first batch (1-4) was committed; 5 and 6, already fetched, are written before the run fails.
     assert set(rows_by_id(store)) == {"1", "2", "3", "4", "5", "6"}
     fake_openml.requests.clear()

@@ -2,12 +2,12 @@
 
 import dagster as dg
 
+from dataset_catalog.definitions import defs
 from dataset_catalog.defs.common.catalog_sources import catalog_source_asset_keys
 from dataset_catalog.defs.common.resources import CatalogResource
 from dataset_catalog.defs.openml.assets import openml_datasets
 from dataset_catalog.defs.openml.checks import openml_checks
 from dataset_catalog.defs.openml.resources import OpenMLResource
-from dataset_catalog.definitions import defs
 from dataset_catalog_tests.fakes.openml_api import make_datasets
 from dataset_catalog_tests.openml.conftest import FAST
 
@@ -28,12 +28,17 @@ def test_asset_pool_resource_schedule_and_source_registration():
 
 def test_checks_pass_after_a_sync_and_catch_duplicates(database_url, store, fake_openml):
     fake_openml.add(*make_datasets(4))
-    resources = {"catalog": CatalogResource(database_url=database_url), "openml": OpenMLResource(endpoint=fake_openml.url, **FAST)}
+    resources = {
+        "catalog": CatalogResource(database_url=database_url),
+        "openml": OpenMLResource(endpoint=fake_openml.url, **FAST),
+    }
     result = dg.materialize([openml_datasets, *openml_checks], resources=resources)
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
     assert set(evaluations) == {"unique_external_ids", "active_rows_have_title_and_url", "freshness_check"}
     assert all(e.passed for e in evaluations.values())
-    store.upsert_datasets([{"source": "openml", "external_id": " 1 ", "title": "dup", "url": "https://www.openml.org/d/1"}])
+    store.upsert_datasets(
+        [{"source": "openml", "external_id": " 1 ", "title": "dup", "url": "https://www.openml.org/d/1"}]
+    )
     result = dg.materialize([openml_datasets, *openml_checks], resources=resources, raise_on_error=False)
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
     assert not evaluations["unique_external_ids"].passed

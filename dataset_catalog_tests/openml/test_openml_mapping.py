@@ -12,8 +12,16 @@ from dataset_catalog.openml.mapping import (
     stored_details,
 )
 
-ITEM = {"did": "61", "name": "iris", "version": "1", "status": "active", "md5_checksum": "ad484452702105cbf3d30f8deaba39a9",
-        "format": "ARFF", "quality": {"name": "NumberOfInstances", "value": "150.0"}, "tags": "uci"}  # fmt: skip
+ITEM = {
+    "did": "61",
+    "name": "iris",
+    "version": "1",
+    "status": "active",
+    "md5_checksum": "ad484452702105cbf3d30f8deaba39a9",
+    "format": "ARFF",
+    "quality": {"name": "NumberOfInstances", "value": "150.0"},
+    "tags": "uci",
+}
 
 
 def test_listing_items_in_their_xml_converted_shapes():
@@ -25,17 +33,30 @@ def test_listing_items_in_their_xml_converted_shapes():
 
 @pytest.mark.parametrize(
     ("item", "reason"),
-    [([], "not an object"), ({"name": "x"}, "'did'"), ({"did": "1e3", "name": "x"}, "'did'"),
-     ({"did": 0, "name": "x"}, "'did'"), ({"did": 5, "name": "  "}, "'name'"), ({"did": 5, "name": ["x"]}, "'name'")],
-)  # fmt: skip
+    [
+        ([], "not an object"),
+        ({"name": "x"}, "'did'"),
+        ({"did": "1e3", "name": "x"}, "'did'"),
+        ({"did": 0, "name": "x"}, "'did'"),
+        ({"did": 5, "name": "  "}, "'name'"),
+        ({"did": 5, "name": ["x"]}, "'name'"),
+    ],
+)
 def test_malformed_listing_items_say_why(item, reason):
     with pytest.raises(MalformedRecord, match=reason):
         read_listing_item(item)
 
 
 def test_details_tolerate_empty_elements_lists_and_huge_feature_lists():
-    description = {"description": "Line <i>one</i> here.\x00", "creator": [], "contributor": {}, "licence": ["CC BY 4.0"],
-                   "tag": ["a", "b", "a"], "upload_date": "2014-04-06T23:19:24", "default_target_attribute": "y"}  # fmt: skip
+    description = {
+        "description": "Line <i>one</i> here.\x00",
+        "creator": [],
+        "contributor": {},
+        "licence": ["CC BY 4.0"],
+        "tag": ["a", "b", "a"],
+        "upload_date": "2014-04-06T23:19:24",
+        "default_target_attribute": "y",
+    }
     features = [{"name": f"f{i}", "data_type": "numeric", "is_target": "false"} for i in range(MAX_COLUMN_NAMES + 20)]
     features += [{"name": "y", "data_type": "numeric", "is_target": "true"}, "junk", {"index": "9"}]
     details = reduce_details(description, features, None)
@@ -57,7 +78,9 @@ def test_the_hash_follows_the_inputs_and_survives_a_json_round_trip():
     import orjson
 
     entry = read_listing_item(ITEM)
-    details = reduce_details({"description": "x", "tag": "t"}, [{"name": "a", "is_target": "true", "data_type": "nominal"}], None)
+    details = reduce_details(
+        {"description": "x", "tag": "t"}, [{"name": "a", "is_target": "true", "data_type": "nominal"}], None
+    )
     row = map_row(entry, details, entry.fingerprint)
     stored = orjson.loads(orjson.dumps(row, default=str))  # as a JSON column gives it back
     again, details_for = stored_details(stored)

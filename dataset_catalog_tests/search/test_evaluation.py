@@ -28,18 +28,24 @@ def test_evaluate_runs_every_query_through_the_search():
         asked.append(text)
         return [("kaggle", "a/b"), ("huggingface", "c/d")]
 
-    summary, outcomes = evaluate([Judgment("one", frozenset({"c/d"})), Judgment("two", frozenset({"kaggle/a/b"}))], search)
+    summary, outcomes = evaluate(
+        [Judgment("one", frozenset({"c/d"})), Judgment("two", frozenset({"kaggle/a/b"}))], search
+    )
     assert asked == ["one", "two"] and [o.ranks for o in outcomes] == [{"c/d": 2}, {"kaggle/a/b": 1}]
     assert summary["mrr@10"] == pytest.approx(0.75) and summary["hit@5"] == 1.0
 
 
 def test_judgments_file_format_and_errors(tmp_path):
     path = tmp_path / "j.json"
-    path.write_text(json.dumps([
-        {"query": "a research idea", "keyphrase": "keywords", "relevant": ["pwc/SQuAD"]},
-        {"query": "judged dataset not in the corpus", "keyphrase": "x", "relevant": []},
-        {"keyphrase": "only keyphrase", "relevant": ["pwc/MNIST"]},
-    ]))  # fmt: skip
+    path.write_text(
+        json.dumps(
+            [
+                {"query": "a research idea", "keyphrase": "keywords", "relevant": ["pwc/SQuAD"]},
+                {"query": "judged dataset not in the corpus", "keyphrase": "x", "relevant": []},
+                {"keyphrase": "only keyphrase", "relevant": ["pwc/MNIST"]},
+            ]
+        )
+    )
     assert [j.text for j in load_judgments(path, "query")] == ["a research idea"]
     assert [j.text for j in load_judgments(path, "keyphrase")] == ["keywords", "only keyphrase"]
     path.write_text("{not json")

@@ -2,8 +2,13 @@ from dataset_catalog.search.facets import MAX_BUCKETS, facet_counts
 
 
 def row(source="huggingface", license=None, tasks=(), languages=(), formats=()):
-    return {"source": source, "license": license, "task_categories": list(tasks), "languages": list(languages),
-            "file_formats": list(formats)}  # fmt: skip
+    return {
+        "source": source,
+        "license": license,
+        "task_categories": list(tasks),
+        "languages": list(languages),
+        "file_formats": list(formats),
+    }
 
 
 def test_facets_count_normalised_values_with_the_filter_value_of_each_bucket():
@@ -17,8 +22,12 @@ def test_facets_count_normalised_values_with_the_filter_value_of_each_bucket():
     facets = facet_counts(rows, {"language": "de"})
     as_dict = lambda name: {b.value: (b.label, b.count) for b in facets[name]}  # noqa: E731
     assert as_dict("source") == {"kaggle": ("Kaggle", 3), "huggingface": ("Hugging Face", 2)}
-    assert as_dict("license") == {"CC0-1.0": ("CC0-1.0", 2), "CC-BY-4.0": ("CC-BY-4.0", 1), "other": ("Other", 1),
-                                  "unknown": ("Unknown", 1)}  # fmt: skip
+    assert as_dict("license") == {
+        "CC0-1.0": ("CC0-1.0", 2),
+        "CC-BY-4.0": ("CC-BY-4.0", 1),
+        "other": ("Other", 1),
+        "unknown": ("Unknown", 1),
+    }
     assert as_dict("license_family")["cc0"] == ("CC0 (public domain)", 2)
     assert as_dict("task") == {"text-classification": ("Text classification", 2)}
     assert as_dict("language") == {"de": ("German", 2), "en": ("English", 1)}  # de + deu in one row count once

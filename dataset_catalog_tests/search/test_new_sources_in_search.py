@@ -21,11 +21,21 @@ def test_zenodo_and_openml_rows_are_embedded_found_and_faceted(database_url, sto
     monkeypatch.delenv("DATASET_CATALOG_EMBEDDING_MODEL", raising=False)
     with FakeZenodoOai() as zenodo, FakeOpenML() as openml:
         zenodo.rate_limit = None
-        zenodo.set_records([
-            make_zenodo_record(101, datetime(2025, 3, 10, 8, tzinfo=UTC), title="Antarctic ice core temperature records",
-                               description="<p>Oxygen isotope ratios and temperatures from <b>ice cores</b> drilled in Antarctica.</p>"),
-        ])  # fmt: skip
-        openml.add(FakeDataset(31, "credit-g", description="German credit data: classify loan applicants as good or bad credit risks."))
+        zenodo.set_records(
+            [
+                make_zenodo_record(
+                    101,
+                    datetime(2025, 3, 10, 8, tzinfo=UTC),
+                    title="Antarctic ice core temperature records",
+                    description="<p>Oxygen isotope ratios and temperatures from <b>ice cores</b> drilled in Antarctica.</p>",
+                ),
+            ]
+        )
+        openml.add(
+            FakeDataset(
+                31, "credit-g", description="German credit data: classify loan applicants as good or bad credit risks."
+            )
+        )
         assert materialize_zenodo(database_url, zenodo, partition="2025-03-10").success
         assert materialize_openml(database_url, openml.url).success
     resources = {"catalog": CatalogResource(database_url=database_url), "embedding_model": EmbeddingModelResource()}

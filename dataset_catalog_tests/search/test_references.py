@@ -12,36 +12,42 @@ def _count(entries: list[tuple[int, str, str]]) -> dict[int, int]:
 
 
 def test_each_mentioning_dataset_counts_once_and_never_itself():
-    counts = _count([
-        (1, "SQuAD", "SQuAD is a reading test. SQuAD answers are spans."),
-        (2, "Adversarial QA", "Questions written against models trained on SQuAD, SQuAD and SQuAD again."),
-        (3, "Natural Questions", "Unlike SQuAD, the questions are real searches."),
-        (4, "Unrelated", "Pictures of cats; squad cars; SQuADs."),
-    ])  # fmt: skip
+    counts = _count(
+        [
+            (1, "SQuAD", "SQuAD is a reading test. SQuAD answers are spans."),
+            (2, "Adversarial QA", "Questions written against models trained on SQuAD, SQuAD and SQuAD again."),
+            (3, "Natural Questions", "Unlike SQuAD, the questions are real searches."),
+            (4, "Unrelated", "Pictures of cats; squad cars; SQuADs."),
+        ]
+    )
     assert counts == {1: 2, 2: 0, 3: 0, 4: 0}
 
 
 def test_multi_word_titles_match_as_a_word_sequence_in_their_case():
-    counts = _count([
-        (1, "Visual Genome", "Objects, attributes and relationships in images."),
-        (2, "VG-QA", "Questions over the Visual Genome scene graphs."),
-        (3, "Other", "A visual genome of plants is a different thing; so is Visual-Genome."),
-        (4, "PASCAL VOC 2012", "Segmentation masks."),
-        (5, "Fine seg", "Built on PASCAL VOC 2012 images, not PASCAL VOC 2007."),
-    ])  # fmt: skip
+    counts = _count(
+        [
+            (1, "Visual Genome", "Objects, attributes and relationships in images."),
+            (2, "VG-QA", "Questions over the Visual Genome scene graphs."),
+            (3, "Other", "A visual genome of plants is a different thing; so is Visual-Genome."),
+            (4, "PASCAL VOC 2012", "Segmentation masks."),
+            (5, "Fine seg", "Built on PASCAL VOC 2012 images, not PASCAL VOC 2007."),
+        ]
+    )
     assert counts[1] == 2  # the hyphenated spelling is the same words
     assert counts[4] == 1
 
 
 def test_ordinary_words_are_not_names():
-    counts = _count([
-        (1, "text", "Plain text."),  # an all-lowercase single word: never a name
-        (2, "Images", "Images of things."),  # used as a word far more than as a name
-        (3, "A", "text text text; Images of cats."),
-        (4, "B", "more text, images and images and images."),
-        (5, "C", "These images come from Images."),
-        (6, "D", "Labelled images of dogs."),
-    ])  # fmt: skip
+    counts = _count(
+        [
+            (1, "text", "Plain text."),  # an all-lowercase single word: never a name
+            (2, "Images", "Images of things."),  # used as a word far more than as a name
+            (3, "A", "text text text; Images of cats."),
+            (4, "B", "more text, images and images and images."),
+            (5, "C", "These images come from Images."),
+            (6, "D", "Labelled images of dogs."),
+        ]
+    )
     assert counts[1] == 0 and counts[2] == 0
 
 
@@ -64,4 +70,7 @@ def test_refresh_stores_counts_and_a_rerun_changes_nothing(store):
     store.upsert_datasets([dict(rows[1], description="Referring expressions for everyday pictures.")])
     assert refresh_reference_counts(store).changed == 1  # down to 0
     with store.engine.connect() as conn:
-        assert conn.execute(sa.select(datasets.c.reference_count).where(datasets.c.external_id == "org/coco")).scalar() == 0
+        assert (
+            conn.execute(sa.select(datasets.c.reference_count).where(datasets.c.external_id == "org/coco")).scalar()
+            == 0
+        )

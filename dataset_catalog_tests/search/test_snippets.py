@@ -2,7 +2,9 @@ from dataset_catalog.search.snippets import make_snippet, match_spans, stem
 
 
 def test_snippet_is_clean_text_around_the_first_match_with_marked_words():
-    description = "# Card\n\n" + "Intro words. " * 40 + "A **German** speech corpus with <b>transcripts</b>. " + "Outro. " * 40
+    description = (
+        "# Card\n\n" + "Intro words. " * 40 + "A **German** speech corpus with <b>transcripts</b>. " + "Outro. " * 40
+    )
     snippet = make_snippet(description, ["german", "transcript"], width=120)
     assert snippet.text.startswith("…") and snippet.text.endswith("…") and len(snippet.text) <= 122
     assert "**" not in snippet.text and "<b>" not in snippet.text and "#" not in snippet.text

@@ -27,8 +27,18 @@ def test_search_returns_hits_with_display_fields_and_facets_over_the_result_set(
     top = payload["hits"][0]
     assert top["external_id"] == "lab/german-asr"
     assert top["languages"] == [{"code": "de", "name": "German"}]
-    assert top["license"] == {"label": "cc-by-sa-4.0", "id": "CC-BY-SA-4.0", "family": "cc-by-sa", "name": "CC-BY-SA-4.0"}
-    assert (top["size_bytes"], top["row_count"], top["downloads"], top["tasks"]) == (3_200_000_000, 180_000, 12_000, ["automatic-speech-recognition"])
+    assert top["license"] == {
+        "label": "cc-by-sa-4.0",
+        "id": "CC-BY-SA-4.0",
+        "family": "cc-by-sa",
+        "name": "CC-BY-SA-4.0",
+    }
+    assert (top["size_bytes"], top["row_count"], top["downloads"], top["tasks"]) == (
+        3_200_000_000,
+        180_000,
+        12_000,
+        ["automatic-speech-recognition"],
+    )
     assert top["updated_at"].startswith("2025-09-01") and top["page"] == "/datasets/huggingface/lab/german-asr"
     snippet = top["snippet"]
     marked = [snippet["text"][a:b].lower() for a, b in snippet["highlights"]]
@@ -36,7 +46,9 @@ def test_search_returns_hits_with_display_fields_and_facets_over_the_result_set(
     assert len(payload["hits"]) == 5 and payload["total"] >= 5
     facets = payload["facets"]
     assert sum(b["count"] for b in facets["source"]) == payload["total"]
-    assert {"value": "de", "label": "German"}.items() <= next(b for b in facets["language"] if b["value"] == "de").items()
+    assert {"value": "de", "label": "German"}.items() <= next(
+        b for b in facets["language"] if b["value"] == "de"
+    ).items()
     # Kaggle's "CC BY-SA 4.0" and the Hub's cc-by-sa-4.0 are one bucket
     by_sa = next(b for b in facets["license"] if b["value"] == "CC-BY-SA-4.0")
     assert by_sa["count"] >= 2
@@ -47,7 +59,10 @@ def test_license_filter_by_spdx_id_and_family_spans_sources(client):
     assert {"lab/german-asr", "someone/german-speech"} <= set(ids(got))
     assert all(h["license"]["id"] == "CC-BY-SA-4.0" for h in got["hits"])
     cc0 = search(client, q="speech recordings", license="cc0-1.0", limit=100)
-    assert "kaggler/public-domain-speech" in ids(cc0) and {h["source"] for h in cc0["hits"]} == {"huggingface", "kaggle"}
+    assert "kaggler/public-domain-speech" in ids(cc0) and {h["source"] for h in cc0["hits"]} == {
+        "huggingface",
+        "kaggle",
+    }
     family = search(client, q="images", license_family="cc-by", limit=100)
     assert family["hits"] and all(h["license"]["family"] == "cc-by" for h in family["hits"])
 
@@ -101,7 +116,11 @@ def test_dataset_record_has_everything_the_catalog_knows(client):
     assert record["files"] == [{"name": "clips.zip", "bytes": 52_000_000, "format": "zip"}]
     assert record["columns"] == ["path", "sentence"]
     assert record["description"] == "Short German speech clips from radio."  # heading, markup and boilerplate gone
-    assert record["link"]["status"] == "unchecked" and record["enrichment"]["status"] == "pending" and record["active"] is True
+    assert (
+        record["link"]["status"] == "unchecked"
+        and record["enrichment"]["status"] == "pending"
+        and record["active"] is True
+    )
     hub = client.get("/api/datasets/huggingface/lab/german-asr").json()
     assert hub["files"] == [{"name": "train", "bytes": 3_000_000_000, "rows": 170_000, "format": None}]
     missing = client.get("/api/datasets/kaggle/nobody/nothing")
@@ -132,7 +151,10 @@ def test_croissant_is_valid_metadata_only_croissant(client):
         'Property "https://schema.org/datePublished" is recommended, but does not exist.',
         'Property "https://schema.org/version" is recommended, but does not exist.',
     ]  # the documented warnings: this source row has no dates and no version
-    assert metadata["name"] == "German ASR corpus" and metadata["sameAs"] == "https://example.org/huggingface/lab/german-asr"
+    assert (
+        metadata["name"] == "German ASR corpus"
+        and metadata["sameAs"] == "https://example.org/huggingface/lab/german-asr"
+    )
     assert metadata["license"] == "https://spdx.org/licenses/CC-BY-SA-4.0.html" and "German" in metadata["keywords"]
     assert metadata["creator"]["name"] == "lab" and metadata["url"].endswith("/datasets/huggingface/lab/german-asr")
 
@@ -146,13 +168,18 @@ def test_stats_and_health(client):
 
 def test_the_service_never_writes_to_the_catalog(client, served_store):
     before = served_store.fetch_datasets()
-    for path in ("/api/search?q=speech", "/?q=speech", "/api/datasets/huggingface/lab/german-asr", "/api/stats",
-                 "/datasets/huggingface/lab/german-asr", "/api/datasets/huggingface/lab/german-asr/similar"):  # fmt: skip
+    for path in (
+        "/api/search?q=speech",
+        "/?q=speech",
+        "/api/datasets/huggingface/lab/german-asr",
+        "/api/stats",
+        "/datasets/huggingface/lab/german-asr",
+        "/api/datasets/huggingface/lab/german-asr/similar",
+    ):
         assert client.get(path).status_code == 200
     assert client.post("/api/search?q=speech").status_code == 405
-    with pytest.raises(sa.exc.DBAPIError):  # its connections refuse writes
-        with served_store.engine.begin() as conn:
-            conn.execute(sa.update(datasets).values(title="changed"))
+    with pytest.raises(sa.exc.DBAPIError), served_store.engine.begin() as conn:  # its connections refuse writes
+        conn.execute(sa.update(datasets).values(title="changed"))
     assert served_store.fetch_datasets() == before
 
 
@@ -163,10 +190,16 @@ def test_errors_leak_no_trace_and_no_database_url(store, corpus, encoder, caplog
         broken = sa.create_engine("postgresql://catalog:s3cret-pass@127.0.0.1:1/nowhere")
         store.engine = broken  # the database goes away under a running service
         caplog.set_level(logging.ERROR)
-        for path in ("/api/search?q=speech", "/?q=speech", "/api/stats", "/api/datasets/kaggle/a/b", "/datasets/kaggle/a/b"):
+        for path in (
+            "/api/search?q=speech",
+            "/?q=speech",
+            "/api/stats",
+            "/api/datasets/kaggle/a/b",
+            "/datasets/kaggle/a/b",
+        ):
             response = client.get(path)
             assert response.status_code in (500, 503), path
-            for leak in ("s3cret", "127.0.0.1:1", "postgresql://", "Traceback", "sqlalchemy", "File \""):
+            for leak in ("s3cret", "127.0.0.1:1", "postgresql://", "Traceback", "sqlalchemy", 'File "'):
                 assert leak not in response.text, (path, leak)
         assert client.get("/healthz").status_code == 503
     assert "s3cret-pass" not in caplog.text

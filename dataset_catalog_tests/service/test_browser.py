@@ -41,8 +41,13 @@ def served(tmp_path, encoder):
     log_path = tmp_path / "serve.log"
     env = {**os.environ, "DATASET_CATALOG_DATABASE_URL": url, "HF_HUB_OFFLINE": "1"}
     with open(log_path, "w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "dataset_catalog.cli", "serve", "--port", str(port)],
-                                   env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dataset_catalog.cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 180

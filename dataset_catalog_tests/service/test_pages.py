@@ -18,14 +18,17 @@ def test_search_page_lists_hits_with_facets_and_every_control_is_a_link(client):
     assert 'value="german speech"' in html and "German ASR corpus" in html
     assert "<mark>German</mark>" in html or "<mark>german</mark>" in html
     assert 'href="/?q=german+speech&amp;language=de"' in html  # the facet is a plain link: shareable, no script
-    assert 'rel="next"' in html and "href=\"/?q=german+speech&amp;offset=10\"" in html
+    assert 'rel="next"' in html and 'href="/?q=german+speech&amp;offset=10"' in html
     assert "<script" not in html.split("</head>")[1]  # no script of ours in the body
 
 
 def test_untrusted_text_is_escaped_on_every_page(client):
     for path in ("/?q=evil+speech", "/datasets/huggingface/evil/xss"):
         html = client.get(path).text
-        assert "&lt;script&gt;alert(&#34;title&#34;)&lt;/script&gt;" in html or "&lt;script&gt;alert(&quot;title&quot;)" in html
+        assert (
+            "&lt;script&gt;alert(&#34;title&#34;)&lt;/script&gt;" in html
+            or "&lt;script&gt;alert(&quot;title&quot;)" in html
+        )
         assert "<script>alert" not in html and "<img src=x" not in html and "<svg" not in html
         assert 'href="javascript:' not in html
     page = client.get("/datasets/huggingface/evil/xss")
@@ -38,7 +41,9 @@ def test_dataset_page_embeds_schema_org_dataset_jsonld(client):
     html = client.get("/datasets/huggingface/lab/german-asr").text
     data = jsonld_of(html)
     assert data["@type"] == "Dataset" and data["name"] == "German ASR corpus"
-    assert data["sameAs"] == "https://example.org/huggingface/lab/german-asr" and data["url"].endswith("/datasets/huggingface/lab/german-asr")
+    assert data["sameAs"] == "https://example.org/huggingface/lab/german-asr" and data["url"].endswith(
+        "/datasets/huggingface/lab/german-asr"
+    )
     assert data["license"] == "https://spdx.org/licenses/CC-BY-SA-4.0.html" and data["creator"]["name"] == "lab"
     assert data["dateModified"].startswith("2025-09-01") and "German" in data["keywords"]
     assert data["distribution"][0]["name"] == "train"

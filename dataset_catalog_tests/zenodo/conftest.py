@@ -32,11 +32,19 @@ def materialize_zenodo(
     **resource_options,
 ):
     """One materialization against the fake: unpaced, short timeouts and backoff unless overridden."""
-    options = {"endpoint": f"{fake.url}/oai2d", "requests_per_minute": None, "request_timeout_seconds": 5.0,
-               "retry_backoff_seconds": 0.01, **resource_options}  # fmt: skip
+    options = {
+        "endpoint": f"{fake.url}/oai2d",
+        "requests_per_minute": None,
+        "request_timeout_seconds": 5.0,
+        "retry_backoff_seconds": 0.01,
+        **resource_options,
+    }
     tags = {}
     if partition_range:
-        tags = {"dagster/asset_partition_range_start": partition_range[0], "dagster/asset_partition_range_end": partition_range[1]}
+        tags = {
+            "dagster/asset_partition_range_start": partition_range[0],
+            "dagster/asset_partition_range_end": partition_range[1],
+        }
     return dg.materialize(
         [zenodo_datasets],
         resources={"catalog": CatalogResource(database_url=database_url), "zenodo": ZenodoResource(**options)},

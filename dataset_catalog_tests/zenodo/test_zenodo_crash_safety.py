@@ -34,10 +34,20 @@ def _materialize_cli(database_url: str, endpoint: str, dagster_home: Path) -> su
         "PYTHONPATH": str(REPO_ROOT),
     }
     command = [
-        sys.executable, "-m", "dagster", "asset", "materialize",
-        "-m", "dataset_catalog.definitions", "--select", "zenodo_datasets", "--partition", "2025-03-10",
-        "--config-json", json.dumps(RUN_CONFIG),
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "dagster",
+        "asset",
+        "materialize",
+        "-m",
+        "dataset_catalog.definitions",
+        "--select",
+        "zenodo_datasets",
+        "--partition",
+        "2025-03-10",
+        "--config-json",
+        json.dumps(RUN_CONFIG),
+    ]
     return subprocess.Popen(
         command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
     )
@@ -48,8 +58,15 @@ def test_sigkill_mid_harvest_then_rerun_leaves_exact_rows(database_url, store, f
     records = day_records(DAY, 300)
     for work in range(20):
         concept = 90_000 + work * 10
-        records += [make_zenodo_record(concept + v, DAY + timedelta(hours=7 * v, minutes=work), concept_recid=concept,
-                                       title=f"Work {work} v{v}") for v in (1, 2, 3)]  # fmt: skip
+        records += [
+            make_zenodo_record(
+                concept + v,
+                DAY + timedelta(hours=7 * v, minutes=work),
+                concept_recid=concept,
+                title=f"Work {work} v{v}",
+            )
+            for v in (1, 2, 3)
+        ]
     fake_zenodo.set_records(records)
     fake_zenodo.page_size = 10
     fake_zenodo.delay_seconds = 0.15  # 36 pages: slow enough to kill half way

@@ -30,8 +30,13 @@ def test_partition_window_is_sent_as_from_until_and_its_edges_hold(database_url,
     assert set(_rows(store)) == {"11", "12"}
     [request] = fake_zenodo.oai_requests
     sent = {k: v[0] for k, v in request.query.items()}
-    assert sent == {"verb": "ListRecords", "metadataPrefix": "oai_datacite", "set": "openaire_data",
-                    "from": "2025-03-10T00:00:00Z", "until": "2025-03-10T23:59:59Z"}  # fmt: skip
+    assert sent == {
+        "verb": "ListRecords",
+        "metadataPrefix": "oai_datacite",
+        "set": "openaire_data",
+        "from": "2025-03-10T00:00:00Z",
+        "until": "2025-03-10T23:59:59Z",
+    }
     meta = run_metadata(result)
     assert (meta["total_fetched"], meta["total_inserted"], meta["records_scanned"], meta["pages_read"]) == (2, 2, 2, 1)
     assert meta["window_start"] == "2025-03-10T00:00:00+00:00" and meta["rate_limited_429"] == 0
@@ -67,8 +72,9 @@ def test_empty_window_is_no_records_match_not_a_failure(database_url, store, fak
 def test_versions_collapse_into_the_concept_row_latest_wins_across_runs(database_url, store, fake_zenodo):
     v1 = make_zenodo_record(501, DAY + timedelta(days=2, hours=5), concept_recid=500, title="Work v1", version="1.0")
     v2 = make_zenodo_record(502, DAY + timedelta(hours=1), concept_recid=500, title="Work v2", version="2.0")
-    v3 = make_zenodo_record(503, DAY + timedelta(days=1, hours=1), concept_recid=500, title="Work v3", version="3.0",
-                            license="cc0-1.0")  # fmt: skip
+    v3 = make_zenodo_record(
+        503, DAY + timedelta(days=1, hours=1), concept_recid=500, title="Work v3", version="3.0", license="cc0-1.0"
+    )
     other = make_zenodo_record(601, DAY + timedelta(hours=2), concept_recid=600)
     fake_zenodo.set_records([v1, v2, v3, other])
     # Day 2 (v3) first, then day 1 (v2), then day 3: v1 edited last; the latest version still wins.
@@ -84,7 +90,9 @@ def test_versions_collapse_into_the_concept_row_latest_wins_across_runs(database
     assert meta["concept_doi"] == "10.5281/zenodo.500" and meta["latest"]["doi"] == "10.5281/zenodo.503"
     assert work["source_updated_at"].replace(tzinfo=UTC) == DAY + timedelta(days=2, hours=5)  # v1's edit
     # Every version in one run, any batch size: the same row.
-    again = materialize_zenodo(database_url, fake_zenodo, partition_range=("2025-03-10", "2025-03-12"), config={"batch_size": 2})
+    again = materialize_zenodo(
+        database_url, fake_zenodo, partition_range=("2025-03-10", "2025-03-12"), config={"batch_size": 2}
+    )
     assert again.success
     by_partition = partition_metadata(again).values()
     assert sum(m["total_inserted"] + m["total_updated"] for m in by_partition) == 0  # nothing rewritten
@@ -93,24 +101,43 @@ def test_versions_collapse_into_the_concept_row_latest_wins_across_runs(database
 
 def test_row_mapping_from_oai_datacite(database_url, store, fake_zenodo):
     record = make_zenodo_record(
-        7001, DAY + timedelta(hours=4), concept_recid=7000, title="Ocean temperatures 2020",
-        keywords=("oceanography", "temperature"), license="cc-by-4.0",
+        7001,
+        DAY + timedelta(hours=4),
+        concept_recid=7000,
+        title="Ocean temperatures 2020",
+        keywords=("oceanography", "temperature"),
+        license="cc-by-4.0",
         creators=(("Doe, Jane", "0000-0002-1825-0097", "CERN"), ("Roe, Rick", None, None)),
-        publication_date="2024-06-30", resource_type=("Dataset", "Tabular data"), version="v2",
-        sizes=("1024 Bytes", "2 KB"), formats=("text/csv",), language="deu",
-    )  # fmt: skip
+        publication_date="2024-06-30",
+        resource_type=("Dataset", "Tabular data"),
+        version="v2",
+        sizes=("1024 Bytes", "2 KB"),
+        formats=("text/csv",),
+        language="deu",
+    )
     fake_zenodo.set_records([record])
     assert materialize_zenodo(database_url, fake_zenodo, partition="2025-03-10").success
     row = _rows(store)["7000"]
-    assert (row["title"], row["url"], row["license"]) == ("Ocean temperatures 2020", "https://zenodo.org/records/7001", "CC-BY-4.0")
+    assert (row["title"], row["url"], row["license"]) == (
+        "Ocean temperatures 2020",
+        "https://zenodo.org/records/7001",
+        "CC-BY-4.0",
+    )
     assert row["tags"] == ["oceanography", "temperature"] and row["languages"] == ["de"]
     assert row["file_formats"] == ["text/csv"] and row["size_bytes"] == 3024
     assert row["source_created_at"].replace(tzinfo=UTC) == datetime(2024, 6, 30, tzinfo=UTC)
     assert row["enrichment_status"] == "enriched"
     latest = row["source_meta"]["latest"]
-    assert latest["creators"] == [{"name": "Doe, Jane", "orcid": "0000-0002-1825-0097", "affiliation": ["CERN"]}, {"name": "Roe, Rick"}]
+    assert latest["creators"] == [
+        {"name": "Doe, Jane", "orcid": "0000-0002-1825-0097", "affiliation": ["CERN"]},
+        {"name": "Roe, Rick"},
+    ]
     assert latest["resource_type"] == {"general": "Dataset", "subtype": "Tabular data"}
-    assert (latest["doi"], latest["concept_doi"], latest["version"]) == ("10.5281/zenodo.7001", "10.5281/zenodo.7000", "v2")
+    assert (latest["doi"], latest["concept_doi"], latest["version"]) == (
+        "10.5281/zenodo.7001",
+        "10.5281/zenodo.7000",
+        "v2",
+    )
     assert latest["access_right"] == "openAccess" and latest["publication_date"] == "2024-06-30"
 
 
@@ -120,8 +147,13 @@ def test_html_is_reduced_to_text_and_nothing_can_render(database_url, store, fak
         "<style>p{color:red}</style><ul><li>one</li><li>two</li></ul>&lt;img src=x onerror=alert(1)&gt;"
         "<p>snake_case_name stays &lt;b&gt;plain&lt;/b&gt;</p><!-- hidden -->"
     )
-    fake_zenodo.set_records([make_zenodo_record(42, DAY, title="A <i>title</i> &amp; more", description=description,
-                                                keywords=("<b>bold</b> kw",))])  # fmt: skip
+    fake_zenodo.set_records(
+        [
+            make_zenodo_record(
+                42, DAY, title="A <i>title</i> &amp; more", description=description, keywords=("<b>bold</b> kw",)
+            )
+        ]
+    )
     assert materialize_zenodo(database_url, fake_zenodo, partition="2025-03-10").success
     row = _rows(store)["42"]
     assert row["title"] == "A title & more" and row["tags"] == ["bold kw"]
@@ -133,17 +165,24 @@ def test_html_is_reduced_to_text_and_nothing_can_render(database_url, store, fak
 def test_malformed_and_deleted_records_are_skipped_and_counted(database_url, store, fake_zenodo):
     good = day_records(DAY, 3, first_recid=100)
     bad = [
-        raw_record("<record><header><datestamp>2025-03-10T05:00:00Z</datestamp></header></record>", DAY),  # no identifier
-        raw_record("<record><header><identifier>oai:zenodo.org:201</identifier><datestamp>soon</datestamp></header></record>", DAY),
+        raw_record(
+            "<record><header><datestamp>2025-03-10T05:00:00Z</datestamp></header></record>", DAY
+        ),  # no identifier
+        raw_record(
+            "<record><header><identifier>oai:zenodo.org:201</identifier><datestamp>soon</datestamp></header></record>",
+            DAY,
+        ),
         raw_record(  # no DataCite resource
             "<record><header><identifier>oai:zenodo.org:202</identifier><datestamp>2025-03-10T06:00:00Z</datestamp>"
-            "<setSpec>openaire_data</setSpec></header><metadata><oai_dc/></metadata></record>", DAY,
+            "<setSpec>openaire_data</setSpec></header><metadata><oai_dc/></metadata></record>",
+            DAY,
         ),
         raw_record(  # no title
             "<record><header><identifier>oai:zenodo.org:203</identifier><datestamp>2025-03-10T07:00:00Z</datestamp></header>"
-            '<metadata><resource xmlns="http://datacite.org/schema/kernel-4"><titles/></resource></metadata></record>', DAY,
+            '<metadata><resource xmlns="http://datacite.org/schema/kernel-4"><titles/></resource></metadata></record>',
+            DAY,
         ),
-    ]  # fmt: skip
+    ]
     gone = make_zenodo_record(300, DAY + timedelta(hours=8), deleted=True)
     fake_zenodo.set_records(good + bad + [gone])
     result = materialize_zenodo(database_url, fake_zenodo, partition="2025-03-10")
@@ -170,7 +209,12 @@ def test_range_run_is_one_list_with_each_partition_counted(database_url, store, 
 
 
 def test_first_partition_takes_everything_older(database_url, store, fake_zenodo):
-    fake_zenodo.set_records([make_zenodo_record(1, datetime(2011, 1, 1, tzinfo=UTC)), make_zenodo_record(2, datetime(2013, 5, 1, 3, tzinfo=UTC))])
+    fake_zenodo.set_records(
+        [
+            make_zenodo_record(1, datetime(2011, 1, 1, tzinfo=UTC)),
+            make_zenodo_record(2, datetime(2013, 5, 1, 3, tzinfo=UTC)),
+        ]
+    )
     result = materialize_zenodo(database_url, fake_zenodo, partition="2013-05-01")
     assert result.success and set(_rows(store)) == {"1", "2"}
     assert "from" not in fake_zenodo.oai_requests[0].query
@@ -185,8 +229,10 @@ def test_deleted_versions_leave_their_work_and_a_work_with_none_left_turns_inact
     fake_zenodo.set_records(first)
     assert materialize_zenodo(database_url, fake_zenodo, partition="2025-03-10").success
     next_day = DAY + timedelta(days=1)
-    deletions = [make_zenodo_record(502, next_day + timedelta(hours=1), deleted=True),
-                 make_zenodo_record(600, next_day + timedelta(hours=2), deleted=True)]  # fmt: skip
+    deletions = [
+        make_zenodo_record(502, next_day + timedelta(hours=1), deleted=True),
+        make_zenodo_record(600, next_day + timedelta(hours=2), deleted=True),
+    ]
     fake_zenodo.set_records(deletions)
     result = materialize_zenodo(database_url, fake_zenodo, partition="2025-03-11")
     assert result.success
@@ -199,6 +245,8 @@ def test_deleted_versions_leave_their_work_and_a_work_with_none_left_turns_inact
     assert (meta["skipped_deleted"], meta["versions_withdrawn"], meta["works_withdrawn"]) == (2, 2, 1)
     again = materialize_zenodo(database_url, fake_zenodo, partition="2025-03-11")
     assert run_metadata(again)["versions_withdrawn"] == 0 and _rows(store)["600"]["is_active"] is False
-    fake_zenodo.set_records([make_zenodo_record(601, next_day + timedelta(hours=5), concept_recid=600, title="Single, again")])
+    fake_zenodo.set_records(
+        [make_zenodo_record(601, next_day + timedelta(hours=5), concept_recid=600, title="Single, again")]
+    )
     assert materialize_zenodo(database_url, fake_zenodo, partition="2025-03-11").success
     assert _rows(store)["600"]["is_active"] is True and _rows(store)["600"]["title"] == "Single, again"

@@ -77,7 +77,9 @@ def test_lasting_5xx_fails_the_run_cleanly_keeps_batches_and_a_rerun_completes(d
     records = day_records(DAY, 150)
     fake_zenodo.set_records(records)
     fake_zenodo.fail_from = (3, 502)  # pages 1 and 2 answer, then Zenodo is down
-    result = materialize_zenodo(database_url, fake_zenodo, partition=PARTITION, config={"batch_size": 50}, max_retries=2)
+    result = materialize_zenodo(
+        database_url, fake_zenodo, partition=PARTITION, config={"batch_size": 50}, max_retries=2
+    )
     assert not result.success
     message = failure_message(result)
     assert "ZenodoUnavailableError" in message or "failed after 3 tries" in message
@@ -100,14 +102,18 @@ def test_a_stalled_answer_times_out_and_is_retried(database_url, store, fake_zen
 def test_a_server_that_always_stalls_fails_the_run_with_advice(database_url, store, fake_zenodo):
     fake_zenodo.set_records(day_records(DAY, 10))
     fake_zenodo.stall(3.0, on_request=None)
-    result = materialize_zenodo(database_url, fake_zenodo, partition=PARTITION, request_timeout_seconds=0.5, max_retries=1)
+    result = materialize_zenodo(
+        database_url, fake_zenodo, partition=PARTITION, request_timeout_seconds=0.5, max_retries=1
+    )
     assert not result.success
     message = failure_message(result)
     assert "no complete answer within 0.5 s" in message and "request_timeout_seconds" in message
 
 
 @pytest.mark.parametrize("dead", ["refused", "announced"])
-def test_a_dead_resumption_token_restarts_the_list_without_losing_or_repeating_records(database_url, store, fake_zenodo, dead):
+def test_a_dead_resumption_token_restarts_the_list_without_losing_or_repeating_records(
+    database_url, store, fake_zenodo, dead
+):
     """Refused: the server answers badResumptionToken (HTTP 422) to a token it announced valid.
     Announced: its expirationDate is already past, so the client must not even send it."""
     records = day_records(DAY, 160)
@@ -169,7 +175,9 @@ def test_token_is_sent_but_never_logged_or_recorded(database_url, store, fake_ze
     assert not rejected.success
     assert "ZENODO_TOKEN" in failure_message(rejected) and SECRET not in failure_message(rejected)
     fake_zenodo.fail_from = (1, 500)
-    failed = materialize_zenodo(database_url, fake_zenodo, partition=PARTITION, instance=dagster_instance, max_retries=1)
+    failed = materialize_zenodo(
+        database_url, fake_zenodo, partition=PARTITION, instance=dagster_instance, max_retries=1
+    )
     assert not failed.success
     for run in (rejected, failed):
         assert SECRET not in run_log_text(dagster_instance, run.run_id)

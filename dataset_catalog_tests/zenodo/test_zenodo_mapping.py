@@ -21,7 +21,14 @@ def test_html_to_text_keeps_prose_and_drops_everything_that_renders():
 
 
 def test_sizes_parse_units():
-    assert [parse_size(s) for s in ("12", "1 kB", "2 MiB", "3.5 GB", "1,024 bytes", "huge")] == [12, 1000, 2 * 2**20, 3_500_000_000, 1024, None]
+    assert [parse_size(s) for s in ("12", "1 kB", "2 MiB", "3.5 GB", "1,024 bytes", "huge")] == [
+        12,
+        1000,
+        2 * 2**20,
+        3_500_000_000,
+        1024,
+        None,
+    ]
 
 
 def test_kernel3_record_without_versioning_is_its_own_concept():
@@ -33,7 +40,10 @@ def test_kernel3_record_without_versioning_is_its_own_concept():
 
 
 def test_merge_is_order_independent_and_idempotent():
-    v = [dict(map_record(etree.fromstring(KERNEL3)), recid=r, concept_recid=1, datestamp=f"2024-01-0{r}T00:00:00+00:00") for r in (2, 3, 4)]
+    v = [
+        dict(map_record(etree.fromstring(KERNEL3)), recid=r, concept_recid=1, datestamp=f"2024-01-0{r}T00:00:00+00:00")
+        for r in (2, 3, 4)
+    ]
     forwards = merge_work(merge_work(None, v[:2]), v[2:])
     backwards = merge_work(merge_work(None, v[2:]), v[:2])
     assert forwards == backwards and forwards["version_count"] == 3 and forwards["latest_recid"] == 4

@@ -80,7 +80,10 @@ def backlog_check(asset: dg.AssetsDefinition | dg.AssetKey, source: str) -> dg.A
         return dg.AssetCheckResult(
             passed=pending <= config.max_pending,
             severity=dg.AssetCheckSeverity.WARN,
-            metadata={**{status: counts.get(status, 0) for status in EnrichmentStatus.ALL}, "max_pending": config.max_pending},
+            metadata={
+                **{status: counts.get(status, 0) for status in EnrichmentStatus.ALL},
+                "max_pending": config.max_pending,
+            },
         )
 
     return pending_backlog

@@ -23,9 +23,12 @@ def window_for(time_window: dg.TimeWindow, first_partition_start: datetime) -> S
 
 
 def partition_counts(
-    by_day: dict[str, Counts], skipped_malformed: int, partition_keys: list[str], partitions_start: str,
+    by_day: dict[str, Counts],
+    skipped_malformed: int,
+    partition_keys: list[str],
+    partitions_start: str,
     empty: Callable[[], Counts],
-) -> dict[str, Counts]:  # fmt: skip
+) -> dict[str, Counts]:
     """Each partition's own counts (a dataclass of ints per day; days before the first partition
     belong to it). A malformed record without a readable date belongs to no day: to the partition
     of a one-partition run, else only to the run's total."""

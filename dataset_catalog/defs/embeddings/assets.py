@@ -14,7 +14,9 @@ from dataset_catalog.search.references import refresh_reference_counts
 
 
 class DatasetEmbeddingsConfig(dg.Config):
-    chunk_size: int = Field(default=DEFAULT_CHUNK_SIZE, ge=1, le=100_000, description="Rows per encode call and transaction.")
+    chunk_size: int = Field(
+        default=DEFAULT_CHUNK_SIZE, ge=1, le=100_000, description="Rows per encode call and transaction."
+    )
     limit: int | None = Field(default=None, ge=1, description="Embed at most this many rows this run; unset = all.")
 
 
@@ -37,7 +39,9 @@ def dataset_embeddings(
     store = catalog.get_store()
     ensure_keyword_index(store)  # create/fill the keyword index here, not in someone's first search
     encoder = embedding_model.get_encoder()
-    context.log.info(f"Embedding with {encoder.name} ({encoder.dimension}-d, from {encoder.source}) on {encoder.device}")
+    context.log.info(
+        f"Embedding with {encoder.name} ({encoder.dimension}-d, from {encoder.source}) on {encoder.device}"
+    )
     report = embed_datasets(
         store, encoder, chunk_size=config.chunk_size, limit=config.limit, run_id=context.run.run_id, log=context.log
     )

@@ -16,7 +16,9 @@ class EmbeddingModelResource(dg.ConfigurableResource):
     loaded once per process (per model and device), however many runs use it.
     """
 
-    model: str | None = Field(default=None, description=f"Hub id or local folder; unset = ${MODEL_ENV} or all-MiniLM-L6-v2.")
+    model: str | None = Field(
+        default=None, description=f"Hub id or local folder; unset = ${MODEL_ENV} or all-MiniLM-L6-v2."
+    )
     device: str = Field(default="cpu", description="torch device, e.g. cpu, cuda, cuda:1, mps.")
     batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1, le=4096, description="Texts per forward pass.")
 

@@ -5,7 +5,6 @@ day's counts, and what belongs to the run as a whole (totals, the walk, a previe
 row count) is recorded once, on the newest partition of the range.
 """
 
-
 import dagster as dg
 from pydantic import Field
 
@@ -47,7 +46,9 @@ def hf_datasets(
     )
     context.log.info(f"Done: {report.fetched} datasets in window; walk ended: {report.stop_reason}")
     keys = list(context.partition_keys)
-    for key, day in partition_counts(report.by_day(), report.skipped_malformed, keys, HF_PARTITIONS_START, DayCounts).items():
+    for key, day in partition_counts(
+        report.by_day(), report.skipped_malformed, keys, HF_PARTITIONS_START, DayCounts
+    ).items():
         context.add_asset_metadata(
             {
                 "total_fetched": day.fetched,

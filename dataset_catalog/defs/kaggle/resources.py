@@ -25,7 +25,9 @@ class KaggleResource(dg.ConfigurableResource):
         default=60.0, gt=0, description="The longest one try of a call may take, all of it (a trickle too)."
     )
     min_download_kib_per_second: float = Field(
-        default=64.0, gt=0, description="Downloads slower than this on average (after request_timeout_seconds) are given up."
+        default=64.0,
+        gt=0,
+        description="Downloads slower than this on average (after request_timeout_seconds) are given up.",
     )
     max_retries: int = Field(default=3, ge=0, le=10, description="Retries on 5xx, timeouts, dropped connections.")
     retry_backoff_seconds: float = Field(default=2.0, ge=0, description="First retry delay; doubles each retry.")

@@ -17,10 +17,15 @@ kaggle_latest_job = dg.define_asset_job("kaggle_latest_job", selection=[kaggle_l
 
 # At 1 req/s a batch of 50 takes about 2 minutes; hourly leaves the API idle most of the time.
 kaggle_enrichment_hourly_schedule = dg.ScheduleDefinition(
-    name="kaggle_enrichment_hourly", cron_schedule="15 * * * *", target=kaggle_enrichment_job,
+    name="kaggle_enrichment_hourly",
+    cron_schedule="15 * * * *",
+    target=kaggle_enrichment_job,
     execution_timezone="UTC",
 )
 # Daily, sort_by=updated (the run config default): yesterday's new and changed datasets.
 kaggle_latest_daily_schedule = dg.ScheduleDefinition(
-    name="kaggle_latest_daily", cron_schedule="0 2 * * *", target=kaggle_latest_job, execution_timezone="UTC",
+    name="kaggle_latest_daily",
+    cron_schedule="0 2 * * *",
+    target=kaggle_latest_job,
+    execution_timezone="UTC",
 )

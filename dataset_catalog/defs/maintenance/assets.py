@@ -7,15 +7,15 @@ from pydantic import Field
 
 from dataset_catalog import settings
 from dataset_catalog.catalog.link_state import LinkThresholds
-from dataset_catalog.catalog.summary import catalog_summary
-from dataset_catalog.defs.common.catalog_sources import catalog_source_asset_keys
 from dataset_catalog.catalog.schema import EnrichmentStatus, LinkStatus
+from dataset_catalog.catalog.summary import catalog_summary
 from dataset_catalog.common.sources import catalog_sources
 from dataset_catalog.defs.common.catalog_asset import catalog_asset
+from dataset_catalog.defs.common.catalog_sources import catalog_source_asset_keys
 from dataset_catalog.defs.common.metadata import catalog_state_table, records_table
+from dataset_catalog.defs.common.resources import CatalogResource
 from dataset_catalog.defs.embeddings.resources import EmbeddingModelResource
 from dataset_catalog.embeddings.encoder import configured_model_name
-from dataset_catalog.defs.common.resources import CatalogResource
 from dataset_catalog.errors import CatalogConfigError
 from dataset_catalog.maintenance.address_guard import AddressPolicy, parse_allow_list
 from dataset_catalog.maintenance.cache_cleanup import remove_old_cache_files
@@ -24,14 +24,24 @@ from dataset_catalog.maintenance.janitor import JanitorSettings, run_link_janito
 
 
 class LinkCheckConfig(dg.Config):
-    batch_size: int = Field(default=500, ge=1, le=100_000, description="URLs checked per run, least recently checked first.")
+    batch_size: int = Field(
+        default=500, ge=1, le=100_000, description="URLs checked per run, least recently checked first."
+    )
     concurrency: int = Field(default=16, ge=1, le=256, description="Requests in flight overall.")
     per_host_limit: int = Field(default=2, ge=1, le=64, description="Requests in flight per host name.")
-    per_host_interval_seconds: float = Field(default=0.2, ge=0, description="Minimum gap between request starts per host.")
-    timeout_seconds: float = Field(default=10.0, gt=0, le=120, description="The longest one request may take, all of it.")
+    per_host_interval_seconds: float = Field(
+        default=0.2, ge=0, description="Minimum gap between request starts per host."
+    )
+    timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120, description="The longest one request may take, all of it."
+    )
     max_redirects: int = Field(default=5, ge=0, le=5)
-    failure_threshold: int = Field(default=3, ge=1, description="Consecutive failures, the last a 404/410, that deactivate a row.")
-    transient_threshold: int = Field(default=10, ge=1, description="Consecutive failures of any kind that deactivate a row.")
+    failure_threshold: int = Field(
+        default=3, ge=1, description="Consecutive failures, the last a 404/410, that deactivate a row."
+    )
+    transient_threshold: int = Field(
+        default=10, ge=1, description="Consecutive failures of any kind that deactivate a row."
+    )
     allowed_networks: list[str] = Field(
         default_factory=list,
         description="Non-public networks the checker may connect to (e.g. ['127.0.0.0/8'] for tests). Empty = public only.",
@@ -54,7 +64,9 @@ def dataset_link_status(
         thresholds = LinkThresholds(config.failure_threshold, max(config.transient_threshold, config.failure_threshold))
         policy = AddressPolicy(parse_allow_list(config.allowed_networks))
     except ValueError as exc:
-        raise CatalogConfigError(f"Invalid link check config: {exc}. allowed_networks takes entries like '10.0.0.0/8'.") from None
+        raise CatalogConfigError(
+            f"Invalid link check config: {exc}. allowed_networks takes entries like '10.0.0.0/8'."
+        ) from None
     store = catalog.get_store()
     report = run_link_janitor(
         store,
@@ -90,7 +102,9 @@ def dataset_link_status(
 
 class CacheCleanupConfig(dg.Config):
     max_age_hours: float = Field(default=24.0, gt=0, description="Delete cached files last modified before this.")
-    cache_dir: str | None = Field(default=None, description="Unset = DATASET_CATALOG_CACHE_DIR / the default cache dir.")
+    cache_dir: str | None = Field(
+        default=None, description="Unset = DATASET_CATALOG_CACHE_DIR / the default cache dir."
+    )
 
 
 @catalog_asset(
@@ -135,15 +149,17 @@ def catalog_health(catalog: CatalogResource, embedding_model: EmbeddingModelReso
     per_source = summary.per_source(catalog_sources())
     metadata: dict = {}
     for source, numbers in per_source.items():
-        metadata.update({
-            f"{source}/rows": numbers["rows"],
-            f"{source}/active": numbers["active"],
-            f"{source}/enriched": numbers["enrichment"].get(EnrichmentStatus.ENRICHED, 0),
-            f"{source}/pending": numbers["enrichment"].get(EnrichmentStatus.PENDING, 0),
-            f"{source}/failed": numbers["enrichment"].get(EnrichmentStatus.FAILED, 0),
-            f"{source}/embedded": numbers["embedded_current_model"],
-            f"{source}/link_broken": numbers["link_status"].get(LinkStatus.BROKEN, 0),
-        })  # fmt: skip
+        metadata.update(
+            {
+                f"{source}/rows": numbers["rows"],
+                f"{source}/active": numbers["active"],
+                f"{source}/enriched": numbers["enrichment"].get(EnrichmentStatus.ENRICHED, 0),
+                f"{source}/pending": numbers["enrichment"].get(EnrichmentStatus.PENDING, 0),
+                f"{source}/failed": numbers["enrichment"].get(EnrichmentStatus.FAILED, 0),
+                f"{source}/embedded": numbers["embedded_current_model"],
+                f"{source}/link_broken": numbers["link_status"].get(LinkStatus.BROKEN, 0),
+            }
+        )
     metadata["dagster/row_count"] = sum(s["rows"] for s in per_source.values())
     metadata["catalog_state"] = catalog_state_table(summary)
     return dg.MaterializeResult(metadata=metadata)

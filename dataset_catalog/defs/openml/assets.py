@@ -16,7 +16,9 @@ class OpenMLDatasetsConfig(dg.Config):
         default=None, ge=0, description="Fetch details of at most this many datasets; the rest wait for the next run."
     )
     batch_size: int = Field(default=100, ge=1, le=10_000, description="Rows per upsert transaction.")
-    commit_seconds: float = Field(default=30.0, gt=0, description="Commit at least this often while details are fetched.")
+    commit_seconds: float = Field(
+        default=30.0, gt=0, description="Commit at least this often while details are fetched."
+    )
 
 
 @catalog_asset(
@@ -38,9 +40,13 @@ def openml_datasets(
     context.log.info(f"Listing {client.endpoint}/json/data/list (every status), {client.page_size} per page")
     try:
         report = sync_openml_datasets(
-            client, store, batch_size=config.batch_size, commit_seconds=config.commit_seconds,
-            max_detail_fetches=config.max_detail_fetches, log=context.log,
-        )  # fmt: skip
+            client,
+            store,
+            batch_size=config.batch_size,
+            commit_seconds=config.commit_seconds,
+            max_detail_fetches=config.max_detail_fetches,
+            log=context.log,
+        )
     finally:
         client.close()
     stats = client.stats

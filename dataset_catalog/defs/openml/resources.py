@@ -24,7 +24,9 @@ class OpenMLResource(dg.ConfigurableResource):
         default=60.0, gt=0, description="The longest one try of a call may take, all of it (a trickle too)."
     )
     max_retries: int = Field(default=4, ge=0, le=10, description="Retries on 429, 5xx, timeouts, dropped connections.")
-    retry_backoff_seconds: float = Field(default=2.0, ge=0, description="First retry delay after a 5xx; doubles each retry.")
+    retry_backoff_seconds: float = Field(
+        default=2.0, ge=0, description="First retry delay after a 5xx; doubles each retry."
+    )
     max_retry_after_seconds: float = Field(
         default=300.0, ge=0, description="A 429 asking to wait longer than this fails the run instead."
     )

@@ -5,7 +5,6 @@ materialization then carries its own day's counts, and what belongs to the run a
 recorded once, on the newest partition of the run.
 """
 
-
 import dagster as dg
 from pydantic import Field
 
@@ -67,7 +66,9 @@ def zenodo_datasets(
         walk, http = harvester.stats, harvester.transport_stats
     context.log.info(f"Done: {report.works_fetched} works from {report.versions_taken} records; {report.stop_reason}")
     keys = list(context.partition_keys)
-    for key, day in partition_counts(report.by_day(), report.skipped_malformed, keys, ZENODO_PARTITIONS_START, DayCounts).items():
+    for key, day in partition_counts(
+        report.by_day(), report.skipped_malformed, keys, ZENODO_PARTITIONS_START, DayCounts
+    ).items():
         context.add_asset_metadata(
             {
                 "total_fetched": day.fetched,

@@ -13,6 +13,9 @@ FRESHNESS_DEADLINE_CRON = "0 4 * * *"
 zenodo_checks = [
     *integrity_checks(zenodo_datasets, SOURCE),
     *dg.build_time_partition_freshness_checks(
-        assets=[zenodo_datasets], deadline_cron=FRESHNESS_DEADLINE_CRON, timezone="UTC", severity=dg.AssetCheckSeverity.WARN
+        assets=[zenodo_datasets],
+        deadline_cron=FRESHNESS_DEADLINE_CRON,
+        timezone="UTC",
+        severity=dg.AssetCheckSeverity.WARN,
     ),
 ]

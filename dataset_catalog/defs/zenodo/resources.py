@@ -25,12 +25,20 @@ class ZenodoResource(dg.ConfigurableResource):
         gt=0,
         description="Pace of all OAI-PMH requests, across processes (Zenodo allows 30/min). Unset = unpaced (tests, benchmarks).",
     )
-    request_timeout_seconds: float = Field(default=60.0, gt=0, description="The longest one try of a request may take, all of it.")
+    request_timeout_seconds: float = Field(
+        default=60.0, gt=0, description="The longest one try of a request may take, all of it."
+    )
     max_retries: int = Field(default=3, ge=0, le=10, description="Retries on 5xx, timeouts, dropped connections.")
     retry_backoff_seconds: float = Field(default=2.0, ge=0, description="First retry delay; doubles each retry.")
-    max_rate_limit_waits: int = Field(default=5, ge=0, le=50, description="429 answers waited out (Retry-After) per request.")
-    max_wait_seconds: float = Field(default=600.0, gt=0, description="The longest a Retry-After or X-RateLimit-Reset is obeyed.")
-    max_token_restarts: int = Field(default=3, ge=0, le=20, description="Restarts of a window's list after a token expired.")
+    max_rate_limit_waits: int = Field(
+        default=5, ge=0, le=50, description="429 answers waited out (Retry-After) per request."
+    )
+    max_wait_seconds: float = Field(
+        default=600.0, gt=0, description="The longest a Retry-After or X-RateLimit-Reset is obeyed."
+    )
+    max_token_restarts: int = Field(
+        default=3, ge=0, le=20, description="Restarts of a window's list after a token expired."
+    )
 
     def harvester(self, log: Any = None) -> ZenodoHarvester:
         options: dict[str, Any] = {"log": log} if log is not None else {}
