@@ -27,6 +27,7 @@ DEFAULT_GIVE_UP_SECONDS = 300.0
 LIST_EXPAND = (
     "author",
     "cardData",
+    "citation",
     "createdAt",
     "description",
     "disabled",
