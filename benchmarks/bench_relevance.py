@@ -31,10 +31,9 @@ from dataset_catalog.defs.common.resources import CatalogResource
 from dataset_catalog.defs.huggingface.assets import hf_datasets
 from dataset_catalog.defs.huggingface.resources import HuggingFaceResource
 from dataset_catalog.embeddings.encoder import encode_query, load_encoder
-from dataset_catalog.embeddings.search import query_tokens
 from dataset_catalog.embeddings.sync import embed_datasets
-from dataset_catalog.search.evaluation import FIELDS, evaluate, load_judgments
-from dataset_catalog.search.finder import SearchRequest, find
+from dataset_catalog.search.evaluation import FIELDS, evaluate, load_judgments, shipped_search
+from dataset_catalog.search.ranking import query_tokens
 from dataset_catalog.search.references import refresh_reference_counts
 from dataset_catalog_tests.fakes.hf_hub import FakeHub
 
@@ -73,10 +72,11 @@ def rankers(store: CatalogStore, encoder):
             [i for i, _ in nearest_datasets(store, encoder.name, encode_query(encoder, text), SearchFilters(), K)]
         )
 
-    def shipped(text: str):
-        return [(h.source, h.external_id) for h in find(store, SearchRequest(text, limit=K), encoder=encoder).hits]
-
-    return {"keyword only (bm25)": keyword, "vector only (cosine)": vector, "shipped (hybrid)": shipped}
+    return {
+        "keyword only (bm25)": keyword,
+        "vector only (cosine)": vector,
+        "shipped (hybrid)": shipped_search(store, encoder),
+    }
 
 
 def main() -> None:

@@ -33,7 +33,13 @@ from dataset_catalog.catalog.search_queries import SearchFilters
 from dataset_catalog.catalog.vector_matrix import _nearest_exactly, prepare_vectors, vector_matrix
 from dataset_catalog.catalog.vector_store import nearest_datasets
 from dataset_catalog.embeddings.encoder import encode_query, load_encoder
-from dataset_catalog.embeddings.search import query_tokens, search_catalog
+from dataset_catalog.search.finder import SearchRequest, find
+from dataset_catalog.search.ranking import query_tokens
+
+
+def search(store, encoder, query: str, filters: SearchFilters | None = None):
+    """One search as the CLI and the service run it (a first page of 10, with facets)."""
+    return find(store, SearchRequest(query, filters or SearchFilters(), limit=10), encoder=encoder)
 
 
 def main() -> None:
@@ -75,12 +81,12 @@ def main() -> None:
                 f"in {loaded['index_seconds']:.3f} s ({size}{memory})"
             )
         for q in queries[:20]:  # warm-up: caches, index pages
-            search_catalog(q, store=store, encoder=encoder)
+            search(store, encoder, q)
         print(f"measuring {n_queries} queries; {load_conditions()}")
         total, embed, semantic, keyword = [], [], [], []
         for q in queries[20:]:
             t0 = time.perf_counter()
-            search_catalog(q, store=store, encoder=encoder, limit=10)
+            search(store, encoder, q)
             total.append((time.perf_counter() - t0) * 1000)
         for q in queries[20:80]:  # where the time goes, on a subset
             t0 = time.perf_counter()
@@ -93,7 +99,7 @@ def main() -> None:
             embed.append((t1 - t0) * 1000)
             semantic.append((t2 - t1) * 1000)
             keyword.append((t3 - t2) * 1000)
-        print(f"END TO END search_catalog (limit 10): {percentiles(total)}  [target p50 <= 50, p95 <= 150]")
+        print(f"END TO END find (first page of 10): {percentiles(total)}  [target p50 <= 50, p95 <= 150]")
         print(f"  query embedding: {percentiles(embed)}")
         print(f"  semantic top-50: {percentiles(semantic)}")
         print(f"  keyword top-50:  {percentiles(keyword)}")
@@ -110,7 +116,7 @@ def main() -> None:
             exact_total = []
             for q in queries[20:]:
                 t0 = time.perf_counter()
-                search_catalog(q, store=store, encoder=encoder, limit=10)
+                search(store, encoder, q)
                 exact_total.append((time.perf_counter() - t0) * 1000)
             print(f"END TO END with the exact scan: {percentiles(exact_total)}")
             concurrent_exact = _concurrent(store, encoder, queries[20:])
@@ -122,9 +128,7 @@ def main() -> None:
         filtered = []
         for q in queries[20:60]:
             t0 = time.perf_counter()
-            search_catalog(
-                q, store=store, encoder=encoder, filters=SearchFilters(source="kaggle", license="mit", min_downloads=20)
-            )
+            search(store, encoder, q, SearchFilters(source="kaggle", license="mit", min_downloads=20))
             filtered.append((time.perf_counter() - t0) * 1000)
         print(f"  filtered (kaggle, mit, >=20 downloads): {percentiles(filtered)}")
         recalls, recalls_direct = [], []
@@ -156,7 +160,7 @@ def _concurrent(store, encoder, queries: list[str], clients: int = 4) -> list[fl
 
     def one(q: str) -> float:
         t0 = time.perf_counter()
-        search_catalog(q, store=store, encoder=encoder, limit=10)
+        search(store, encoder, q)
         return (time.perf_counter() - t0) * 1000
 
     with ThreadPoolExecutor(clients) as pool:

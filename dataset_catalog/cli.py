@@ -288,17 +288,12 @@ def _show_or_similar(args, store) -> int:
 def _evaluate(args, store) -> int:
     from dataset_catalog.catalog.vector_store import stored_dimension
     from dataset_catalog.embeddings.encoder import configured_model_name, load_query_encoder, quiet_model_loading
-    from dataset_catalog.search.evaluation import FIELDS, evaluate, load_judgments
-    from dataset_catalog.search.finder import SearchRequest, find
+    from dataset_catalog.search.evaluation import FIELDS, evaluate, load_judgments, shipped_search
 
     quiet_model_loading()
     model = configured_model_name()
     encoder = load_query_encoder(model) if stored_dimension(store, model) is not None else None
-
-    def search(text: str) -> list[tuple[str, str]]:
-        page = find(store, SearchRequest(text, limit=10), encoder=encoder, model=model)
-        return [(h.source, h.external_id) for h in page.hits]
-
+    search = shipped_search(store, encoder, model)
     report = {}
     for text_field in FIELDS if args.field == "both" else (args.field,):
         judgments = load_judgments(args.judgments, text_field)
@@ -334,7 +329,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     from dataset_catalog.catalog import CatalogStore
     from dataset_catalog.catalog.summary import catalog_summary
     from dataset_catalog.embeddings.encoder import configured_model_name
-    from dataset_catalog.embeddings.search import InvalidQueryError
+    from dataset_catalog.search.ranking import InvalidQueryError
 
     try:
         if args.command == "stats":

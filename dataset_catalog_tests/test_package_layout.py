@@ -1,5 +1,5 @@
-"""The package's shape holds: plain code imports no Dagster and nothing from defs/, and no two
-modules import each other, directly or around a loop."""
+"""The package's shape holds: plain code imports no Dagster and nothing from defs/, no two
+modules import each other, directly or around a loop, and search/ sits above the layers it reads."""
 
 from __future__ import annotations
 
@@ -85,6 +85,20 @@ def test_no_import_cycles():
     for module in sorted(graph):
         if module not in state:
             walk(module, [module])
+
+
+# What may import dataset_catalog.search: itself and the layers above it (the service, the CLI, Dagster's defs).
+ABOVE_SEARCH = ("dataset_catalog.search", "dataset_catalog.service", "dataset_catalog.cli", "dataset_catalog.defs")
+
+
+def test_nothing_below_search_imports_it():
+    offenders = {
+        module: found
+        for module, path in MODULES.items()
+        if not module.startswith(ABOVE_SEARCH)
+        and (found := [n for n in _runtime_imports(path) if n.startswith("dataset_catalog.search")])
+    }
+    assert offenders == {}
 
 
 @pytest.mark.slow

@@ -1,1 +1,2 @@
-"""Embeddings of every catalog dataset and hybrid (semantic + keyword) search over them."""
+"""Embeddings of every catalog dataset: the model, the text embedded, the sync and the query encoder
+(search over them is search/)."""

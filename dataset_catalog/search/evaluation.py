@@ -18,7 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dataset_catalog.catalog import CatalogStore
+from dataset_catalog.embeddings.encoder import Encoder
 from dataset_catalog.errors import DatasetCatalogError
+from dataset_catalog.search.finder import SearchRequest, find
 
 K_HIT = 5
 K_RECALL = 5
@@ -97,6 +100,18 @@ def metrics(outcomes: Sequence[QueryOutcome]) -> dict[str, float]:
         ndcg += sum(1.0 / math.log2(r + 1) for r in ranks) / ideal
     n = len(outcomes)
     return {"queries": n, "hit@5": hit / n, "recall@5": recall / n, "mrr@10": mrr / n, "ndcg@10": ndcg / n}
+
+
+def shipped_search(
+    store: CatalogStore, encoder: Encoder | None = None, model: str | None = None
+) -> Callable[[str], list[tuple[str, str]]]:
+    """The search the CLI and the service run (search/finder.find), as `evaluate` calls it."""
+
+    def search(text: str) -> list[tuple[str, str]]:
+        page = find(store, SearchRequest(text, limit=K_RANKED), encoder=encoder, model=model)
+        return [(h.source, h.external_id) for h in page.hits]
+
+    return search
 
 
 def evaluate(

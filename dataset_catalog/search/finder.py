@@ -1,6 +1,6 @@
 """Finding datasets: a validated search request -> one page of records with facet counts; one
 dataset with everything the catalog knows; its similar datasets. The web service and the CLI
-call these; the ranking itself is embeddings/search.py.
+call these; the ranking itself is search/ranking.py.
 
 The result set of a query is its fused candidate list (the top RESULT_WINDOW of the semantic
 side and of the keyword side, after filters): facets count it, sorting reorders it, paging walks
@@ -17,13 +17,19 @@ from typing import Any
 
 from dataset_catalog.catalog import CatalogStore
 from dataset_catalog.catalog.schema import LinkStatus
-from dataset_catalog.catalog.search_queries import HIT_DETAIL_COLUMNS, SearchFilters, fetch_dataset, fetch_hit_rows
+from dataset_catalog.catalog.search_queries import (
+    CANDIDATE_COLUMNS,
+    HIT_DETAIL_COLUMNS,
+    SearchFilters,
+    fetch_dataset,
+    fetch_hit_rows,
+)
 from dataset_catalog.catalog.vector_store import dataset_vector, nearest_datasets
 from dataset_catalog.common.languages import language_code
 from dataset_catalog.common.plain_text import markup_to_text
 from dataset_catalog.embeddings.encoder import Encoder, configured_model_name
-from dataset_catalog.embeddings.search import MAX_LIMIT, RESULT_WINDOW, InvalidQueryError, rank_catalog, validate_query
 from dataset_catalog.search.facets import FacetBucket, facet_counts
+from dataset_catalog.search.ranking import MAX_LIMIT, RESULT_WINDOW, InvalidQueryError, rank_catalog, validate_query
 from dataset_catalog.search.records import DatasetRecord, aware, record_from_row, why_matched
 
 SORTS = ("relevance", "downloads", "likes", "updated")
@@ -149,23 +155,7 @@ def similar_datasets(
     neighbours = [
         (i, s) for i, s in nearest_datasets(store, model_name, vector, SearchFilters(), limit + 1) if i != row["id"]
     ]
-    rows = fetch_hit_rows(
-        store,
-        [i for i, _ in neighbours],
-        (
-            "source",
-            "external_id",
-            "title",
-            "license",
-            "download_count",
-            "like_count",
-            "source_updated_at",
-            "task_categories",
-            "languages",
-            "file_formats",
-            *HIT_DETAIL_COLUMNS,
-        ),
-    )
+    rows = fetch_hit_rows(store, [i for i, _ in neighbours], (*CANDIDATE_COLUMNS, *HIT_DETAIL_COLUMNS))
     records = []
     for rank, (dataset_id, similarity) in enumerate(neighbours[:limit], start=1):
         if dataset_id in rows:

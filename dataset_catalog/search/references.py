@@ -2,7 +2,7 @@
 
 Papers, cards and descriptions name the datasets they build on ("images from COCO", "a SQuAD-style
 reading test"), so a dataset that many others mention is one people use: the same idea as
-counting links to a page. Search adds a prior from it (embeddings/search.py); it matters most
+counting links to a page. Search adds a prior from it (search/ranking.py); it matters most
 where a source reports no downloads or likes.
 
 A mention is the dataset's title as a sequence of words (letters and digits; case as written),

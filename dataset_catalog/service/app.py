@@ -18,8 +18,8 @@ from dataset_catalog.catalog import CatalogStore
 from dataset_catalog.catalog.keyword_index import ensure_keyword_index
 from dataset_catalog.catalog.vector_store import stored_dimension
 from dataset_catalog.embeddings.encoder import Encoder, configured_model_name, encode_query, load_encoder
-from dataset_catalog.embeddings.search import InvalidQueryError
 from dataset_catalog.errors import DatasetCatalogError
+from dataset_catalog.search.ranking import InvalidQueryError
 
 log = logging.getLogger("dataset_catalog.service")
 UNAVAILABLE = "The catalog cannot be read right now. The operator finds the cause in the service log."

@@ -8,8 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from dataset_catalog.catalog.search_queries import SearchFilters
-from dataset_catalog.embeddings.search import MAX_LIMIT, MAX_QUERY_CHARS
 from dataset_catalog.search.finder import MAX_OFFSET, SearchRequest
+from dataset_catalog.search.ranking import MAX_LIMIT, MAX_QUERY_CHARS
 
 _LABEL = {"max_length": 256}
 

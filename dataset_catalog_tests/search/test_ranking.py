@@ -5,17 +5,18 @@ import sqlalchemy as sa
 
 from dataset_catalog.catalog.schema import datasets
 from dataset_catalog.catalog.search_queries import SearchFilters
-from dataset_catalog.embeddings.search import (
+from dataset_catalog.embeddings.sync import embed_datasets
+from dataset_catalog.search.finder import SearchPage, SearchRequest, find
+from dataset_catalog.search.ranking import (
     KEYWORD_WEIGHT,
     POPULARITY_WEIGHT,
     REFERENCE_WEIGHT,
     InvalidQueryError,
     fused_score,
     query_tokens,
-    search_catalog,
 )
-from dataset_catalog.embeddings.sync import embed_datasets
 from dataset_catalog.search.references import refresh_reference_counts
+from dataset_catalog.search.snippets import SNIPPET_CHARS
 from dataset_catalog_tests.fakes.corpus import HF, KG, ds
 
 OBVIOUS = {
@@ -41,24 +42,30 @@ def embedded(store, corpus, encoder):
     return store
 
 
-def _ext_ids(result) -> list[str]:
-    return [h.external_id for h in result.hits]
+def search(store, query, *, encoder=None, model=None, filters=None, limit=10) -> SearchPage:
+    """The product path (what the CLI and the service call), relevance order."""
+    request = SearchRequest(query, filters or SearchFilters(), limit=limit)
+    return find(store, request, encoder=encoder, model=model)
+
+
+def _ext_ids(page: SearchPage) -> list[str]:
+    return [h.external_id for h in page.hits]
 
 
 def test_obvious_queries_find_the_obvious_dataset_in_the_top_3(embedded, encoder):
     misses = {}
     for query, expected in OBVIOUS.items():
-        found = _ext_ids(search_catalog(query, store=embedded, encoder=encoder, limit=3))
+        found = _ext_ids(search(embedded, query, encoder=encoder, limit=3))
         if expected not in found:
             misses[query] = found
     assert misses == {}
 
 
 def test_hits_carry_display_fields_and_both_rankings(embedded, encoder):
-    result = search_catalog("movie review sentiment", store=embedded, encoder=encoder, limit=5)
+    result = search(embedded, "movie review sentiment", encoder=encoder, limit=5)
     assert result.modes == ["semantic", "keyword"]
     top = result.hits[0]
-    assert (top.external_id, top.source, top.license, top.downloads, top.likes) == (
+    assert (top.external_id, top.source, top.license.label, top.downloads, top.likes) == (
         "stanfordnlp/imdb",
         "huggingface",
         "other",
@@ -67,7 +74,7 @@ def test_hits_carry_display_fields_and_both_rankings(embedded, encoder):
     )
     assert top.url == "https://example.org/huggingface/stanfordnlp/imdb"
     assert top.semantic_rank == 1 and top.keyword_rank == 1 and 0 < top.similarity <= 1
-    assert "movie reviews" in top.snippet and len(top.snippet) <= 182
+    assert "movie reviews" in top.snippet.text and len(top.snippet.text) <= SNIPPET_CHARS + 2  # + the two "…"
     assert [h.score for h in result.hits] == sorted((h.score for h in result.hits), reverse=True)
 
 
@@ -87,9 +94,7 @@ FILTER_CASES = [
 def test_filters_restrict_results_exactly(embedded, encoder, corpus):
     for filters, check in FILTER_CASES:
         expected = {r["external_id"] for r in corpus if check(r)}
-        result = search_catalog(
-            "speech images text tables", store=embedded, encoder=encoder, filters=filters, limit=100
-        )
+        result = search(embedded, "speech images text tables", encoder=encoder, filters=filters, limit=100)
         assert expected and set(_ext_ids(result)) == expected, filters  # a 20-row corpus: every match is a candidate
 
 
@@ -97,9 +102,7 @@ def test_deactivated_and_deleted_rows_leave_search_at_once(embedded, encoder):
     with embedded.engine.begin() as conn:
         conn.execute(sa.update(datasets).where(datasets.c.external_id == "stanfordnlp/imdb").values(is_active=False))
         conn.execute(sa.delete(datasets).where(datasets.c.external_id == "dair-ai/emotion"))
-    found = _ext_ids(
-        search_catalog("movie review sentiment emotion tweets", store=embedded, encoder=encoder, limit=100)
-    )
+    found = _ext_ids(search(embedded, "movie review sentiment emotion tweets", encoder=encoder, limit=100))
     assert "stanfordnlp/imdb" not in found and "dair-ai/emotion" not in found and found
 
 
@@ -107,11 +110,7 @@ def test_keyword_index_follows_edits_without_re_embedding(embedded, encoder, cor
     wine = next(r for r in corpus if r["external_id"] == "uciml/red-wine-quality")
 
     def keyword_hits(query):
-        return [
-            h.external_id
-            for h in search_catalog(query, store=embedded, encoder=encoder, limit=20).hits
-            if h.keyword_rank
-        ]
+        return [h.external_id for h in search(embedded, query, encoder=encoder, limit=20).hits if h.keyword_rank]
 
     embedded.upsert_datasets([dict(wine, title="Zymurgy measurements")])
     assert keyword_hits("zymurgy") == ["uciml/red-wine-quality"]
@@ -151,7 +150,7 @@ def test_odd_queries_never_crash_and_never_reach_sql_text(embedded, encoder, cor
     sa.event.listen(embedded.engine, "before_cursor_execute", record)
     try:
         for query in ODD_QUERIES:
-            result = search_catalog(query, store=embedded, encoder=encoder, limit=5)
+            result = search(embedded, query, encoder=encoder, limit=5)
             assert "semantic" in result.modes and len(result.hits) == 5, query[:40]
     finally:
         sa.event.remove(embedded.engine, "before_cursor_execute", record)
@@ -169,13 +168,13 @@ def test_query_tokens_keep_only_words():
 
 
 @pytest.mark.parametrize("query", ["", "   ", "\n\t", None])
-def test_empty_query_is_a_clear_error(query):
+def test_empty_query_is_a_clear_error(store, query):
     with pytest.raises(InvalidQueryError, match="empty"):
-        search_catalog(query)
+        search(store, query)
 
 
 def test_without_embeddings_search_is_keyword_only_and_loads_no_model(store, corpus):
-    result = search_catalog("movie reviews", store=store, model="not/loadable-model", limit=3)
+    result = search(store, "movie reviews", model="not/loadable-model", limit=3)
     assert result.modes == ["keyword"] and result.hits[0].external_id == "stanfordnlp/imdb"
     assert "No embeddings" in result.notes[0]
 
@@ -206,7 +205,7 @@ def test_a_dataset_other_datasets_name_outranks_its_look_alike(store, encoder):
     query = "celebrity face photos labelled with attributes"
 
     def top_two():
-        return [h.external_id for h in search_catalog(query, store=store, encoder=encoder, limit=5).hits][:2]
+        return _ext_ids(search(store, query, encoder=encoder, limit=5))[:2]
 
     assert top_two() == ["org/face-attributes", "org/celeba"]
     assert refresh_reference_counts(store).referenced == 1

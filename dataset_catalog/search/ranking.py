@@ -1,5 +1,6 @@
-"""Hybrid search: semantic (cosine over embeddings) and keyword (bm25 / ts_rank) candidates,
-fused by score, with priors for how much a dataset is used.
+"""The ranking behind search/finder.py: the query checked and cut into words, semantic (cosine
+over embeddings) and keyword (bm25 / ts_rank) candidates, fused by score, with priors for how
+much a dataset is used.
 
     score = similarity                                  (cosine with the query)
           + 0.05 * keyword_score / best keyword_score   (0 when not a keyword candidate)
@@ -20,18 +21,17 @@ import re
 import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from dataset_catalog.catalog import CatalogStore
 from dataset_catalog.catalog.keyword_index import ensure_keyword_index, keyword_candidates
-from dataset_catalog.catalog.search_queries import HIT_DETAIL_COLUMNS, SearchFilters, fetch_hit_rows
+from dataset_catalog.catalog.search_queries import SearchFilters, fetch_hit_rows
 from dataset_catalog.catalog.vector_store import nearest_datasets, stored_dimension
 from dataset_catalog.embeddings.encoder import Encoder, configured_model_name, encode_query, load_query_encoder
 from dataset_catalog.errors import DatasetCatalogError
-from dataset_catalog.search.snippets import make_snippet
 
 KEYWORD_WEIGHT = 0.05
 REFERENCE_WEIGHT = 0.08
@@ -41,7 +41,6 @@ MAX_TOKENS = 32
 MAX_TOKEN_CHARS = 64
 MAX_LIMIT = 100
 RESULT_WINDOW = 100  # candidates per side: the result set a page, facets and sorting work on
-SNIPPET_CHARS = 180
 _TOKEN = re.compile(r"[^\W_]+")
 _SURROGATES = re.compile("[\ud800-\udfff]")
 # Words that match nearly every catalog entry: they add no signal and make keyword scans slow.
@@ -97,35 +96,6 @@ class InvalidQueryError(DatasetCatalogError):
     """The search query or its options cannot be used (e.g. an empty query)."""
 
 
-@dataclass
-class SearchHit:
-    id: int
-    source: str
-    external_id: str
-    title: str | None
-    url: str | None
-    license: str | None
-    downloads: int | None
-    likes: int | None
-    score: float
-    snippet: str
-    semantic_rank: int | None = None
-    keyword_rank: int | None = None
-    similarity: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class SearchResult:
-    query: str
-    hits: list[SearchHit]
-    model: str
-    modes: list[str] = field(default_factory=list)  # "semantic", "keyword": which lists contributed
-    notes: list[str] = field(default_factory=list)
-
-
 def query_tokens(query: str) -> list[str]:
     """Word tokens for the keyword side: letters and digits only (so no FTS/SQL syntax survives),
     lower-cased, stopwords dropped, at most 32 distinct tokens."""
@@ -159,12 +129,6 @@ def fused_score(similarity: float, keyword: float, reference_count: int | None, 
         + REFERENCE_WEIGHT * math.log1p(max(reference_count or 0, 0))
         + POPULARITY_WEIGHT * popular
     )
-
-
-def snippet(row: dict[str, Any], tokens: list[str], width: int = SNIPPET_CHARS) -> str:
-    """A short piece of the description as clean text around the first query word it contains
-    (the same snippet the web page shows; search/snippets.py)."""
-    return make_snippet(row.get("description") or row.get("subtitle"), tokens, width).text
 
 
 @dataclass
@@ -276,52 +240,3 @@ def rank_catalog(
         )
     result.candidates.sort(key=lambda c: (-c.score, c.id))
     return result
-
-
-def search_catalog(
-    query: str,
-    *,
-    store: CatalogStore | None = None,
-    encoder: Encoder | None = None,
-    model: str | None = None,
-    filters: SearchFilters | None = None,
-    limit: int = 10,
-) -> SearchResult:
-    """The top `limit` active catalog datasets for `query` (see `rank_catalog`).
-
-    The model (and torch) is only loaded when vectors of the configured model exist, so a
-    catalog that has not been embedded yet still answers, keyword-only. Without a `store`, the
-    configured catalog is opened for this one query.
-    """
-    text = validate_query(query)
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidQueryError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}.")
-    if store is None:
-        with CatalogStore() as opened:
-            return search_catalog(text, store=opened, encoder=encoder, model=model, filters=filters, limit=limit)
-    ranked = rank_catalog(
-        text, store=store, encoder=encoder, model=model, filters=filters, window=max(RESULT_WINDOW, limit)
-    )
-    top = ranked.candidates[:limit]
-    details = fetch_hit_rows(store, [c.id for c in top], HIT_DETAIL_COLUMNS)
-    hits = []
-    for c in top:
-        row = {**c.row, **details.get(c.id, {})}
-        hits.append(
-            SearchHit(
-                id=c.id,
-                source=row["source"],
-                external_id=row["external_id"],
-                title=row["title"],
-                url=row.get("url"),
-                license=row["license"],
-                downloads=row["download_count"],
-                likes=row["like_count"],
-                score=c.score,
-                snippet=snippet(row, ranked.tokens),
-                semantic_rank=c.semantic_rank,
-                keyword_rank=c.keyword_rank,
-                similarity=c.similarity,
-            )
-        )
-    return SearchResult(query=text, hits=hits, model=ranked.model, modes=ranked.modes, notes=ranked.notes)
