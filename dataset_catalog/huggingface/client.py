@@ -99,6 +99,17 @@ class HubListing:
                         "written are kept; re-run the partition later (set HF_TOKEN for a higher rate limit)."
                     )
                 ) from None
+            except (httpx2.ConnectError, httpx2.ConnectTimeout) as exc:
+                # No connection at all (no DNS, refused, dropped SYNs): most often a machine
+                # without internet access, where a mirror is the way to the Hub.
+                raise SourceUnavailableError(
+                    self._redact(
+                        f"Could not reach the Hugging Face Hub at {self.url} after huggingface_hub's retries "
+                        f"({type(exc).__name__}: {exc}). Without internet access, set HF_ENDPOINT to a Hub mirror "
+                        "(or the huggingface resource's endpoint); otherwise check the network and re-run the "
+                        "partition. Batches already written are kept."
+                    )
+                ) from None
             except httpx2.TimeoutException:
                 raise SourceUnavailableError(
                     f"Hugging Face Hub at {self.url} did not answer within {self.request_timeout_seconds:g} s "

@@ -1,5 +1,6 @@
 """Stalls, persistent server errors and secrecy of the token, over real HTTP."""
 
+import socket
 import time
 from datetime import UTC, datetime
 
@@ -125,3 +126,18 @@ def test_an_in_memory_catalog_fails_the_run_before_any_request(fake_hub, run_hf,
     failure = result.get_step_failure_events()[0].event_specific_data.error.to_string()
     assert "in-memory SQLite database: everything written to it is lost" in failure
     assert fake_hub.api_requests == []
+
+
+@pytest.mark.slow
+def test_an_unreachable_hub_fails_the_run_saying_to_set_hf_endpoint_to_a_mirror(tmp_path, run_hf):
+    """A machine without internet access: nothing listens where the Hub should be."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    unreachable = f"http://127.0.0.1:{closed_port}"
+    result = run_hf(f"sqlite:///{tmp_path / 'catalog.sqlite3'}", unreachable, partition="2025-03-10", token=TOKEN)
+    assert not result.success
+    failure = result.get_step_failure_events()[0].event_specific_data.error.to_string()
+    assert f"SourceUnavailableError: Could not reach the Hugging Face Hub at {unreachable}/api/datasets" in failure
+    assert "set HF_ENDPOINT to a Hub mirror" in failure
+    assert TOKEN not in failure
