@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 MAX_TEXT_CHARS = 20_000  # a description longer than this is cut: search and UI gain nothing past it
 MAX_META_TEXT_CHARS = 2_000
+# C0 and C1 controls (NUL, ESC, newline, DEL, ...) and lone surrogates: never part of a label.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def has_control_characters(value: str) -> bool:
+    """Whether `value` holds a control character or a lone surrogate (what user input such as a
+    filter is refused for: C libraries stop at NUL or read past it, terminals obey ESC)."""
+    return _CONTROL_CHARACTERS.search(value) is not None
 
 
 def clean_text(value: Any, max_chars: int = MAX_TEXT_CHARS) -> str | None:

@@ -13,15 +13,30 @@ from functools import lru_cache
 
 import langcodes
 
+from dataset_catalog.common.cleaning import has_control_characters
+
 NOT_LANGUAGES = frozenset({"und", "zxx", "mul", "mis", "multilingual", "code", "other", "unknown", "none"})
 
 
 @lru_cache(maxsize=4096)
 def language_code(value: str | None) -> str | None:
-    """The ISO 639 code `value` (a code, a tag or an English/native name) stands for, or None."""
+    """The ISO 639 code `value` (a code, a tag or an English/native name) stands for, or None
+    ("unknown"): for text naming no language, and for any failure of the language library."""
     text = (value or "").strip().replace("_", "-")
     if not text or len(text) > 64 or text.lower() in NOT_LANGUAGES:
         return None
+    if has_control_characters(text):
+        return None  # never handed to langcodes: its C code reads past a NUL (UnicodeDecodeError, or worse)
+    try:
+        code = _iso_code(text)
+    except Exception:  # a library failure on odd input means "no language we know", never a crash
+        return None
+    if not code or code in NOT_LANGUAGES:
+        return None
+    return code
+
+
+def _iso_code(text: str) -> str | None:
     try:
         language = langcodes.Language.get(langcodes.standardize_tag(text))
         if not language.is_valid() or not language.language:
@@ -31,10 +46,7 @@ def language_code(value: str | None) -> str | None:
             language = langcodes.find(text)  # a language name: "German", "Deutsch"
         except LookupError:
             return None
-    code = language.language
-    if not code or code in NOT_LANGUAGES:
-        return None
-    return code
+    return language.language
 
 
 def normalize_languages(values: Iterable[str] | None) -> list[str]:
@@ -50,9 +62,11 @@ def normalize_languages(values: Iterable[str] | None) -> list[str]:
 @lru_cache(maxsize=4096)
 def language_name(code: str) -> str:
     """ "German" for "de"; an unknown code is shown as given."""
+    if has_control_characters(code):
+        return code
     try:
         language = langcodes.Language.get(code)
         name = language.display_name()
-    except ValueError:
+    except Exception:  # as language_code: odd input is shown as given, never a crash
         return code
     return code if name.startswith("Unknown language") else name

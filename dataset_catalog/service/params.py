@@ -1,13 +1,14 @@
-"""Query parameters of search (API and page), validated by pydantic: unknown names and values
-out of range are refused with 422 before any search runs."""
+"""Query parameters of search (API and page), validated by pydantic: unknown names, values
+out of range and filters with control characters are refused with 422 before any search runs."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from dataset_catalog.catalog.search_queries import SearchFilters
+from dataset_catalog.common.cleaning import has_control_characters
 from dataset_catalog.search.finder import MAX_OFFSET, SearchRequest
 from dataset_catalog.search.ranking import MAX_LIMIT, MAX_QUERY_CHARS
 
@@ -36,6 +37,15 @@ class SearchParams(BaseModel):
         0, ge=0, lt=MAX_OFFSET, description=f"Results to skip (the result set holds at most {MAX_OFFSET})."
     )
     limit: int = Field(10, ge=1, le=MAX_LIMIT)
+
+    @field_validator("source", "license", "license_family", "task", "language", "format", mode="before")
+    @classmethod
+    def no_control_characters(cls, value):
+        # Checked before anything else sees the value: langcodes' C code reads past a NUL, and
+        # PostgreSQL refuses NUL in text. (The query `q` is cleaned by search instead.)
+        if isinstance(value, str) and has_control_characters(value):
+            raise ValueError("contains a control character (NUL, newline, ESC, ...): give plain text")
+        return value
 
     def filters(self) -> SearchFilters:
         blank = lambda v: v.strip() or None if isinstance(v, str) else v  # noqa: E731 - a form's empty field means "any"
