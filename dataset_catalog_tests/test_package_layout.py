@@ -1,5 +1,6 @@
 """The package's shape holds: plain code imports no Dagster and nothing from defs/, no two
-modules import each other, directly or around a loop, and search/ sits above the layers it reads."""
+modules import each other, directly or around a loop, search/ sits above the layers it reads,
+and the read side (search/, service/) never asks which source a dataset came from."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from dataset_catalog.common.sources import catalog_sources
 from dataset_catalog_tests.conftest import REPO_ROOT
 
 PACKAGE = REPO_ROOT / "dataset_catalog"
@@ -98,6 +100,38 @@ def test_nothing_below_search_imports_it():
         if not module.startswith(ABOVE_SEARCH)
         and (found := [n for n in _runtime_imports(path) if n.startswith("dataset_catalog.search")])
     }
+    assert offenders == {}
+
+
+def _source_literals(path: Path) -> list[str]:
+    """`line: text` of each string constant in `path` that names a source (`"kaggle"`) or a key
+    of one (`"kaggle_files"`), docstrings left out."""
+    sources = set(catalog_sources())
+    tree = ast.parse(path.read_text(), str(path))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        f"{node.lineno}: {node.value!r}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+        and any(node.value == s or node.value.startswith((f"{s}_", f"{s}:")) for s in sources)
+    ]
+
+
+def test_the_read_side_never_names_a_source():
+    """search/ and service/ read the standard fields (common/standard_fields.py), never a
+    comparison with a source's name nor a source's own keys."""
+    assert len(catalog_sources()) >= 4
+    read_side = [m for m in MODULES if m.startswith(("dataset_catalog.search", "dataset_catalog.service"))]
+    offenders = {m: found for m in read_side if (found := _source_literals(MODULES[m]))}
     assert offenders == {}
 
 

@@ -89,6 +89,13 @@ datasets = sa.Table(
     sa.Column("link_http_status", sa.Integer),
     sa.Column("link_failure_count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_checked_at", Timestamp),
+    # The standard fields (common/standard_fields.py): every mapping writes them in one shape,
+    # so the read side shows files, creators, a citation and how to load without knowing the source.
+    sa.Column("files", Json),
+    sa.Column("creators", Json),
+    sa.Column("citation", sa.Text),
+    sa.Column("load_code", sa.Text),
+    sa.Column("load_language", sa.String(32)),
     sa.Column("source_meta", Json),
     # Hash of the source-synced columns: an upsert that brings nothing new changes nothing.
     sa.Column("sync_hash", sa.String(64)),

@@ -23,11 +23,13 @@ from dataset_catalog.common.cleaning import (
     clean_text,
     parse_datetime,
 )
+from dataset_catalog.common.standard_fields import MAX_FILES, CreatorKind, LoadLanguage, citation, creators, file_entry
 
 SOURCE = "huggingface"
 # Bump when map_item (or the common/cleaning.py functions it calls) changes what it derives from
 # an item, so the next sync rewrites every row: the hash covers the raw item, not the row.
-MAPPING_VERSION = b"hf-mapping-3"  # 3: rows rewritten once so their languages are stored as ISO codes
+# 3: languages stored as ISO codes; 4: the standard fields (files, creators, citation, load_code)
+MAPPING_VERSION = b"hf-mapping-4"
 MAX_RAW_META_BYTES = 64 * 1024
 MAX_ID_CHARS = 400
 # Repo ids never contain whitespace, NUL or lone surrogates (from broken JSON escapes; no database takes them).
@@ -94,24 +96,38 @@ def _card_list(card: dict, key: str) -> list[str]:
     return clean_str_list(value) if value else []
 
 
-def _dataset_info_stats(card: dict) -> tuple[int | None, list[str]]:
-    """Row count (sum of split sizes) and feature names from the card's `dataset_info`, if present."""
+def _dataset_info(card: dict) -> tuple[int | None, list[str], list[dict[str, Any]]]:
+    """Row count (sum of split sizes), feature names and the splits as files, from the card's
+    `dataset_info`, if present."""
     infos = card.get("dataset_info") if isinstance(card, dict) else None
     if not infos:
-        return None, []
+        return None, [], []
     infos = infos if isinstance(infos, list) else [infos] if isinstance(infos, dict) else []
-    rows, columns = 0, {}
+    rows, columns, files = 0, {}, []
     for info in infos:
         if not isinstance(info, dict):
             continue
+        config = clean_text(info.get("config_name"), 256)
         for split in info.get("splits") or []:
-            if isinstance(split, dict):
-                rows += clean_int(split.get("num_examples")) or 0
+            if not isinstance(split, dict):
+                continue
+            examples = clean_int(split.get("num_examples"))
+            rows += examples or 0
+            name = clean_text(split.get("name"), 256)
+            if name and len(files) < MAX_FILES:
+                name = f"{config}/{name}" if config else name
+                files.append(file_entry(name, size_bytes=clean_int(split.get("num_bytes")), rows=examples))
         for feature in info.get("features") or []:
             name = clean_text(feature.get("name"), 256) if isinstance(feature, dict) else None
             if name:
                 columns.setdefault(name, None)
-    return (rows or None), list(columns)[:500]
+    return (rows or None), list(columns)[:500], files
+
+
+def _owner(item: dict, external_id: str) -> str | None:
+    """The repo's owner: the Hub's `author`, else the owner part of owner/name."""
+    author = item.get("author")
+    return author if isinstance(author, str) else external_id.split("/", 1)[0] if "/" in external_id else None
 
 
 def map_item(item: Any) -> MappedItem:
@@ -135,7 +151,7 @@ def map_item(item: Any) -> MappedItem:
     tag_kinds = _tags_by_kind(tags)
     license_values = _card_list(card, "license") or tag_kinds.get("license", [])
     size_categories = _card_list(card, "size_categories") or tag_kinds.get("size_categories", [])
-    row_count, column_names = _dataset_info_stats(card)
+    row_count, column_names, files = _dataset_info(card)
 
     description = item.get("description")
     title = clean_text(card.get("pretty_name"), 512) or external_id.split("/")[-1]
@@ -174,6 +190,11 @@ def map_item(item: Any) -> MappedItem:
         "source_created_at": created_at,
         "source_updated_at": last_modified,
         "enrichment_status": EnrichmentStatus.ENRICHED,  # the listing already carries the full metadata
+        "files": files,
+        "creators": creators(_owner(item, external_id), kind=CreatorKind.ORGANIZATION),
+        "citation": citation(item.get("citation")),
+        "load_code": f"datasets.load_dataset({orjson.dumps(external_id).decode()})",
+        "load_language": LoadLanguage.PYTHON,
     }
     row["source_meta"], row["sync_hash"] = raw_meta_and_hash(item)
     return MappedItem(external_id, last_modified, row, cleaned)

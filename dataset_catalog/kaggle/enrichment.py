@@ -59,7 +59,7 @@ class EnrichReport:
 def enrich_one(client: KaggleClient, claim: ClaimedDataset) -> tuple[dict[str, Any], dict[str, Any]]:
     info = client.get_dataset_metadata(claim.external_id)
     files = client.list_dataset_files(claim.external_id)
-    return enrichment_values(info, files), files_meta(files)
+    return enrichment_values(claim.external_id, info, files), files_meta(files)
 
 
 def _kaggle_answers(client: KaggleClient) -> bool:

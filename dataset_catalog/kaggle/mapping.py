@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from kagglesdk.datasets.types.dataset_api_service import ApiDataset, ApiDatasetFile
 from kagglesdk.datasets.types.dataset_types import DatasetInfo
 
 from dataset_catalog.common.cleaning import clean_float, clean_int, clean_str_list, clean_text, parse_datetime
+from dataset_catalog.common.standard_fields import MAX_FILES, LoadLanguage, creators, file_entry
 
 SOURCE = "kaggle"
 DATASET_URL = "https://www.kaggle.com/datasets/{ref}"
@@ -26,10 +28,13 @@ ENRICHED_COLUMNS = frozenset(
         "download_count",
         "view_count",
         "like_count",
+        "files",
+        "creators",
+        "load_code",
+        "load_language",
     }
 )
 MAX_COLUMNS = 500
-MAX_FILES_IN_META = 200
 
 
 def _format_of(file: ApiDatasetFile) -> str | None:
@@ -39,7 +44,22 @@ def _format_of(file: ApiDatasetFile) -> str | None:
     return clean_text(kind, 32)
 
 
-def enrichment_values(info: DatasetInfo, files: list[ApiDatasetFile]) -> dict[str, Any]:
+def ref_fields(ref: str) -> dict[str, Any]:
+    """The standard fields a dataset's `owner/slug` gives: the owner as its creator (a user or
+    an organization; Kaggle's answers do not say which) and the CLI line that downloads it."""
+    return {
+        "creators": creators(ref.split("/", 1)[0]),
+        "load_code": f"kaggle datasets download -d {shlex.quote(ref)}",
+        "load_language": LoadLanguage.SHELL,
+    }
+
+
+def _http_url(value: Any) -> str | None:
+    url = clean_text(value, 2_000)
+    return url if url and url.startswith(("https://", "http://")) else None
+
+
+def enrichment_values(ref: str, info: DatasetInfo, files: list[ApiDatasetFile]) -> dict[str, Any]:
     """Columns GetDatasetMetadata + ListDatasetFiles fill. Empty values are left out, so an
     answer lacking a field never wipes what the seed already wrote."""
     licenses = [clean_text(lic.name, 256) for lic in (info.licenses or []) if lic is not None]
@@ -65,23 +85,18 @@ def enrichment_values(info: DatasetInfo, files: list[ApiDatasetFile]) -> dict[st
     values["file_formats"] = clean_str_list([_format_of(f) for f in files])
     values["column_names"] = list(columns)
     values["size_bytes"] = sum(clean_int(f.total_bytes) or 0 for f in files) if files else None
-    return values
+    values["files"] = [
+        file_entry(name, url=_http_url(f.url), size_bytes=clean_int(f.total_bytes), file_format=_format_of(f))
+        for f in files[:MAX_FILES]
+        if (name := clean_text(f.name, 512))
+    ]
+    return {**values, **ref_fields(ref)}
 
 
 def files_meta(files: list[ApiDatasetFile]) -> dict[str, Any]:
-    """The file list, kept in `source_meta` (the catalog has no table of files)."""
-    return {
-        "kaggle_files": [
-            {
-                "name": clean_text(f.name, 512),
-                "bytes": clean_int(f.total_bytes),
-                "type": _format_of(f),
-                "columns": len(f.columns or []),
-            }
-            for f in files[:MAX_FILES_IN_META]
-        ],
-        "kaggle_file_count": len(files),
-    }
+    """What the enrichment keeps in `source_meta`: how many files there are (`files` lists the
+    first MAX_FILES)."""
+    return {"kaggle_file_count": len(files)}
 
 
 def latest_row(dataset: ApiDataset) -> dict[str, Any] | None:
@@ -110,5 +125,6 @@ def latest_row(dataset: ApiDataset) -> dict[str, Any] | None:
         "usability_rating": clean_float(dataset.usability_rating),
         "source_updated_at": parse_datetime(dataset.last_updated),
         "is_active": True,
+        **ref_fields(ref),
     }
     return {k: v for k, v in row.items() if v is not None}

@@ -20,11 +20,12 @@ import orjson
 from dataset_catalog.catalog.schema import EnrichmentStatus
 from dataset_catalog.common.cleaning import clean_float, clean_int, clean_str_list, clean_text, parse_datetime
 from dataset_catalog.common.plain_text import markup_to_text
+from dataset_catalog.common.standard_fields import LoadLanguage, citation, creators, file_entry
 from dataset_catalog.openml import SOURCE
 
 # Bump when map_row changes what it derives, so the next sync rewrites every row (the hash
 # covers the inputs, not the row).
-MAPPING_VERSION = b"openml-mapping-1"
+MAPPING_VERSION = b"openml-mapping-2"  # 2: the standard fields (files, creators, citation, load_code)
 DATASET_URL = "https://www.openml.org/d/{id}"
 MAX_COLUMN_NAMES = 500
 # Qualities kept (listing or data/qualities); the listing carries these by default.
@@ -176,6 +177,19 @@ def _task_categories(target: str | None, targets: dict[str, Any], classes: float
     return ["tabular-regression"] if types and types <= _NUMERIC_TYPES else []
 
 
+def _files(details: dict[str, Any], listed_format: str | None, rows: int | None) -> list[dict[str, Any]]:
+    """The data file (ARFF or whatever `format` says) and its Parquet copy, as the details link them."""
+    files = []
+    for url, file_format in (
+        (details.get("url"), details.get("format") or listed_format),
+        (details.get("parquet_url"), "parquet"),
+    ):
+        if url and url.startswith(("https://", "http://")):
+            name = url.rstrip("/").rsplit("/", 1)[-1]
+            files.append(file_entry(name, url=url, rows=rows, file_format=file_format.lower() if file_format else None))
+    return files
+
+
 def hash_inputs(entry: ListingEntry, details: dict[str, Any] | None) -> str:
     """The row's sync hash: the row is a pure function of these inputs."""
     digest = hashlib.sha256(MAPPING_VERSION)
@@ -214,10 +228,14 @@ def map_row(entry: ListingEntry, details: dict[str, Any] | None, details_for: li
         "source_updated_at": upload,
         "is_active": entry.active,
         "enrichment_status": EnrichmentStatus.ENRICHED,  # nothing more to fetch after the detail calls
+        "creators": creators(details.get("creator")),
+        "citation": citation(details.get("citation")),
+        "load_code": f"openml.datasets.get_dataset({entry.dataset_id})",
+        "load_language": LoadLanguage.PYTHON,
     }
+    row["files"] = _files(details, item.get("format"), row["row_count"])
     row["source_meta"] = {
-        "author": details.get("creator"),  # service/schema_org.py reads `author`
-        "version_number": entry.version,  # ... and `version_number`
+        "version_number": entry.version,  # service/schema_org.py reads `version_number`
         "status": entry.status,
         "md5_checksum": entry.md5,
         "number_of_features": clean_int(features.get("count") or qualities.get("NumberOfFeatures")),

@@ -27,6 +27,7 @@ from dataset_catalog.catalog.search_queries import (
 from dataset_catalog.catalog.vector_store import dataset_vector, nearest_datasets
 from dataset_catalog.common.languages import language_code
 from dataset_catalog.common.plain_text import markup_to_text
+from dataset_catalog.common.standard_fields import CREATOR_KEYS, FILE_KEYS
 from dataset_catalog.embeddings.encoder import Encoder, configured_model_name
 from dataset_catalog.search.facets import FacetBucket, facet_counts
 from dataset_catalog.search.ranking import MAX_LIMIT, RESULT_WINDOW, InvalidQueryError, rank_catalog, validate_query
@@ -165,24 +166,11 @@ def similar_datasets(
     return sorted(records, key=lambda r: r.source == row["source"])  # stable: similarity order kept in each group
 
 
-def _files(row: dict[str, Any]) -> list[dict[str, Any]]:
-    """The files (or splits) the source told us about, from its raw metadata."""
-    meta = row.get("source_meta") if isinstance(row.get("source_meta"), dict) else {}
-    files = []
-    for f in meta.get("kaggle_files") or []:
-        if isinstance(f, dict) and f.get("name"):
-            files.append({"name": f["name"], "bytes": f.get("bytes"), "format": f.get("type")})
-    info = (meta.get("cardData") or {}).get("dataset_info") if isinstance(meta.get("cardData"), dict) else None
-    for config in info if isinstance(info, list) else [info] if isinstance(info, dict) else []:
-        for split in config.get("splits") or [] if isinstance(config, dict) else []:
-            if isinstance(split, dict) and split.get("name"):
-                name = (
-                    f"{config.get('config_name')}/{split['name']}" if config.get("config_name") else str(split["name"])
-                )
-                files.append(
-                    {"name": name, "bytes": split.get("num_bytes"), "rows": split.get("num_examples"), "format": None}
-                )
-    return files[:200]
+def _entries(value: Any, keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    """A standard list field (common/standard_fields.py) as stored: dicts with a name, keys as given."""
+    if not isinstance(value, list):
+        return []
+    return [{k: e.get(k) for k in keys} for e in value if isinstance(e, dict) and isinstance(e.get("name"), str)]
 
 
 def dataset_details(store: CatalogStore, source: str, external_id: str) -> dict[str, Any] | None:
@@ -198,7 +186,10 @@ def dataset_details(store: CatalogStore, source: str, external_id: str) -> dict[
         "paragraphs": markup_to_text(row.get("description")).split("\n\n") if row.get("description") else [],
         "tags": [t for t in (row.get("tags") or []) if isinstance(t, str)],
         "columns": [c for c in (row.get("column_names") or []) if isinstance(c, str)],
-        "files": _files(row),
+        "files": _entries(row.get("files"), FILE_KEYS),
+        "creators": _entries(row.get("creators"), CREATOR_KEYS),
+        "citation": row.get("citation"),
+        "load": {"code": row["load_code"], "language": row.get("load_language")} if row.get("load_code") else None,
         "views": row.get("view_count"),
         "usability": row.get("usability_rating"),
         "created_at": aware(row.get("source_created_at")),
@@ -231,6 +222,9 @@ def details_to_dict(details: dict[str, Any]) -> dict[str, Any]:
         "tags": details["tags"],
         "columns": details["columns"],
         "files": details["files"],
+        "creators": details["creators"],
+        "citation": details["citation"],
+        "load": details["load"],
         "views": details["views"],
         "usability_rating": details["usability"],
         "created_at": iso(details["created_at"]),

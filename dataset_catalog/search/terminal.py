@@ -76,6 +76,8 @@ def details_lines(details: dict[str, Any], similar: list[DatasetRecord]) -> list
         ("active", "yes" if details["active"] else "no (gone at the source or withdrawn)"),
         ("tags", ", ".join(details["tags"][:30])),
         ("columns", ", ".join(details["columns"][:50])),
+        ("creators", ", ".join(c["name"] for c in details["creators"][:10])),
+        ("load", details["load"]["code"] if details["load"] else None),
     ]
     lines += [f"  {name:<11} {value}" for name, value in rows if value]
     for f in details["files"][:20]:

@@ -1,9 +1,10 @@
 """schema.org `Dataset` JSON-LD for dataset pages, and the same as metadata-only Croissant.
 
 Search engines read the JSON-LD embedded in each dataset page; `/api/datasets/.../croissant`
-serves Croissant 1.0 (schema.org plus the MLCommons vocabulary). The catalog knows file names and
-sizes at best, never checksums or content URLs, so the Croissant is metadata-only: no
-`distribution` or `recordSet` (a Croissant FileObject must carry both).
+serves Croissant 1.0 (schema.org plus the MLCommons vocabulary). Both are built from the standard
+fields every source writes (common/standard_fields.py), never from a source's own metadata. The
+catalog knows file names, sizes and some URLs, never checksums, so the Croissant is metadata-only:
+no `distribution` or `recordSet` (a Croissant FileObject must carry both).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from dataset_catalog.common.languages import language_name
+from dataset_catalog.common.standard_fields import CreatorKind
 from dataset_catalog.search.records import DatasetRecord, label_words
 
 CROISSANT_CONTEXT = {
@@ -60,14 +62,13 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if isinstance(value, datetime) else None
 
 
-def _creator(record: DatasetRecord, row: dict[str, Any]) -> str | None:
-    meta = row.get("source_meta") if isinstance(row.get("source_meta"), dict) else {}
-    author = meta.get("author") if isinstance(meta.get("author"), str) else None
-    if author:
-        return author
-    if "/" in record.external_id and record.source in ("huggingface", "kaggle"):
-        return record.external_id.split("/", 1)[0]  # the owner part of owner/name
-    return None
+_CREATOR_TYPES = {CreatorKind.PERSON: "Person", CreatorKind.ORGANIZATION: "Organization"}
+
+
+def _creators(details: dict[str, Any]) -> dict[str, Any] | list[dict[str, Any]] | None:
+    """schema.org `creator`: one Person/Organization, or a list of them."""
+    found = [{"@type": _CREATOR_TYPES.get(c["kind"], "Person"), "name": c["name"]} for c in details["creators"]]
+    return found[0] if len(found) == 1 else found or None
 
 
 def license_url(record: DatasetRecord) -> str | None:
@@ -80,7 +81,6 @@ def license_url(record: DatasetRecord) -> str | None:
 def dataset_jsonld(details: dict[str, Any], page_url: str) -> dict[str, Any]:
     """schema.org Dataset for one catalog dataset (what Google Dataset Search reads)."""
     record: DatasetRecord = details["record"]
-    row = details["row"]
     description = "\n\n".join(details["paragraphs"]) or details.get("subtitle") or record.title
     keywords = [label_words(t) for t in record.tasks] + [language_name(c) for c in record.languages]
     keywords += [
@@ -102,9 +102,8 @@ def dataset_jsonld(details: dict[str, Any], page_url: str) -> dict[str, Any]:
         "isAccessibleForFree": True,
         "includedInDataCatalog": {"@type": "DataCatalog", "name": "dataset_catalog"},
     }
-    creator = _creator(record, row)
-    if creator:
-        data["creator"] = {"@type": "Organization" if record.source == "huggingface" else "Person", "name": creator}
+    data["creator"] = _creators(details)
+    data["citation"] = details["citation"]
     files = details["files"]
     if files:
         data["distribution"] = [
@@ -113,7 +112,7 @@ def dataset_jsonld(details: dict[str, Any], page_url: str) -> dict[str, Any]:
                 "name": f["name"],
                 "contentSize": f"{f['bytes']} B" if f.get("bytes") else None,
                 "encodingFormat": f.get("format"),
-                "contentUrl": record.url,
+                "contentUrl": f.get("url") or record.url,
             }
             for f in files
         ]
@@ -127,22 +126,30 @@ def croissant(details: dict[str, Any], page_url: str) -> dict[str, Any]:
     jsonld = dataset_jsonld(details, page_url)
     record: DatasetRecord = details["record"]
     year = record.updated_at or details.get("created_at")
+    authors = " and ".join(c["name"] for c in details["creators"]) or record.source_name  # BibTeX's separator
     data = {
         "@context": CROISSANT_CONTEXT,
         "@type": "sc:Dataset",
         "conformsTo": CROISSANT_VERSION,
-        **{k: v for k, v in jsonld.items() if k not in ("@context", "@type", "distribution", "includedInDataCatalog")},
-        # The dataset itself, cited as its source page (BibTeX @misc, as the Hub does).
-        "citeAs": (
+        **{
+            k: v
+            for k, v in jsonld.items()
+            if k not in ("@context", "@type", "distribution", "includedInDataCatalog", "citation")
+        },
+        # The source's own citation, else the dataset cited as its source page (BibTeX @misc, as the Hub does).
+        "citeAs": details["citation"]
+        or (
             f"@misc{{{record.source}_{''.join(c if c.isalnum() else '_' for c in record.external_id)}, "
-            f"title={{{record.title}}}, author={{{jsonld.get('creator', {}).get('name', record.source_name)}}}, "
+            f"title={{{record.title}}}, author={{{authors}}}, "
             f"howpublished={{\\url{{{record.url or page_url}}}}}"
             + (f", year={{{year.year}}}" if isinstance(year, datetime) else "")
             + "}"
         ),
     }
     if "creator" in data:
-        data["creator"] = {**data["creator"], "@type": "sc:" + data["creator"]["@type"]}
+        creators = data["creator"] if isinstance(data["creator"], list) else [data["creator"]]
+        creators = [{**c, "@type": "sc:" + c["@type"]} for c in creators]
+        data["creator"] = creators[0] if len(creators) == 1 else creators
     if details.get("created_at"):
         data["datePublished"] = _iso(details["created_at"])
     version = _semantic_version(details["row"], record.updated_at)
@@ -152,15 +159,15 @@ def croissant(details: dict[str, Any], page_url: str) -> dict[str, Any]:
 
 
 def _semantic_version(row: dict[str, Any], updated_at: datetime | None) -> str | None:
-    """Croissant wants MAJOR.MINOR.PATCH: Kaggle's version number N as N.0.0, else the source's
-    last update as a calendar version (2025.9.1). With neither, `version` is left out and
-    mlcroissant warns that it is recommended (as for `datePublished` without a creation date):
-    the warnings we allow, for rows whose source gave no dates."""
+    """Croissant wants MAJOR.MINOR.PATCH: a source's integer `version_number` (in source_meta:
+    Kaggle's seed and OpenML write one) N as N.0.0, else the source's last update as a calendar
+    version (2025.9.1). With neither, `version` is left out and mlcroissant warns that it is
+    recommended (as for `datePublished` without a creation date): the warnings we allow, for rows
+    whose source gave no dates."""
     meta = row.get("source_meta") if isinstance(row.get("source_meta"), dict) else {}
-    for key in ("currentVersionNumber", "version_number"):
-        value = meta.get(key)
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-            return f"{value}.0.0"
+    value = meta.get("version_number")
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return f"{value}.0.0"
     if updated_at is not None:
         return f"{updated_at.year}.{updated_at.month}.{updated_at.day}"
     return None

@@ -20,12 +20,13 @@ from typing import Any
 import orjson
 
 from dataset_catalog.catalog.schema import EnrichmentStatus
-from dataset_catalog.common.cleaning import clean_text, parse_datetime
+from dataset_catalog.common.cleaning import clean_str_list, clean_text, parse_datetime
 from dataset_catalog.common.licenses import normalize_license
+from dataset_catalog.common.standard_fields import CreatorKind, LoadLanguage, citation, creator
 from dataset_catalog.zenodo import SOURCE  # the package declares it (common/sources.py)
 
 # Bump when the row derived from source_meta changes, so the next harvest rewrites every row.
-MAPPING_VERSION = b"zenodo-mapping-1"
+MAPPING_VERSION = b"zenodo-mapping-2"  # 2: the standard fields (creators, citation, load_code)
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
 MAX_LIST_ITEMS = 100
 MAX_VERSIONS_KEPT = 1000  # ids of versions listed in source_meta; the count goes on past it
@@ -112,14 +113,7 @@ def _text(element: Any) -> str | None:
 
 
 def _unique(values: list[str | None], max_chars: int = 256) -> list[str]:
-    seen: dict[str, None] = {}
-    for value in values:
-        value = plain(value, max_chars)
-        if value:
-            seen.setdefault(value, None)
-        if len(seen) >= MAX_LIST_ITEMS:
-            break
-    return list(seen)
+    return clean_str_list([plain(v, max_chars) for v in values], MAX_LIST_ITEMS, max_chars)
 
 
 def parse_size(text: str) -> int | None:
@@ -195,6 +189,8 @@ class _Fields:
                 creator = None
             elif creator is not None and name == "creatorName":
                 creator["name"] = text
+                if element.get("nameType") == "Organizational":
+                    creator["organization"] = True
             elif creator is not None and name == "nameIdentifier":
                 if (element.get("nameIdentifierScheme") or "").upper() == "ORCID":
                     creator["orcid"] = text
@@ -262,6 +258,8 @@ def _creators(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not name:
             continue
         creator: dict[str, Any] = {"name": name}
+        if entry.get("organization"):
+            creator["organization"] = True  # DataCite nameType="Organizational"; a person otherwise
         orcid = plain(entry.get("orcid"), 64)
         if orcid:
             creator["orcid"] = orcid
@@ -430,6 +428,20 @@ def withdraw_versions(meta: dict[str, Any], recids: set[int]) -> dict[str, Any] 
     return state
 
 
+def datacite_citation(version: dict[str, Any]) -> str | None:
+    """The version cited as DataCite formats a citation: Creators (Year). Title (Version)
+    [Data set]. Publisher. https://doi.org/DOI. None without a DOI to cite."""
+    if not version.get("doi"):
+        return None
+    names = "; ".join(c["name"] for c in version.get("creators") or [])
+    year = (version.get("publication_date") or "")[:4]
+    text = f"{names} ({year}). " if names and year else f"{names}. " if names else ""
+    text += version["title"] + (f" (Version {version['version']})" if version.get("version") else "")
+    if (version.get("resource_type") or {}).get("general") == "Dataset":
+        text += " [Data set]"
+    return citation(f"{text}. {version.get('publisher') or 'Zenodo'}. https://doi.org/{version['doi']}")
+
+
 def work_row(meta: dict[str, Any]) -> dict[str, Any]:
     """The catalog row of a work: a pure function of its state (merge_work)."""
     latest = meta["latest"]
@@ -450,6 +462,16 @@ def work_row(meta: dict[str, Any]) -> dict[str, Any]:
         "source_updated_at": parse_datetime(meta["last_datestamp"]),
         "enrichment_status": EnrichmentStatus.ENRICHED,  # the harvest carries all the metadata there is
         "is_active": not meta.get("withdrawn"),
+        # DataCite lists no files (sizes and formats only): `files` stays NULL.
+        "creators": [
+            entry
+            for c in latest.get("creators") or []
+            if (entry := creator(c["name"], CreatorKind.ORGANIZATION if c.get("organization") else CreatorKind.PERSON))
+        ],
+        "citation": datacite_citation(latest),
+        # The concept DOI resolves to the work's latest version.
+        "load_code": f"https://doi.org/{meta['concept_doi']}" if meta.get("concept_doi") else latest["url"],
+        "load_language": LoadLanguage.URL,
     }
     raw = orjson.dumps(meta, option=orjson.OPT_SORT_KEYS)
     row["source_meta"] = meta

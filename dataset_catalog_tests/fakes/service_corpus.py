@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from dataset_catalog.common.standard_fields import CreatorKind, creators, file_entry
 from dataset_catalog_tests.fakes.corpus import HF, KG, ds
 
 XSS_TITLE = '<script>alert("title")</script><img src=x onerror="alert(1)"> Evil speech'
@@ -27,12 +28,8 @@ SERVICE_ROWS = [
         row_count=180_000,
         source_created_at=datetime(2023, 3, 1, tzinfo=UTC),
         source_updated_at=datetime(2025, 9, 1, tzinfo=UTC),
-        source_meta={
-            "author": "lab",
-            "cardData": {
-                "dataset_info": {"splits": [{"name": "train", "num_bytes": 3_000_000_000, "num_examples": 170_000}]}
-            },
-        },
+        files=[file_entry("train", size_bytes=3_000_000_000, rows=170_000)],
+        creators=creators("lab", kind=CreatorKind.ORGANIZATION),
     ),
     ds(
         KG,
@@ -44,7 +41,7 @@ SERVICE_ROWS = [
         download_count=800,
         file_formats=["wav"],
         column_names=["path", "sentence"],
-        source_meta={"kaggle_files": [{"name": "clips.zip", "bytes": 52_000_000, "type": "zip"}]},
+        files=[file_entry("clips.zip", size_bytes=52_000_000, file_format="zip")],
     ),
     ds(
         KG,

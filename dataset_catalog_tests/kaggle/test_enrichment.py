@@ -90,7 +90,14 @@ def test_enriches_most_popular_first_with_api_values(database_url, store, kaggle
     assert top["file_formats"] == ["csv", "parquet", "json"]
     assert top["column_names"] == ["a", "b", "c", "z"]
     assert top["size_bytes"] == 8 + 4 + 20
-    assert [f["name"] for f in top["source_meta"]["kaggle_files"]] == ["train.csv", "extra.parquet", "more.json"]
+    assert [(f["name"], f["format"], f["rows"]) for f in top["files"]] == [
+        ("train.csv", "csv", None),
+        ("extra.parquet", "parquet", None),
+        ("more.json", "json", None),
+    ]
+    assert sum(f["bytes"] for f in top["files"]) == top["size_bytes"] and top["source_meta"]["kaggle_file_count"] == 3
+    assert top["creators"] == [{"name": refs[0].split("/")[0], "kind": "person"}]
+    assert (top["load_code"], top["load_language"]) == (f"kaggle datasets download -d {refs[0]}", "shell")
     assert (top["enrichment_attempts"], top["enrichment_claimed_by"]) == (1, None)
     assert {rows[r]["enrichment_status"] for r in (refs[2], refs[4])} == {"pending"}
     log = log_rows(store)

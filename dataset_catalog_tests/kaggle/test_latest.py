@@ -53,6 +53,7 @@ def test_new_refs_arrive_pending_and_enriched_rows_keep_their_enrichment(
         "description",
         "column_names",
         "file_formats",
+        "files",
         "last_enriched_at",
         "enrichment_attempts",
         "source_meta",
@@ -67,6 +68,8 @@ def test_new_refs_arrive_pending_and_enriched_rows_keep_their_enrichment(
     assert new["tags"] == ["tabular", "topic-3"] and new["license"] == "CC0: Public Domain"
     assert new["source_updated_at"].replace(tzinfo=None).isoformat() == "2025-01-01T03:00:00"
     assert new["is_active"] is True and new["column_names"] is None
+    assert new["creators"] == [{"name": made[3].owner, "kind": "person"}] and new["files"] is None
+    assert (new["load_code"], new["load_language"]) == (f"kaggle datasets download -d {made[3].ref}", "shell")
 
 
 def test_pages_until_the_limit_in_the_requested_order(database_url, store, kaggle_resource, kaggle_env):

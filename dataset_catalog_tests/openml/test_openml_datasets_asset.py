@@ -50,8 +50,9 @@ def test_first_run_writes_every_active_dataset_with_its_fields(database_url, sto
     assert housing["tags"] == ["regression", "uci"] and housing["task_categories"] == ["tabular-regression"]
     assert housing["file_formats"] == ["arff", "parquet"] and housing["is_active"] is True
     assert housing["source_created_at"].isoformat().startswith("2014-04-06T23:19:24")
+    assert housing["creators"] == [{"name": "Harrison, D., Rubinfeld, D.L.", "kind": "person"}]
     meta = housing["source_meta"]
-    assert meta["author"] == "Harrison, D., Rubinfeld, D.L." and meta["default_target_attribute"] == "MEDV"
+    assert meta["default_target_attribute"] == "MEDV"
     assert (meta["number_of_features"], meta["number_of_classes"], meta["number_of_missing_values"]) == (3, 0, 7)
     assert (meta["version_number"], meta["md5_checksum"]) == (2, fake_openml.datasets[13].md5)
     assert rows["1"]["task_categories"] == ["tabular-classification"] and rows["1"]["tags"] == ["uci"]

@@ -113,7 +113,7 @@ def test_dataset_record_has_everything_the_catalog_knows(client):
     record = client.get("/api/datasets/kaggle/someone/german-speech").json()
     assert record["license"]["id"] == "CC-BY-SA-4.0" and record["license"]["label"] == "CC BY-SA 4.0"
     assert record["languages"] == [{"code": "de", "name": "German"}]
-    assert record["files"] == [{"name": "clips.zip", "bytes": 52_000_000, "format": "zip"}]
+    assert record["files"] == [{"name": "clips.zip", "url": None, "bytes": 52_000_000, "rows": None, "format": "zip"}]
     assert record["columns"] == ["path", "sentence"]
     assert record["description"] == "Short German speech clips from radio."  # heading, markup and boilerplate gone
     assert (
@@ -122,7 +122,8 @@ def test_dataset_record_has_everything_the_catalog_knows(client):
         and record["active"] is True
     )
     hub = client.get("/api/datasets/huggingface/lab/german-asr").json()
-    assert hub["files"] == [{"name": "train", "bytes": 3_000_000_000, "rows": 170_000, "format": None}]
+    assert hub["files"] == [{"name": "train", "url": None, "bytes": 3_000_000_000, "rows": 170_000, "format": None}]
+    assert hub["creators"] == [{"name": "lab", "kind": "organization"}] and record["creators"] == []
     missing = client.get("/api/datasets/kaggle/nobody/nothing")
     assert missing.status_code == 404 and "nobody/nothing" in missing.json()["detail"]
 

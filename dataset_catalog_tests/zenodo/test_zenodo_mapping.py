@@ -49,3 +49,15 @@ def test_merge_is_order_independent_and_idempotent():
     assert forwards == backwards and forwards["version_count"] == 3 and forwards["latest_recid"] == 4
     assert merge_work(forwards, v) == forwards
     assert work_row(forwards)["sync_hash"] == work_row(merge_work(forwards, v[:1]))["sync_hash"]
+
+
+def test_an_organizational_creator_stays_an_organization_in_the_row_and_its_citation():
+    with_creators = KERNEL3.replace(
+        b"<titles>",
+        b'<creators><creator><creatorName nameType="Organizational">CERN</creatorName></creator>'
+        b'<creator><creatorName nameType="Personal">Doe, Jane</creatorName></creator></creators><titles>',
+    )
+    row = work_row(merge_work(None, [map_record(etree.fromstring(with_creators))]))
+    assert row["creators"] == [{"name": "CERN", "kind": "organization"}, {"name": "Doe, Jane", "kind": "person"}]
+    assert row["citation"] == "CERN; Doe, Jane (2014). Old record. Zenodo. https://doi.org/10.5281/zenodo.77"
+    assert (row["load_code"], row["load_language"]) == ("https://doi.org/10.5281/zenodo.77", "url")
