@@ -159,8 +159,8 @@ def croissant(details: dict[str, Any], page_url: str) -> dict[str, Any]:
 
 
 def _semantic_version(row: dict[str, Any], updated_at: datetime | None) -> str | None:
-    """Croissant wants MAJOR.MINOR.PATCH: a source's integer `version_number` (in source_meta:
-    Kaggle's seed and OpenML write one) N as N.0.0, else the source's last update as a calendar
+    """Croissant wants MAJOR.MINOR.PATCH: an integer `version_number` a mapping keeps in
+    source_meta (OpenML's does) N as N.0.0, else the source's last update as a calendar
     version (2025.9.1). With neither, `version` is left out and mlcroissant warns that it is
     recommended (as for `datePublished` without a creation date): the warnings we allow, for rows
     whose source gave no dates."""
