@@ -19,9 +19,13 @@ def _rows(start: int, count: int, **extra) -> list[dict]:
     ]
 
 
+def _counts_into(reported: list[UpsertCounts]):
+    return lambda counts, rows: reported.append(counts)
+
+
 def test_batches_written_by_the_child_match_in_process_upserts(store):
     reported: list[UpsertCounts] = []
-    with open_writer(store, reported.append) as writer:
+    with open_writer(store, _counts_into(reported)) as writer:
         assert isinstance(writer, CatalogWriterProcess)
         writer.submit(_rows(0, 300))
         writer.submit(_rows(200, 300))  # 100 overlap, unchanged
@@ -35,7 +39,7 @@ def test_batches_written_by_the_child_match_in_process_upserts(store):
 
 def test_insert_only_columns_are_honoured_in_the_child(store):
     store.upsert_datasets(_rows(0, 1, enrichment_status="enriched"))
-    with open_writer(store, lambda counts: None, insert_only={"enrichment_status"}) as writer:
+    with open_writer(store, lambda counts, rows: None, insert_only={"enrichment_status"}) as writer:
         writer.submit(_rows(0, 2, enrichment_status="pending", title="new"))
     statuses = {r["external_id"]: (r["enrichment_status"], r["title"]) for r in store.fetch_datasets()}
     assert statuses == {"w/0": ("enriched", "new"), "w/1": ("pending", "new")}
@@ -43,7 +47,7 @@ def test_insert_only_columns_are_honoured_in_the_child(store):
 
 def test_a_failing_batch_raises_a_clear_error_and_keeps_earlier_batches(store):
     reported: list[UpsertCounts] = []
-    writer = CatalogWriterProcess(store, reported.append)
+    writer = CatalogWriterProcess(store, _counts_into(reported))
     writer.submit(_rows(0, 5))
     writer.submit(_rows(5, 5, enrichment_status=None))  # NOT NULL violation in the database
     try:
@@ -59,7 +63,7 @@ def test_a_failing_batch_raises_a_clear_error_and_keeps_earlier_batches(store):
 
 
 def test_the_database_url_never_reaches_the_child_command_line(database_url, store):
-    writer = CatalogWriterProcess(store, lambda counts: None)
+    writer = CatalogWriterProcess(store, lambda counts, rows: None)
     try:
         command_line = " ".join(writer._process.args)
         assert store.database_url not in command_line and "postgresql" not in command_line
@@ -70,7 +74,7 @@ def test_the_database_url_never_reaches_the_child_command_line(database_url, sto
 def test_in_memory_sqlite_is_written_in_the_calling_thread():
     store = CatalogStore("sqlite://", allow_in_memory=True)
     counts: list[UpsertCounts] = []
-    with open_writer(store, counts.append) as writer:
+    with open_writer(store, _counts_into(counts)) as writer:
         assert isinstance(writer, InlineWriter)
         writer.submit(_rows(0, 3))
     assert counts == [UpsertCounts(3, 0, 0)]

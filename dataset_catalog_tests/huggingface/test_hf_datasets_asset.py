@@ -137,7 +137,7 @@ def test_paging_follows_link_cursor_with_all_params(database_url, fake_hub, run_
     listing = HuggingFaceResource(endpoint=fake_hub.url, page_size=10).listing()
     store = CatalogResource(database_url=database_url).get_store()
     report = sync_hf_datasets(listing.pages(), store, SyncWindow(DAY, DAY + timedelta(days=1)), batch_size=20)
-    assert report.pages_read == 10 and report.fetched == 95
+    assert report.pages_read == 10 and report.load.loaded == 95
     assert store.count_datasets("huggingface") == 95
     for request in fake_hub.api_requests:
         assert request.query["sort"] == ["lastModified"]
@@ -247,30 +247,30 @@ def test_fetching_ahead_never_requests_a_page_the_walk_does_not_need(database_ur
     window = SyncWindow(DAY, DAY + timedelta(days=1))
     listing = HuggingFaceResource(endpoint=fake_hub.url, page_size=10).listing()
     report = sync_hf_datasets(listing.pages(), store, window, batch_size=4)
-    assert (report.fetched, report.pages_read, len(fake_hub.api_requests)) == (25, 3, 3)
+    assert (report.load.loaded, report.pages_read, len(fake_hub.api_requests)) == (25, 3, 3)
 
     fake_hub.requests.clear()
     listing = HuggingFaceResource(endpoint=fake_hub.url, page_size=10).listing()
     report = sync_hf_datasets(listing.pages(), store, window, limit=15, batch_size=4)
-    assert (report.fetched, len(fake_hub.api_requests)) == (15, 2)
+    assert (report.load.loaded, len(fake_hub.api_requests)) == (15, 2)
 
 
 def test_progress_is_logged_on_the_first_and_last_page_and_at_most_every_few_seconds(
     database_url, fake_hub, monkeypatch
 ):
+    from dataset_catalog.catalog import loader
     from dataset_catalog.defs.common.resources import CatalogResource
     from dataset_catalog.defs.huggingface.resources import HuggingFaceResource
-    from dataset_catalog.huggingface import sync
     from dataset_catalog.huggingface.sync import SyncWindow, sync_hf_datasets
 
-    class Clock:  # one second passes at every look at the clock (the sync's thread only)
+    class Clock:  # one second passes at every look at the loader's clock
         now = 0.0
 
         def monotonic(self):
             self.now += 1.0
             return self.now
 
-    monkeypatch.setattr(sync, "time", Clock())
+    monkeypatch.setattr(loader, "time", Clock())
 
     class Lines:
         def __init__(self):
@@ -326,3 +326,16 @@ def test_items_with_a_bad_id_do_not_count_towards_the_limit_when_fetching_ahead(
     # A bad item older than the window does not end the walk either (map_item skips it).
     old_bad = {"id": None, "lastModified": (DAY - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%S.000Z")}
     assert _NextPageNeeded(SyncWindow(DAY, None), limit=None)([good, old_bad]) is True
+
+
+def test_a_reversed_partition_range_fails_at_once_saying_what_to_give(database_url, store, fake_hub, run_hf):
+    """It walked the listing down to 11-20, then crashed with IndexError on an empty list of partitions."""
+    fake_hub.set_items(day_items(DAY, 3))
+    result = run_hf(database_url, fake_hub.url, partition_range=("2025-03-10", "2025-03-01"))
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    assert failure.step_failure_data.user_failure_data.description == (
+        "Partition range 2025-03-10...2025-03-01 is empty: its start is after its end. "
+        "Give START...END with START <= END."
+    )
+    assert fake_hub.api_requests == [] and store.count_datasets() == 0

@@ -250,3 +250,15 @@ def test_deleted_versions_leave_their_work_and_a_work_with_none_left_turns_inact
     )
     assert materialize_zenodo(database_url, fake_zenodo, partition="2025-03-11").success
     assert _rows(store)["600"]["is_active"] is True and _rows(store)["600"]["title"] == "Single, again"
+
+
+def test_a_reversed_partition_range_fails_at_once_saying_what_to_give(database_url, store, fake_zenodo):
+    fake_zenodo.set_records(day_records(DAY, 3))
+    result = materialize_zenodo(database_url, fake_zenodo, partition_range=("2025-03-10", "2025-03-01"))
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    assert failure.step_failure_data.user_failure_data.description == (
+        "Partition range 2025-03-10...2025-03-01 is empty: its start is after its end. "
+        "Give START...END with START <= END."
+    )
+    assert fake_zenodo.oai_requests == [] and store.count_datasets() == 0

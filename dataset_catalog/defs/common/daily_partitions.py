@@ -1,42 +1,50 @@
-"""Daily partitions of a source synced by update date: a partition's window, and its own counts.
+"""Daily partitions of a source synced by update date: a run's window, and each partition's own counts.
 
 The first partition is also open towards the past, so "all partitions" means every record.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar
 
 import dagster as dg
 
+from dataset_catalog.catalog.loader import DayCounts, LoadReport
 from dataset_catalog.common.windows import SyncWindow
 
-Counts = TypeVar("Counts")
+
+@dataclass(frozen=True)
+class DailyRun:
+    """The partitions of one run: their keys, the window they cover, the first partition's day."""
+
+    keys: list[str]
+    window: SyncWindow
+    first_day: str
 
 
-def window_for(time_window: dg.TimeWindow, first_partition_start: datetime) -> SyncWindow:
+def daily_run(context: dg.AssetExecutionContext, first_partition_start: datetime) -> DailyRun:
+    """The run's partitions; a range that names no partition fails the run before any work."""
+    keys = list(context.partition_keys)
+    if not keys:
+        key_range = context.partition_key_range
+        raise dg.Failure(
+            description=f"Partition range {key_range.start}...{key_range.end} is empty: its start is after its "
+            "end. Give START...END with START <= END."
+        )
+    time_window = context.partition_time_window
     start = time_window.start.astimezone(UTC)
-    return SyncWindow(None if start <= first_partition_start else start, time_window.end.astimezone(UTC))
+    window = SyncWindow(None if start <= first_partition_start else start, time_window.end.astimezone(UTC))
+    return DailyRun(keys, window, first_partition_start.date().isoformat())
 
 
-def partition_counts(
-    by_day: dict[str, Counts],
-    skipped_malformed: int,
-    partition_keys: list[str],
-    partitions_start: str,
-    empty: Callable[[], Counts],
-) -> dict[str, Counts]:
-    """Each partition's own counts (a dataclass of ints per day; days before the first partition
-    belong to it). A malformed record without a readable date belongs to no day: to the partition
-    of a one-partition run, else only to the run's total."""
-    counts = {key: empty() for key in partition_keys}
-    for day, day_counts in by_day.items():
-        into = counts.setdefault(max(day, partitions_start), empty())
-        for f in dataclasses.fields(into):
-            setattr(into, f.name, getattr(into, f.name) + getattr(day_counts, f.name))
-    if len(partition_keys) == 1:
-        counts[partition_keys[0]].malformed = skipped_malformed
+def partition_counts(load: LoadReport, run: DailyRun) -> dict[str, DayCounts]:
+    """Each partition's own counts (days before the first partition belong to it). A skipped
+    record without a readable day belongs to no day: to the partition of a one-partition run,
+    else only to the run's total."""
+    counts = {key: DayCounts(skipped=dict.fromkeys(load.skipped, 0)) for key in run.keys}
+    for day, day_counts in load.by_day().items():
+        counts.setdefault(max(day, run.first_day), DayCounts()).add(day_counts)
+    if len(run.keys) == 1:
+        counts[run.keys[0]].skipped = dict(load.skipped)
     return counts

@@ -9,13 +9,13 @@ import dagster as dg
 from pydantic import Field
 
 from dataset_catalog.defs.common.catalog_asset import catalog_asset
-from dataset_catalog.defs.common.daily_partitions import partition_counts, window_for
-from dataset_catalog.defs.common.metadata import preview_table
+from dataset_catalog.defs.common.daily_partitions import daily_run
+from dataset_catalog.defs.common.metadata import load_result
 from dataset_catalog.defs.common.resources import CatalogResource
-from dataset_catalog.defs.huggingface.partitions import FIRST_PARTITION_START, HF_PARTITIONS_START, hf_daily_partitions
+from dataset_catalog.defs.huggingface.partitions import FIRST_PARTITION_START, hf_daily_partitions
 from dataset_catalog.defs.huggingface.resources import HuggingFaceResource
 from dataset_catalog.huggingface.mapping import SOURCE
-from dataset_catalog.huggingface.sync import DayCounts, sync_hf_datasets
+from dataset_catalog.huggingface.sync import sync_hf_datasets
 
 
 class HfDatasetsConfig(dg.Config):
@@ -37,46 +37,25 @@ def hf_datasets(
     huggingface: HuggingFaceResource,
     catalog: CatalogResource,
 ) -> dg.MaterializeResult:
+    partitions = daily_run(context, FIRST_PARTITION_START)
+    window = partitions.window
     store = catalog.get_store()
-    window = window_for(context.partition_time_window, FIRST_PARTITION_START)
     listing = huggingface.listing()
     context.log.info(f"Listing {listing.url} for lastModified in [{window.start or '-inf'}, {window.end})")
-    report = sync_hf_datasets(
+    walk = sync_hf_datasets(
         listing.pages(), store, window, limit=config.limit, batch_size=config.batch_size, log=context.log
     )
-    context.log.info(f"Done: {report.fetched} datasets in window; walk ended: {report.stop_reason}")
-    keys = list(context.partition_keys)
-    for key, day in partition_counts(
-        report.by_day(), report.skipped_malformed, keys, HF_PARTITIONS_START, DayCounts
-    ).items():
-        context.add_asset_metadata(
-            {
-                "total_fetched": day.fetched,
-                "total_inserted": day.inserted,
-                "total_updated": day.updated,
-                "total_unchanged": day.unchanged,
-                "skipped_malformed": day.malformed,
-            },
-            partition_key=key,
-        )
-    context.add_asset_metadata(
-        {
-            "run_partitions": len(keys),
-            "run_total_fetched": report.fetched,
-            "run_total_inserted": report.counts.inserted,
-            "run_total_updated": report.counts.updated,
-            "run_total_unchanged": report.counts.unchanged,
-            "run_skipped_malformed": report.skipped_malformed,
-            "skipped_newer": report.skipped_newer,
-            "cleaned": report.cleaned,
-            "items_scanned": report.items_scanned,
-            "pages_read": report.pages_read,
-            "window_start": window.start.isoformat() if window.start else "(open: everything older)",
-            "window_end": window.end.isoformat(),
-            "stop_reason": report.stop_reason,
-            "preview": preview_table(report.preview),
-            "dagster/row_count": store.count_datasets(SOURCE),
+    context.log.info(f"Done: {walk.load.loaded} datasets in window; walk ended: {walk.stop_reason}")
+    return load_result(
+        context,
+        walk.load,
+        row_count=store.count_datasets(SOURCE),
+        run={
+            "skipped_newer": walk.skipped_newer,
+            "cleaned": walk.cleaned,
+            "items_scanned": walk.items_scanned,
+            "pages_read": walk.pages_read,
+            "stop_reason": walk.stop_reason,
         },
-        partition_key=keys[-1],
+        partitions=partitions,
     )
-    return dg.MaterializeResult()
