@@ -16,14 +16,13 @@ run killed half way keeps its committed batches, and the next run takes up the r
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from dataset_catalog.catalog import CatalogStore, UpsertCounts
+from dataset_catalog.catalog.loader import CHECKPOINT, LoadReport, Skipped, load
 from dataset_catalog.common.prefetch import prefetched
-from dataset_catalog.errors import SourceUnavailableError
 from dataset_catalog.openml.client import OpenMLClient, OpenMLResponseError
 from dataset_catalog.openml.mapping import (
     SOURCE,
@@ -36,18 +35,17 @@ from dataset_catalog.openml.mapping import (
 )
 
 logger = logging.getLogger(__name__)
-PREVIEW_ROWS = 10
-PROGRESS_LOG_SECONDS = 5.0  # each log line is an event in Dagster's event log: not one per dataset
 LOOKUP_CHUNK = 500  # catalog rows read per query (ids bound as one IN list)
 MALFORMED_SAMPLES = 20
 GONE_CHECK_CHUNK = 100  # ids per confirming listing call (a URL of ~700 characters)
 
 
 @dataclass
-class SyncReport:
+class OpenMLWalk:
+    """What the walk saw, beyond what it loaded (`load`)."""
+
     pages_read: int = 0
     listed: int = 0  # well-formed, distinct listing items
-    skipped_malformed: int = 0
     malformed_samples: list[str] = field(default_factory=list)
     duplicates: int = 0  # items a shifted page listed twice
     details_fetched: int = 0  # datasets whose details were fetched
@@ -58,10 +56,9 @@ class SyncReport:
     deactivated: int = 0  # rows that were active and are now written inactive
     gone: int = 0  # active rows whose dataset left the listing (confirmed by id): written inactive
     reactivated: int = 0
-    counts: UpsertCounts = field(default_factory=UpsertCounts)
-    unchanged: int = 0  # rows whose inputs are what the catalog holds: not written at all
+    not_written: int = 0  # rows whose inputs are what the catalog holds (counted unchanged in `load`)
     stop_reason: str = "end of listing"
-    preview: list[dict[str, Any]] = field(default_factory=list)
+    load: LoadReport = field(default_factory=LoadReport)
 
 
 def fetch_details(client: OpenMLClient, entry: ListingEntry) -> dict[str, Any]:
@@ -71,29 +68,6 @@ def fetch_details(client: OpenMLClient, entry: ListingEntry) -> dict[str, Any]:
     features = client.features(entry.dataset_id)
     qualities = None if entry.item["qualities"] else client.qualities(entry.dataset_id)
     return reduce_details(description, features, qualities)
-
-
-class _Batch:
-    def __init__(self, store: CatalogStore, report: SyncReport, batch_size: int, commit_seconds: float):
-        self.store, self.report, self.batch_size, self.commit_seconds = store, report, batch_size, commit_seconds
-        self.rows: list[dict[str, Any]] = []
-        self.started = time.monotonic()
-
-    def add(self, row: dict[str, Any]) -> None:
-        if not self.rows:
-            self.started = time.monotonic()
-        self.rows.append(row)
-        if len(self.rows) >= self.batch_size:
-            self.flush()
-
-    def flush_if_old(self) -> None:
-        if self.rows and time.monotonic() - self.started >= self.commit_seconds:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.rows:
-            self.report.counts += self.store.upsert_datasets(self.rows)
-            self.rows = []
 
 
 def _stored_rows(store: CatalogStore, entries: list[ListingEntry]) -> dict[str, dict[str, Any]]:
@@ -113,6 +87,7 @@ class _Step(NamedTuple):
     details: dict[str, Any] | None = None
     details_for: list | None = None
     warning: str | None = None  # logged by the caller's thread (Dagster's log is written there)
+    skipped: str | None = None  # the reason a listing item gives no row
 
 
 def sync_openml_datasets(
@@ -123,74 +98,89 @@ def sync_openml_datasets(
     commit_seconds: float = 30.0,
     max_detail_fetches: int | None = None,
     log: logging.Logger | Any = logger,
-) -> SyncReport:
-    """Walk the whole listing; upsert new and changed datasets (see the module docstring).
+) -> OpenMLWalk:
+    """Walk the whole listing; load new and changed datasets (see the module docstring).
 
     A producer thread walks the listing and makes the detail calls one dataset ahead, so mapping
-    and writing overlap the waits for OpenML (the pacer's, or the network's).
+    and writing overlap the waits for OpenML (the pacer's, or the network's). Batches are written
+    in this process: at OpenML's pace a writer process would have nothing to overlap.
     """
-    report = SyncReport()
-    batch = _Batch(store, report, batch_size, commit_seconds)
-    logged_at = time.monotonic()
+    walk = OpenMLWalk()
     seen: set[int] = set()
-    steps = _steps(client, store, report, max_detail_fetches, seen)
-    try:
-        for step in prefetched(steps, name="openml-details"):
-            if step.warning:
-                log.warning(step.warning)
-            if step.entry is not None:
-                _apply(step, batch, report)
-            batch.flush_if_old()
-            if time.monotonic() - logged_at >= PROGRESS_LOG_SECONDS:
-                logged_at = time.monotonic()
-                _log_progress(report, log)
-    except SourceUnavailableError:
-        batch.flush()  # rows already fetched are whole: keep them, the next run needn't fetch them again
-        raise
-    batch.flush()
-    _deactivate_gone(client, store, seen, report)
-    if max_detail_fetches is not None and report.deferred:
-        report.stop_reason = f"end of listing; {report.deferred} datasets left for the next run (max_detail_fetches)"
-    _log_progress(report, log)
-    return report
+
+    def progress(loaded: LoadReport) -> str:
+        return (
+            f"Page {walk.pages_read}: {walk.listed} datasets listed, {walk.details_fetched} fetched, "
+            f"{loaded.counts.written} written, {walk.not_written} unchanged, {loaded.skipped['malformed']} "
+            f"malformed, {walk.detail_errors} detail errors"
+        )
+
+    walk.load = load(
+        store,
+        _rows(client, store, walk, max_detail_fetches, seen, log),
+        batch_size=batch_size,
+        in_process=True,
+        commit_seconds=commit_seconds,
+        skip_reasons=("malformed",),
+        progress=progress,
+        log=log,
+    )
+    walk.load.counts += UpsertCounts(unchanged=walk.not_written)
+    _deactivate_gone(client, store, seen, walk, log)
+    if max_detail_fetches is not None and walk.deferred:
+        walk.stop_reason = f"end of listing; {walk.deferred} datasets left for the next run (max_detail_fetches)"
+    return walk
+
+
+def _rows(client, store, walk: OpenMLWalk, max_detail_fetches: int | None, seen: set[int], log) -> Iterator:
+    """The rows to write, each followed by a checkpoint (commit_seconds, progress); warnings are
+    logged here, in the caller's thread (Dagster's log is written there)."""
+    for step in prefetched(_steps(client, store, walk, max_detail_fetches, seen), name="openml-details"):
+        if step.warning:
+            log.warning(step.warning)
+        if step.skipped:
+            yield Skipped(step.skipped)
+        elif step.entry is not None and (row := _changed_row(step, walk)) is not None:
+            yield row, None
+        yield CHECKPOINT
 
 
 def _steps(
-    client: OpenMLClient, store: CatalogStore, report: SyncReport, max_detail_fetches: int | None, seen: set[int]
+    client: OpenMLClient, store: CatalogStore, walk: OpenMLWalk, max_detail_fetches: int | None, seen: set[int]
 ) -> Iterator[_Step]:
     """The producer: pages, the catalog's rows of each page, and the detail calls where needed."""
     for page in client.pages():
-        report.pages_read += 1
-        entries, warnings = _read_page(page, seen, report)
-        yield from (_Step(None, warning=w) for w in warnings)
+        walk.pages_read += 1
+        entries, malformed = _read_page(page, seen, walk)
+        yield from (_Step(None, warning=w, skipped="malformed") for w in malformed)
         stored = _stored_rows(store, entries)
         for entry in entries:
-            step = _prepare(entry, stored.get(entry.external_id), client, report, max_detail_fetches)
+            step = _prepare(entry, stored.get(entry.external_id), client, walk, max_detail_fetches)
             if step is not None:
                 yield step
 
 
-def _read_page(page: Iterable[Any], seen: set[int], report: SyncReport) -> tuple[list[ListingEntry], list[str]]:
+def _read_page(page: Iterable[Any], seen: set[int], walk: OpenMLWalk) -> tuple[list[ListingEntry], list[str]]:
+    """The page's new entries, by id, and a warning for each malformed item."""
     entries, warnings = [], []
     for item in page:
         try:
             entry = read_listing_item(item)
         except MalformedRecord as exc:
-            report.skipped_malformed += 1
             did = item.get("did") if isinstance(item, dict) else None
             if str(did).isdigit():
                 seen.add(int(did))  # listed, if unreadable: not gone
             sample = f"did={str(did)[:40]!r}: {exc}"
-            if len(report.malformed_samples) < MALFORMED_SAMPLES:
-                report.malformed_samples.append(sample)
+            if len(walk.malformed_samples) < MALFORMED_SAMPLES:
+                walk.malformed_samples.append(sample)
             warnings.append(f"Skipped malformed OpenML listing item ({sample})")
             continue
         if entry.dataset_id in seen:  # the listing has no ORDER BY: a shifted page repeats items
-            report.duplicates += 1
+            walk.duplicates += 1
             continue
         seen.add(entry.dataset_id)
         entries.append(entry)
-    report.listed += len(entries)
+    walk.listed += len(entries)
     return sorted(entries, key=lambda e: e.dataset_id), warnings
 
 
@@ -198,46 +188,44 @@ def _prepare(
     entry: ListingEntry,
     stored: dict[str, Any] | None,
     client: OpenMLClient,
-    report: SyncReport,
+    walk: OpenMLWalk,
     max_detail_fetches: int | None,
 ) -> _Step | None:
     """The step of one dataset: its details fetched if needed; None when it is skipped."""
     if stored is None and not entry.active:
-        report.new_inactive_skipped += 1  # never public while we watched: nothing to show or keep
+        walk.new_inactive_skipped += 1  # never public while we watched: nothing to show or keep
         return None
     details, details_for = stored_details(stored)
     if entry.active and (details is None or details_for != entry.fingerprint):
-        if max_detail_fetches is not None and report.details_fetched >= max_detail_fetches:
-            report.deferred += 1
+        if max_detail_fetches is not None and walk.details_fetched >= max_detail_fetches:
+            walk.deferred += 1
             return None
         try:
             details, details_for = fetch_details(client, entry), entry.fingerprint
         except OpenMLResponseError as exc:  # this dataset's own trouble; the next run tries again
-            report.detail_errors += 1
-            if len(report.detail_error_samples) < MALFORMED_SAMPLES:
-                report.detail_error_samples.append(f"{entry.dataset_id}: {exc}"[:300])
+            walk.detail_errors += 1
+            if len(walk.detail_error_samples) < MALFORMED_SAMPLES:
+                walk.detail_error_samples.append(f"{entry.dataset_id}: {exc}"[:300])
             return _Step(None, warning=f"Skipped OpenML dataset {entry.dataset_id}: {exc}")
-        report.details_fetched += 1
+        walk.details_fetched += 1
     return _Step(entry, stored, details, details_for)
 
 
-def _apply(step: _Step, batch: _Batch, report: SyncReport) -> None:
-    """Map one dataset and queue its row, unless the catalog already holds exactly it."""
+def _changed_row(step: _Step, walk: OpenMLWalk) -> dict[str, Any] | None:
+    """One dataset's row, unless the catalog already holds exactly it."""
     entry, stored = step.entry, step.stored
     row = map_row(entry, step.details, step.details_for)
     if stored is not None and stored.get("sync_hash") == row["sync_hash"]:
-        report.unchanged += 1
-        return
+        walk.not_written += 1
+        return None
     if stored is not None and stored.get("is_active") and not entry.active:
-        report.deactivated += 1
+        walk.deactivated += 1
     elif stored is not None and not stored.get("is_active") and entry.active:
-        report.reactivated += 1
-    batch.add(row)
-    if len(report.preview) < PREVIEW_ROWS:
-        report.preview.append(row)
+        walk.reactivated += 1
+    return row
 
 
-def _deactivate_gone(client: OpenMLClient, store: CatalogStore, seen: set[int], report: SyncReport) -> None:
+def _deactivate_gone(client: OpenMLClient, store: CatalogStore, seen: set[int], walk: OpenMLWalk, log) -> None:
     """After a complete walk: active rows the listing no longer has. Each is asked for by id
     first (`data/list/data_id/...`, GONE_CHECK_CHUNK at a time), so a listing that silently
     came back short never deactivates a dataset that still exists."""
@@ -250,15 +238,9 @@ def _deactivate_gone(client: OpenMLClient, store: CatalogStore, seen: set[int], 
         }
         gone = [i for i in chunk if i not in still_there]
         if gone:
-            report.counts += store.upsert_datasets(
+            walk.load.counts += store.upsert_datasets(
                 [{"source": SOURCE, "external_id": i, "is_active": False} for i in gone]
             )
-            report.gone += len(gone)
-
-
-def _log_progress(report: SyncReport, log) -> None:
-    log.info(
-        f"Page {report.pages_read}: {report.listed} datasets listed, {report.details_fetched} fetched, "
-        f"{report.counts.written} written, {report.unchanged} unchanged, {report.skipped_malformed} malformed, "
-        f"{report.detail_errors} detail errors"
-    )
+            walk.gone += len(gone)
+    if walk.gone:
+        log.info(f"{walk.gone} datasets left the listing (confirmed by id): written inactive")

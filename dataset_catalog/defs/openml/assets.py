@@ -4,7 +4,7 @@ import dagster as dg
 from pydantic import Field
 
 from dataset_catalog.defs.common.catalog_asset import catalog_asset
-from dataset_catalog.defs.common.metadata import preview_table
+from dataset_catalog.defs.common.metadata import load_result
 from dataset_catalog.defs.common.resources import CatalogResource
 from dataset_catalog.defs.openml.resources import OpenMLResource
 from dataset_catalog.openml.mapping import SOURCE
@@ -39,7 +39,7 @@ def openml_datasets(
     client = openml.get_client()
     context.log.info(f"Listing {client.endpoint}/json/data/list (every status), {client.page_size} per page")
     try:
-        report = sync_openml_datasets(
+        walk = sync_openml_datasets(
             client,
             store,
             batch_size=config.batch_size,
@@ -51,35 +51,32 @@ def openml_datasets(
         client.close()
     stats = client.stats
     context.log.info(
-        f"Done: {report.listed} listed, {report.details_fetched} fetched, {report.counts.written} written; "
+        f"Done: {walk.listed} listed, {walk.details_fetched} fetched, {walk.load.counts.written} written; "
         f"{stats.requests} requests ({stats.rate_limited} answered 429)"
     )
-    return dg.MaterializeResult(
-        metadata={
-            "datasets_listed": report.listed,
-            "pages_read": report.pages_read,
-            "details_fetched": report.details_fetched,
-            "total_inserted": report.counts.inserted,
-            "total_updated": report.counts.updated,
-            "total_unchanged": report.unchanged + report.counts.unchanged,
-            "deactivated": report.deactivated,
-            "reactivated": report.reactivated,
-            "gone_from_listing": report.gone,
-            "skipped_malformed": report.skipped_malformed,
-            "malformed_samples": dg.MetadataValue.json(report.malformed_samples),
-            "detail_errors": report.detail_errors,
-            "detail_error_samples": dg.MetadataValue.json(report.detail_error_samples),
-            "deferred": report.deferred,
-            "new_inactive_skipped": report.new_inactive_skipped,
-            "duplicates_in_listing": report.duplicates,
+    return load_result(
+        context,
+        walk.load,
+        row_count=store.count_datasets(SOURCE),
+        run={
+            "datasets_listed": walk.listed,
+            "pages_read": walk.pages_read,
+            "details_fetched": walk.details_fetched,
+            "deactivated": walk.deactivated,
+            "reactivated": walk.reactivated,
+            "gone_from_listing": walk.gone,
+            "malformed_samples": dg.MetadataValue.json(walk.malformed_samples),
+            "detail_errors": walk.detail_errors,
+            "detail_error_samples": dg.MetadataValue.json(walk.detail_error_samples),
+            "deferred": walk.deferred,
+            "new_inactive_skipped": walk.new_inactive_skipped,
+            "duplicates_in_listing": walk.duplicates,
             "requests": stats.requests,
             "list_requests": stats.list_requests,
             "detail_requests": stats.detail_requests,
             "retries": stats.retries,
             "rate_limited": stats.rate_limited,
             "retry_after_waited_seconds": round(stats.waited_for_retry_after_seconds, 1),
-            "stop_reason": report.stop_reason,
-            "preview": preview_table(report.preview),
-            "dagster/row_count": store.count_datasets(SOURCE),
-        }
+            "stop_reason": walk.stop_reason,
+        },
     )
