@@ -6,7 +6,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from dataset_catalog.catalog import CatalogStore, UpsertCounts
+from dataset_catalog.catalog import CatalogStore
+from dataset_catalog.catalog.loader import LoadReport, Skipped, load
 from dataset_catalog.catalog.schema import EnrichmentStatus
 from dataset_catalog.errors import CatalogConfigError
 from dataset_catalog.kaggle.client import KaggleClient, KaggleResponseError
@@ -15,7 +16,6 @@ from dataset_catalog.kaggle.mapping import latest_row
 logger = logging.getLogger(__name__)
 LATEST_SORT_ORDERS = ("updated", "hottest", "votes")
 PAGE_SIZE = 100  # ListDatasets' largest page; fewer calls at the same pace
-PREVIEW_ROWS = 10
 
 
 class KaggleConfigError(CatalogConfigError):
@@ -32,12 +32,12 @@ def check_sort_by(sort_by: str) -> str:
 
 @dataclass
 class LatestReport:
+    """What the listing saw, beyond what was loaded (`load`)."""
+
     pages_read: int = 0
     listed: int = 0
-    skipped_malformed: int = 0
-    counts: UpsertCounts = field(default_factory=UpsertCounts)
     stop_reason: str = "end of listing"
-    preview: list[dict[str, Any]] = field(default_factory=list)
+    load: LoadReport = field(default_factory=LoadReport)
 
 
 def sync_latest(
@@ -49,10 +49,12 @@ def sync_latest(
     log: logging.Logger | Any = logger,
 ) -> LatestReport:
     """New refs are inserted as 'pending' for the enrichment; known rows get the listing's
-    fresher counts and text, and keep their enrichment state, files and columns."""
+    fresher counts and text, and keep their enrichment state, files and columns. The listing is
+    read first and written in one transaction: a listing that goes wrong half way writes nothing."""
     check_sort_by(sort_by)
     report = LatestReport()
     rows: dict[str, dict[str, Any]] = {}
+    skipped: list[Skipped] = []
     page = 1
     while len(rows) < limit:
         result = client.list_datasets(sort_by, page=page, page_size=min(PAGE_SIZE, limit))
@@ -68,7 +70,7 @@ def sync_latest(
             report.listed += 1
             row = latest_row(item)
             if row is None:
-                report.skipped_malformed += 1
+                skipped.append(Skipped("malformed"))
                 log.warning(f"Skipped a Kaggle listing item without a usable ref: {str(item.ref)[:80]!r}")
                 continue
             rows.setdefault(row["external_id"], row)
@@ -78,11 +80,18 @@ def sync_latest(
         if not result.datasets or not result.next_page_token:
             break
         page += 1
-    batch = [{**row, "enrichment_status": EnrichmentStatus.PENDING} for row in rows.values()]
-    report.counts = store.upsert_datasets(batch, insert_only={"enrichment_status"})
-    report.preview = batch[:PREVIEW_ROWS]
+    items = [*skipped, *(({**row, "enrichment_status": EnrichmentStatus.PENDING}, None) for row in rows.values())]
+    report.load = load(
+        store,
+        items,
+        batch_size=max(len(rows), 1),
+        insert_only={"enrichment_status"},
+        in_process=True,
+        skip_reasons=("malformed",),
+    )
+    counts = report.load.counts
     log.info(
         f"Listed {report.listed} datasets by {sort_by} in {report.pages_read} pages: "
-        f"{report.counts.inserted} new, {report.counts.updated} updated, {report.counts.unchanged} unchanged"
+        f"{counts.inserted} new, {counts.updated} updated, {counts.unchanged} unchanged"
     )
     return report

@@ -11,7 +11,7 @@ import dagster as dg
 from pydantic import Field
 
 from dataset_catalog.defs.common.catalog_asset import catalog_asset
-from dataset_catalog.defs.common.metadata import markdown_table, preview_table, records_table
+from dataset_catalog.defs.common.metadata import load_result, markdown_table, records_table
 from dataset_catalog.defs.common.resources import CatalogResource
 from dataset_catalog.defs.kaggle.resources import KaggleResource
 from dataset_catalog.kaggle.enrichment import enrich_pending
@@ -160,17 +160,14 @@ def kaggle_latest_datasets(
     check_sort_by(config.sort_by)  # before any credential lookup or API call
     store = catalog.get_store()
     report = sync_latest(kaggle.get_client(), store, sort_by=config.sort_by, limit=config.limit, log=context.log)
-    return dg.MaterializeResult(
-        metadata={
+    return load_result(
+        context,
+        report.load,
+        row_count=store.count_datasets(SOURCE),
+        run={
             "sort_by": config.sort_by,
             "total_listed": report.listed,
-            "total_inserted": report.counts.inserted,
-            "total_updated": report.counts.updated,
-            "total_unchanged": report.counts.unchanged,
-            "skipped_malformed": report.skipped_malformed,
             "pages_read": report.pages_read,
             "stop_reason": report.stop_reason,
-            "preview": preview_table(report.preview),
-            "dagster/row_count": store.count_datasets(SOURCE),
-        }
+        },
     )
