@@ -9,9 +9,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import dagster as dg
+from pydantic import Field
 
 from dataset_catalog.catalog.loader import DayCounts, LoadReport
 from dataset_catalog.common.windows import SyncWindow
+
+
+class DailySyncConfig(dg.Config):
+    """The run config of a source synced by daily partitions."""
+
+    limit: int | None = Field(default=None, ge=1, description="Stop after this many source records; unset = no cap.")
+    batch_size: int = Field(
+        default=500, ge=1, le=10_000, description="Rows (of a source merging versions: works) per upsert transaction."
+    )
 
 
 @dataclass(frozen=True)

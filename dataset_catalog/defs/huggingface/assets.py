@@ -6,21 +6,15 @@ row count) is recorded once, on the newest partition of the range.
 """
 
 import dagster as dg
-from pydantic import Field
 
 from dataset_catalog.defs.common.catalog_asset import catalog_asset
-from dataset_catalog.defs.common.daily_partitions import daily_run
+from dataset_catalog.defs.common.daily_partitions import DailySyncConfig, daily_run
 from dataset_catalog.defs.common.metadata import load_result
 from dataset_catalog.defs.common.resources import CatalogResource
 from dataset_catalog.defs.huggingface.partitions import FIRST_PARTITION_START, hf_daily_partitions
 from dataset_catalog.defs.huggingface.resources import HuggingFaceResource
 from dataset_catalog.huggingface.mapping import SOURCE
 from dataset_catalog.huggingface.sync import sync_hf_datasets
-
-
-class HfDatasetsConfig(dg.Config):
-    limit: int | None = Field(default=None, ge=1, description="Stop after this many datasets; unset = no cap.")
-    batch_size: int = Field(default=500, ge=1, le=10_000, description="Rows per upsert transaction.")
 
 
 @catalog_asset(
@@ -33,7 +27,7 @@ class HfDatasetsConfig(dg.Config):
 )
 def hf_datasets(
     context: dg.AssetExecutionContext,
-    config: HfDatasetsConfig,
+    config: DailySyncConfig,
     huggingface: HuggingFaceResource,
     catalog: CatalogResource,
 ) -> dg.MaterializeResult:

@@ -6,10 +6,9 @@ recorded once, on the newest partition of the run.
 """
 
 import dagster as dg
-from pydantic import Field
 
 from dataset_catalog.defs.common.catalog_asset import catalog_asset
-from dataset_catalog.defs.common.daily_partitions import daily_run
+from dataset_catalog.defs.common.daily_partitions import DailySyncConfig, daily_run
 from dataset_catalog.defs.common.metadata import load_result
 from dataset_catalog.defs.common.resources import CatalogResource
 from dataset_catalog.defs.zenodo.partitions import (
@@ -22,11 +21,6 @@ from dataset_catalog.zenodo.mapping import SOURCE
 from dataset_catalog.zenodo.sync import sync_zenodo
 
 POOL = "zenodo_api"
-
-
-class ZenodoDatasetsConfig(dg.Config):
-    limit: int | None = Field(default=None, ge=1, description="Stop after this many records; unset = no cap.")
-    batch_size: int = Field(default=500, ge=1, le=10_000, description="Works per upsert transaction.")
 
 
 @catalog_asset(
@@ -43,7 +37,7 @@ class ZenodoDatasetsConfig(dg.Config):
 )
 def zenodo_datasets(
     context: dg.AssetExecutionContext,
-    config: ZenodoDatasetsConfig,
+    config: DailySyncConfig,
     zenodo: ZenodoResource,
     catalog: CatalogResource,
 ) -> dg.MaterializeResult:
