@@ -110,7 +110,7 @@ def main() -> None:
             pg.cleanup()
         events = result.get_asset_materialization_events()
     print(f"{args.datasets} datasets, {len(events)} partitions materialized in one run")
-    print(f"sync alone (no Dagster): {sync_seconds:.1f} s for {report.fetched} datasets")
+    print(f"sync alone (no Dagster): {sync_seconds:.1f} s for {report.load.loaded} datasets")
     print(
         f"hf_datasets run:         {run_seconds:.1f} s -> Dagster's overhead {run_seconds - sync_seconds:.1f} s "
         "[target <= 60 s]"
