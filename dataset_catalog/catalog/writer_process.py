@@ -64,11 +64,8 @@ def write_batch(
     return store.upsert_datasets(rows, insert_only=insert_only, groups=groups), rows
 
 
-class CatalogWriterProcess:
-    """Writes batches in a child process; `submit` returns once the batch is serialised and
-    queued (at most `max_pending` wait). `on_written` gets each batch's counts, in order, from a
-    reader thread. An error in the child is raised as CatalogWriteError at the next `submit` or
-    at `close`."""
+class _Writer:
+    """What every writer is given: where to write, whom to tell, and how batches become rows."""
 
     def __init__(
         self,
@@ -78,10 +75,19 @@ class CatalogWriterProcess:
         merge: MergeRows | None = None,
         insert_only: Collection[str] = (),
         preview_rows: int = 0,
-        max_pending: int = 16,
     ):
         self._store, self._on_written, self._merge = store, on_written, merge
-        self._insert_only = frozenset(insert_only)
+        self._insert_only, self._preview_left = frozenset(insert_only), preview_rows
+
+
+class CatalogWriterProcess(_Writer):
+    """Writes batches in a child process; `submit` returns once the batch is serialised and
+    queued (at most `max_pending` wait). `on_written` gets each batch's counts, in order, from a
+    reader thread. An error in the child is raised as CatalogWriteError at the next `submit` or
+    at `close`."""
+
+    def __init__(self, store: CatalogStore, on_written: OnWritten, *, max_pending: int = 16, **options: Any):
+        super().__init__(store, on_written, **options)
         self._error: BaseException | None = None
         self._finished = False
         self._frames: queue.Queue = queue.Queue(maxsize=max_pending)
@@ -92,9 +98,9 @@ class CatalogWriterProcess:
         )
         header = {
             "database_url": store.database_url,
-            "merge": merge,
+            "merge": self._merge,
             "insert_only": self._insert_only,
-            "preview_rows": preview_rows,
+            "preview_rows": self._preview_left,
         }
         self._frames.put(pickle.dumps(header, protocol=pickle.HIGHEST_PROTOCOL))
         self._feeder = threading.Thread(target=self._feed, name="catalog-writer-feed", daemon=True)
@@ -180,20 +186,8 @@ class CatalogWriterProcess:
                 self._error = exc
 
 
-class InlineWriter:
+class InlineWriter(_Writer):
     """The writer interface, writing each batch at once in the caller's thread."""
-
-    def __init__(
-        self,
-        store: CatalogStore,
-        on_written: OnWritten,
-        *,
-        merge: MergeRows | None = None,
-        insert_only: Collection[str] = (),
-        preview_rows: int = 0,
-    ):
-        self._store, self._on_written, self._merge, self._insert_only = store, on_written, merge, insert_only
-        self._preview_left = preview_rows
 
     def submit(
         self, batch: Sequence[dict[str, Any]] | dict[Hashable, list[Any]], groups: Sequence[str] | None = None
@@ -211,20 +205,15 @@ class InlineWriter:
 
 
 def open_writer(
-    store: CatalogStore,
-    on_written: OnWritten,
-    *,
-    merge: MergeRows | None = None,
-    insert_only: Collection[str] = (),
-    preview_rows: int = 0,
-    in_process: bool = False,
+    store: CatalogStore, on_written: OnWritten, *, in_process: bool = False, **options: Any
 ) -> CatalogWriterProcess | InlineWriter:
-    """A writer for a run of batches: a child process, unless `in_process` or the catalog is an
-    in-memory SQLite database (which no other process, nor another thread's connection, can see)."""
+    """A writer for a run of batches (`options`: merge, insert_only, preview_rows): a child process,
+    unless `in_process` or the catalog is an in-memory SQLite database (which no other process,
+    nor another thread's connection, can see)."""
     url = store.engine.url
     if in_process or (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")):
-        return InlineWriter(store, on_written, merge=merge, insert_only=insert_only, preview_rows=preview_rows)
-    return CatalogWriterProcess(store, on_written, merge=merge, insert_only=insert_only, preview_rows=preview_rows)
+        return InlineWriter(store, on_written, **options)
+    return CatalogWriterProcess(store, on_written, **options)
 
 
 # -- child side ---------------------------------------------------------------------------
