@@ -43,7 +43,7 @@ def file_entry(
     file_format: str | None = None,
 ) -> dict[str, Any]:
     """One entry of `files` (every key of FILE_KEYS, None where the source did not say)."""
-    return dict(zip(FILE_KEYS, (name, url, size_bytes, rows, file_format)))
+    return {"name": name, "url": url, "bytes": size_bytes, "rows": rows, "format": file_format}
 
 
 def creator(name: Any, kind: str = CreatorKind.PERSON) -> dict[str, str] | None:

@@ -5,6 +5,7 @@ never asks which source a row came from."""
 
 from datetime import UTC, datetime
 
+from dataset_catalog.common.standard_fields import FILE_KEYS, file_entry
 from dataset_catalog.defs.kaggle.assets import kaggle_enriched_datasets, kaggle_latest_datasets
 from dataset_catalog.search.finder import dataset_details, details_to_dict
 from dataset_catalog.service.schema_org import croissant, dataset_jsonld
@@ -145,3 +146,7 @@ def test_a_row_written_before_the_standard_fields_still_renders(store):
     record, jsonld, card = published(store, HF, "old/row")
     assert (record["files"], record["creators"], record["citation"], record["load"]) == ([], [], None, None)
     assert not {"creator", "citation", "distribution"} & set(jsonld) and "author={Hugging Face}" in card["citeAs"]
+
+
+def test_a_file_entry_has_every_file_key():
+    assert tuple(file_entry("a.csv")) == FILE_KEYS
