@@ -9,7 +9,7 @@ much a dataset is used.
     popularity = min(1, log10(1 + downloads + 10 * likes) / 7)    (10M downloads -> 1)
 
 A keyword-only candidate is given the lowest similarity of the semantic list (its own is at most
-that). Measured on the DataFinder development set (README, "Ranking"): reciprocal rank fusion
+that). Measured on the DataFinder development set (docs/ranking.md): reciprocal rank fusion
 with equal weights ranked below cosine alone, because the keyword side is the weaker one; the
 reference prior is what lifts the datasets people actually use over look-alikes.
 """
