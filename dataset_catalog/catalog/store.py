@@ -25,6 +25,8 @@ from dataset_catalog.errors import CatalogConfigError
 if TYPE_CHECKING:
     from dataset_catalog.catalog.vector_matrix import VectorMatrix
 
+_NOT_A_CATALOG = (26, 11)  # SQLITE_NOTADB ("file is not a database"), SQLITE_CORRUPT
+
 
 class CatalogStore:
     """The catalog database, ready to use: the schema is created or upgraded when it opens.
@@ -106,6 +108,14 @@ class CatalogStore:
             raise CatalogConfigError(
                 f"Cannot open the catalog database {self.display_url}: {exc.orig}. "
                 f"Check {settings.DATABASE_URL_ENV} and that the server is running."
+            ) from None
+        except sa.exc.DatabaseError as exc:
+            if self.dialect != "sqlite" or getattr(exc.orig, "sqlite_errorcode", None) not in _NOT_A_CATALOG:
+                raise
+            raise CatalogConfigError(
+                f"{self.engine.url.database} is not a SQLite catalog ({exc.orig}). Point "
+                f"{settings.DATABASE_URL_ENV} at the catalog file (sqlite:////path/catalog.sqlite3), or at a "
+                "path where no file exists yet to create a new catalog there."
             ) from None
 
     # -- writes of source rows --------------------------------------------------------------

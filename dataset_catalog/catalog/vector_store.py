@@ -234,6 +234,9 @@ def _vector_param(dialect: str, vector: np.ndarray):
 def read_embeddings(store: CatalogStore) -> dict[int, dict[str, Any]]:
     """Every stored vector with its model and hash, keyed by dataset id (tests and tools)."""
     e = dataset_embeddings
+    with store.engine.connect() as conn:
+        if conn.execute(sa.select(e.c.dataset_id).limit(1)).first() is None:
+            return {}  # none yet (PostgreSQL: the column is not a vector column yet, see dataset_vector)
     query = sa.select(
         e.c.dataset_id, e.c.model, e.c.dimension, e.c.content_hash, e.c.embedded_at, _vector_column(store).label("v")
     )
@@ -305,6 +308,10 @@ def _nearest_by_hnsw(store, model, query_vector, filters, limit) -> list[tuple[i
 
 def dataset_vector(store: CatalogStore, model: str, dataset_id: int) -> np.ndarray | None:
     """The stored vector of one dataset for `model` (what "similar datasets" searches from), or None."""
+    if stored_dimension(store, model) is None:
+        # No vectors yet: on PostgreSQL the column is still the schema's bytea until the first
+        # embedding run retypes it, and casting that to real[] fails.
+        return None
     e = dataset_embeddings
     with store.engine.connect() as conn:
         value = conn.execute(
