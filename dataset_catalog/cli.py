@@ -8,6 +8,7 @@
     dataset-catalog evaluate JUDGMENTS.json [--field query|keyphrase|both] [--per-query] [--json]
     dataset-catalog stats [--json]
     dataset-catalog serve [--host 127.0.0.1] [--port 8000] [--workers 1] [--log-level info] [--no-access-log]
+                          [--header-timeout SECONDS] [--max-connections N] [--threads N]
 
 The database is $DATASET_CATALOG_DATABASE_URL (else the SQLite file in $DATASET_CATALOG_HOME);
 the model is $DATASET_CATALOG_EMBEDDING_MODEL (else all-MiniLM-L6-v2). Exit codes: 0 success,
@@ -38,6 +39,14 @@ def _non_negative(text: str) -> int:
     return value
 
 
+def _plain_text(text: str) -> str:
+    from dataset_catalog.common.cleaning import has_control_characters
+
+    if has_control_characters(text):  # never echoed: an ESC sequence would reach the terminal
+        raise argparse.ArgumentTypeError("contains a control character (newline, ESC, ...): give plain text")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dataset-catalog", description="Search the dataset catalog.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -45,12 +54,16 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("query", help="what you are looking for, in words")
     search.add_argument("--source", choices=list(catalog_sources()))
     search.add_argument(
-        "--license", help="SPDX id or a source's own label, case-insensitive (e.g. MIT, CC-BY-4.0, CC0-1.0)"
+        "--license",
+        type=_plain_text,
+        help="SPDX id or a source's own label, case-insensitive (e.g. MIT, CC-BY-4.0, CC0-1.0)",
     )
-    search.add_argument("--license-family", help="every version of a license: cc-by, cc-by-sa, apache, gpl, ...")
-    search.add_argument("--language", help="ISO code or name, e.g. de or German")
-    search.add_argument("--task", help="task category, e.g. text-classification")
-    search.add_argument("--format", dest="file_format", help="file format, e.g. parquet, csv")
+    search.add_argument(
+        "--license-family", type=_plain_text, help="every version of a license: cc-by, cc-by-sa, apache, gpl, ..."
+    )
+    search.add_argument("--language", type=_plain_text, help="ISO code or name, e.g. de or German")
+    search.add_argument("--task", type=_plain_text, help="task category, e.g. text-classification")
+    search.add_argument("--format", dest="file_format", type=_plain_text, help="file format, e.g. parquet, csv")
     search.add_argument("--min-downloads", type=_non_negative, metavar="N")
     search.add_argument(
         "--sort",
@@ -100,15 +113,33 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="server processes (default 1); each loads the model and vectors, the vector index file is shared",
     )
+    serve.add_argument(
+        "--header-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="close a connection whose request headers take longer (default $DATASET_CATALOG_SERVICE_HEADER_TIMEOUT, else 10)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        metavar="N",
+        help="answer 503 past N open connections (default $DATASET_CATALOG_SERVICE_MAX_CONNECTIONS, else 200)",
+    )
+    serve.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        help="requests worked on at once per process (default $DATASET_CATALOG_SERVICE_THREADS, else 8)",
+    )
     return parser
 
 
 def _serve(args) -> int:
     import logging
+    import os
 
-    import uvicorn
-
-    from dataset_catalog.service.app import create_app
+    from dataset_catalog import settings
+    from dataset_catalog.service.server import run_service
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not 0 < args.port < 65536 or not 1 <= args.workers <= 64:
@@ -117,27 +148,26 @@ def _serve(args) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    # An option overrides its environment setting, through the environment: worker processes
+    # and the HTTP protocol read the settings there.
+    for option, name in (
+        (args.header_timeout, settings.SERVICE_HEADER_TIMEOUT_ENV),
+        (args.max_connections, settings.SERVICE_MAX_CONNECTIONS_ENV),
+        (args.threads, settings.SERVICE_THREADS_ENV),
+    ):
+        if option is not None:
+            os.environ[name] = str(option)
     try:
-        if args.workers > 1:  # uvicorn starts each worker from the factory's import path
-            uvicorn.run(
-                "dataset_catalog.service.app:create_app",
-                factory=True,
-                workers=args.workers,
-                host=args.host,
-                port=args.port,
-                log_level=args.log_level,
-                server_header=False,
-                access_log=not args.no_access_log,
-            )
-        else:
-            uvicorn.run(
-                create_app(),
-                host=args.host,
-                port=args.port,
-                log_level=args.log_level,
-                server_header=False,
-                access_log=not args.no_access_log,
-            )
+        run_service(
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level=args.log_level,
+            access_log=not args.no_access_log,
+        )
+    except DatasetCatalogError as exc:  # the catalog or a setting, before anything listens
+        print(f"dataset-catalog serve: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     except OSError as exc:  # the port is taken, or the address is not this machine's
         print(
             f"dataset-catalog serve: error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}. "

@@ -29,6 +29,10 @@ class CredentialsError(DatasetCatalogError):
     """Credentials for a source are missing or were rejected."""
 
 
+class SettingError(DatasetCatalogError):
+    """An environment setting (dataset_catalog/settings.py) has a value this package cannot use."""
+
+
 def redact(text: str, secrets: Iterable[str | None]) -> str:
     """Replace every non-empty secret occurring in `text` with '***'."""
     for secret in secrets:

@@ -299,3 +299,34 @@ def test_evaluate_prints_the_metrics_of_known_ranks(embedded_url, tmp_path):
     assert "'movie review sentiment': stanfordnlp/imdb #1" in text.stdout
     bad = cli("evaluate", str(tmp_path / "missing.json"), database_url=embedded_url)
     assert bad.returncode == 1 and "Cannot read the judgments file" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_show_and_similar_before_the_first_embedding(database_url, store, corpus):
+    """On PostgreSQL `show` printed a traceback (cannot cast type bytea to real[]) until
+    dataset_embeddings had run once; SQLite showed the page."""
+    shown = cli("show", "kaggle/yasserh/titanic-dataset", database_url=database_url)
+    assert shown.returncode == 0 and "Traceback" not in shown.stderr, shown.stderr
+    assert shown.stdout.startswith("Titanic Dataset  [Kaggle]  kaggle/yasserh/titanic-dataset")
+    similar = cli("similar", "kaggle/yasserh/titanic-dataset", "--json", database_url=database_url)
+    assert similar.returncode == 0 and json.loads(similar.stdout)["similar"] == [], similar.stderr
+    assert "no embeddings for kaggle/yasserh/titanic-dataset" in similar.stderr
+
+
+def test_a_file_that_is_not_a_catalog_is_one_line_for_stats_and_serve(tmp_path):
+    """Both printed two tracebacks ending in `sqlite3.DatabaseError: file is not a database`."""
+    not_a_catalog = tmp_path / "some.json"
+    not_a_catalog.write_text('{"rows": [1, 2, 3]}\n')
+    for args in (("stats",), ("serve", "--port", "1")):
+        done = cli(*args, database_url=f"sqlite:///{not_a_catalog}")
+        assert done.returncode == 1, (args, done.stderr)
+        assert "Traceback" not in done.stderr and done.stdout == ""
+        lines = [line for line in done.stderr.splitlines() if "error" in line]
+        assert len(lines) == 1 and str(not_a_catalog) in lines[0] and "not a SQLite catalog" in lines[0], done.stderr
+
+
+def test_control_characters_in_a_filter_exit_2_naming_the_option(tmp_path):
+    for option in ("--license", "--license-family", "--language", "--task", "--format"):
+        done = cli("search", "speech", option, "de\x1b[31m", database_url=f"sqlite:///{tmp_path / 'c.sqlite3'}")
+        assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+        assert f"argument {option}: " in done.stderr and "control character" in done.stderr
+        assert "\x1b" not in done.stderr  # the escape sequence is not echoed to the terminal

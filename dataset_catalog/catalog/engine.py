@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,6 +32,21 @@ def in_list(conn: sa.Connection, column: sa.ColumnElement, values: list) -> sa.C
         return column == sa.any_(sa.bindparam(None, value=values, type_=ARRAY(column.type)))
     listed = sa.func.json_each(sa.bindparam(None, value=json_dumps(values), type_=sa.Text)).table_valued("value")
     return column.in_(sa.select(listed.c.value))
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    """Whether `exc` says the catalog database cannot be reached right now (server down or
+    restarting, connection lost, every pooled connection busy, SQLite file not openable), so the
+    same request may succeed later, unlike a wrong statement."""
+    if isinstance(exc, sa.exc.TimeoutError):  # the pool had no free connection in time
+        return True
+    if isinstance(exc, sa.exc.DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError))
+    kinds: tuple[type[BaseException], ...] = (sqlite3.OperationalError, sqlite3.InterfaceError)
+    psycopg = sys.modules.get("psycopg")  # not imported: no PostgreSQL catalog in this process
+    if psycopg is not None:
+        kinds += (psycopg.OperationalError, psycopg.InterfaceError)
+    return isinstance(exc, kinds)
 
 
 def _configure_sqlite(dbapi_connection, _record) -> None:

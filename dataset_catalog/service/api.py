@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 
 from dataset_catalog.catalog.summary import catalog_summary
 from dataset_catalog.search.finder import dataset_details, details_to_dict, find, similar_datasets
+from dataset_catalog.service.app import RETRY_AFTER_SECONDS
 from dataset_catalog.service.params import SearchParams
 from dataset_catalog.service.schema_org import croissant
 
@@ -104,5 +105,7 @@ def healthz(request: Request) -> JSONResponse:
     try:
         catalog.store.count_datasets()
     except Exception:
-        return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse(
+            {"status": "unavailable"}, status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+        )
     return JSONResponse({"status": "ok", "model": catalog.model, "semantic_search": catalog.encoder is not None})

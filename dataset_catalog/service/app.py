@@ -3,26 +3,37 @@ the API and page routes, and errors that say what happened without leaking inter
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sqlite3
 import time
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio.to_thread
+import psycopg
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from dataset_catalog import settings
 from dataset_catalog.catalog import CatalogStore
+from dataset_catalog.catalog.engine import is_connection_error
 from dataset_catalog.catalog.keyword_index import ensure_keyword_index
 from dataset_catalog.catalog.vector_store import stored_dimension
 from dataset_catalog.embeddings.encoder import Encoder, configured_model_name, encode_query, load_encoder
-from dataset_catalog.errors import DatasetCatalogError
+from dataset_catalog.errors import DatasetCatalogError, redact
 from dataset_catalog.search.ranking import InvalidQueryError
+from dataset_catalog.service.server import bound_native_memory, give_back_native_memory
 
 log = logging.getLogger("dataset_catalog.service")
 UNAVAILABLE = "The catalog cannot be read right now. The operator finds the cause in the service log."
+UNREACHABLE = "The catalog database is not answering right now; try again in a few seconds."
+RETRY_AFTER_SECONDS = 5
+IDLE_SECONDS_BEFORE_TRIM = 5.0
 
 
 @dataclass
@@ -67,6 +78,64 @@ def warm_vectors(store: CatalogStore, model: str) -> dict[str, Any]:
     return prepare_vectors(store, model)
 
 
+class HeadAsGet:
+    """HEAD answered wherever GET is, as GET without the body (RFC 9110 9.3.2): the routes
+    declare GET only, and load balancers check health with HEAD."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            return await self.app(scope, receive, send)
+
+        async def send_without_body(message):
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_without_body)
+
+
+@dataclass
+class Traffic:
+    """Requests served and in flight, and how often idle memory was given back since start."""
+
+    served: int = 0
+    in_flight: int = 0
+    trims: int = 0
+
+
+class CountRequests:
+    def __init__(self, app, traffic: Traffic):
+        self.app = app
+        self.traffic = traffic
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        self.traffic.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.traffic.in_flight -= 1
+            self.traffic.served += 1
+
+
+async def give_back_memory_when_idle(traffic: Traffic) -> None:
+    """After a burst of requests, once IDLE_SECONDS_BEFORE_TRIM pass without any, hand the
+    memory the request threads freed back to the system (it otherwise stays in their arenas)."""
+    trimmed_at = last_seen = traffic.served
+    while True:
+        await asyncio.sleep(IDLE_SECONDS_BEFORE_TRIM)
+        served = traffic.served
+        if served == last_seen and served != trimmed_at and traffic.in_flight == 0:
+            await anyio.to_thread.run_sync(give_back_native_memory)
+            trimmed_at = served
+            traffic.trims += 1
+        last_seen = served
+
+
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path == "/healthz"
 
@@ -81,13 +150,24 @@ def create_app(
     """The app over the configured catalog (or `database_url`, or an open `store`)."""
     from dataset_catalog.service import api, pages
 
+    traffic = Traffic()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        bound_native_memory()  # before the request threads start
+        # Each thread keeps its own memory (a malloc arena, the model's buffers): a bounded pool.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.service_threads()
         opened = store or CatalogStore(database_url)
+        trimmer = None
         try:
             app.state.catalog = open_service(opened, model=model, encoder=encoder)
+            trimmer = asyncio.create_task(give_back_memory_when_idle(traffic))
             yield
         finally:
+            if trimmer is not None:
+                trimmer.cancel()
+                with suppress(asyncio.CancelledError):
+                    await trimmer
             if store is None:
                 opened.close()
 
@@ -128,6 +208,22 @@ def create_app(
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
         return pages.error_page(request, exc.status_code, str(exc.detail))
 
+    async def catalog_unreachable(request: Request, exc: Exception) -> Response:
+        if not is_connection_error(exc):
+            raise exc  # a bug, not an outage: the 500 handler below logs it with its trace
+        cause = getattr(exc, "orig", None) or exc
+        detail = redact(str(cause).strip().splitlines()[0] if str(cause).strip() else "", _secrets(request))
+        log.error(
+            "Request %s: the catalog database is not answering (%s: %s)", request.url.path, type(cause).__name__, detail
+        )
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        if _wants_json(request):
+            return JSONResponse({"detail": UNREACHABLE}, status_code=503, headers=headers)
+        return pages.error_page(request, 503, UNREACHABLE, headers=headers)
+
+    for kind in (sa.exc.SQLAlchemyError, sqlite3.Error, psycopg.Error):
+        app.add_exception_handler(kind, catalog_unreachable)
+
     @app.exception_handler(DatasetCatalogError)
     async def catalog_error(request: Request, exc: DatasetCatalogError) -> Response:
         log.error("Request %s failed: %s", request.url.path, exc)
@@ -156,4 +252,12 @@ def create_app(
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         return response
 
+    app.add_middleware(CountRequests, traffic=traffic)
+    app.add_middleware(HeadAsGet)
+    app.state.traffic = traffic
     return app
+
+
+def _secrets(request: Request) -> list[str | None]:
+    catalog = getattr(request.app.state, "catalog", None)
+    return [catalog.store.engine.url.password] if catalog is not None else []

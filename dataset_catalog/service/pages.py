@@ -35,9 +35,19 @@ FACET_TITLES = {
 PAGE_SIZES = (10, 20, 50)
 
 
-def error_page(request: Request, status: int, message: str, problems: list[dict[str, str]] | None = None) -> Response:
+def error_page(
+    request: Request,
+    status: int,
+    message: str,
+    problems: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     return templates.TemplateResponse(
-        request, "error.html", {"status": status, "message": message, "problems": problems or []}, status_code=status
+        request,
+        "error.html",
+        {"status": status, "message": message, "problems": problems or []},
+        status_code=status,
+        headers=headers,
     )
 
 
