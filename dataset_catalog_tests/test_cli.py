@@ -316,7 +316,7 @@ def test_a_file_that_is_not_a_catalog_is_one_line_for_stats_and_serve(tmp_path):
     """Both printed two tracebacks ending in `sqlite3.DatabaseError: file is not a database`."""
     not_a_catalog = tmp_path / "some.json"
     not_a_catalog.write_text('{"rows": [1, 2, 3]}\n')
-    for args in (("stats",), ("serve", "--port", "1")):
+    for args in (("stats",), ("serve", "--port", "1"), ("serve", "--port", "1", "--workers", "2")):
         done = cli(*args, database_url=f"sqlite:///{not_a_catalog}")
         assert done.returncode == 1, (args, done.stderr)
         assert "Traceback" not in done.stderr and done.stdout == ""
@@ -330,3 +330,15 @@ def test_control_characters_in_a_filter_exit_2_naming_the_option(tmp_path):
         assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
         assert f"argument {option}: " in done.stderr and "control character" in done.stderr
         assert "\x1b" not in done.stderr  # the escape sequence is not echoed to the terminal
+
+
+def test_serve_refuses_unusable_bounds_in_one_line(tmp_path):
+    url = f"sqlite:///{tmp_path / 'c.sqlite3'}"
+    for args, name in (
+        (("--header-timeout", "0"), "DATASET_CATALOG_SERVICE_HEADER_TIMEOUT"),
+        (("--max-connections", "0"), "DATASET_CATALOG_SERVICE_MAX_CONNECTIONS"),
+        (("--threads", "100000"), "DATASET_CATALOG_SERVICE_THREADS"),
+    ):
+        done = cli("serve", "--port", "1", *args, database_url=url)
+        assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+        assert f"error: {name}=" in done.stderr and "is not a number from" in done.stderr

@@ -10,11 +10,11 @@ from fastapi.responses import JSONResponse, Response
 
 from dataset_catalog.catalog.summary import catalog_summary
 from dataset_catalog.search.finder import dataset_details, details_to_dict, find, similar_datasets
-from dataset_catalog.service.app import RETRY_AFTER_SECONDS
 from dataset_catalog.service.params import SearchParams
 from dataset_catalog.service.schema_org import croissant
 
 router = APIRouter()
+RETRY_AFTER_SECONDS = 5  # the hint of every 503 the service answers for a catalog that does not answer
 
 
 class FastJSONResponse(JSONResponse):

@@ -27,12 +27,11 @@ from dataset_catalog.catalog.vector_store import stored_dimension
 from dataset_catalog.embeddings.encoder import Encoder, configured_model_name, encode_query, load_encoder
 from dataset_catalog.errors import DatasetCatalogError, redact
 from dataset_catalog.search.ranking import InvalidQueryError
-from dataset_catalog.service.server import bound_native_memory, give_back_native_memory
+from dataset_catalog.service.memory import bound_native_memory, give_back_native_memory
 
 log = logging.getLogger("dataset_catalog.service")
 UNAVAILABLE = "The catalog cannot be read right now. The operator finds the cause in the service log."
 UNREACHABLE = "The catalog database is not answering right now; try again in a few seconds."
-RETRY_AFTER_SECONDS = 5
 IDLE_SECONDS_BEFORE_TRIM = 5.0
 
 
@@ -216,7 +215,7 @@ def create_app(
         log.error(
             "Request %s: the catalog database is not answering (%s: %s)", request.url.path, type(cause).__name__, detail
         )
-        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        headers = {"Retry-After": str(api.RETRY_AFTER_SECONDS)}
         if _wants_json(request):
             return JSONResponse({"detail": UNREACHABLE}, status_code=503, headers=headers)
         return pages.error_page(request, 503, UNREACHABLE, headers=headers)

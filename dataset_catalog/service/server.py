@@ -1,22 +1,15 @@
-"""What the service process bounds beyond the app: how long a client may take to send a request's
-headers, and how much native memory concurrent requests keep.
+"""The service process under uvicorn (`dataset-catalog serve`), with the bounds the app cannot
+set itself: how long a client may take to send a request's headers, and how many connections
+may be open.
 
 uvicorn has no header-read timeout (`timeout_keep_alive` counts only between requests): a
 client trickling a byte a second held its connection, and a slot of `limit_concurrency`, for
 ever. `BoundedHTTPProtocol` is uvicorn's own protocol (httptools, else h11) with a deadline.
-
-Memory: every request thread allocates from its own glibc malloc arena (up to 8 per core), and
-freed memory stays with the arena: RSS rose under concurrent clients and was never given back.
-`bound_native_memory` caps the arenas and `give_back_native_memory` trims them when idle.
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import functools
 import logging
-import os
 
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
@@ -24,14 +17,13 @@ from dataset_catalog import settings
 
 log = logging.getLogger("dataset_catalog.service")
 DEFAULT_MAX_HEADER_BYTES = 16 * 1024  # h11's default: the same bound whichever parser uvicorn uses
-MALLOC_ARENAS = 2  # unless MALLOC_ARENA_MAX says otherwise
-_M_ARENA_MAX = -8  # glibc's mallopt parameter
 
 
 class HeaderDeadline:
-    """Mixed into a uvicorn HTTP protocol class (httptools or h11): a request's headers must arrive within `settings.service_header_timeout()` seconds of the
-    connection opening (or, on a kept-alive connection, of the next request's first byte) and
-    within DEFAULT_MAX_HEADER_BYTES; otherwise the client gets 408 (or 431) and the connection closes."""
+    """Mixed into a uvicorn HTTP protocol class (httptools or h11): a request's headers must
+    arrive within `settings.service_header_timeout()` seconds of the connection opening (or, on
+    a kept-alive connection, of the next request's first byte) and within DEFAULT_MAX_HEADER_BYTES;
+    otherwise the client gets 408 (or 431) and the connection closes."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -92,31 +84,6 @@ class HeaderDeadline:
 
 class BoundedHTTPProtocol(HeaderDeadline, AutoHTTPProtocol):
     """uvicorn's HTTP protocol (httptools where installed, else h11) with the header deadline."""
-
-
-@functools.cache
-def _glibc():
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name) if name else None
-    except OSError:
-        return None
-    return libc if libc is not None and hasattr(libc, "malloc_trim") else None  # not glibc (musl, macOS)
-
-
-def bound_native_memory() -> None:
-    """At most MALLOC_ARENAS malloc arenas from now on, unless MALLOC_ARENA_MAX is set (glibc
-    read it at start). Call it before the request threads start; elsewhere than glibc, nothing."""
-    libc = _glibc()
-    if libc is not None and not os.environ.get("MALLOC_ARENA_MAX"):
-        libc.mallopt(_M_ARENA_MAX, MALLOC_ARENAS)
-
-
-def give_back_native_memory() -> None:
-    """Return the free memory of every malloc arena to the system (glibc's malloc_trim)."""
-    libc = _glibc()
-    if libc is not None:
-        libc.malloc_trim(0)
 
 
 def run_service(*, host: str, port: int, workers: int, log_level: str, access_log: bool) -> None:
