@@ -6,7 +6,7 @@ from dataset_catalog.catalog.enrichment_log import log_attempts
 from dataset_catalog.defs.common.checks import embedding_coverage_check, integrity_checks
 from dataset_catalog.defs.common.resources import CatalogResource
 from dataset_catalog.defs.huggingface.assets import hf_datasets
-from dataset_catalog.defs.huggingface.checks import hf_checks
+from dataset_catalog.defs.huggingface.checks import FRESHNESS_DEADLINE_CRON, hf_checks
 from dataset_catalog.defs.huggingface.partitions import hf_daily_partitions
 from dataset_catalog.defs.huggingface.resources import HuggingFaceResource
 from dataset_catalog.defs.kaggle.checks import kaggle_checks
@@ -98,11 +98,28 @@ def test_embedding_coverage_check_uses_the_supplied_function(database_url):
         assert evaluation.passed is expected and evaluation.metadata["coverage"].value == embedded / 100
 
 
+def _partition_due(now: datetime, deadline_hour: int) -> str:
+    """The daily partition a deadline of `deadline_hour`:00 UTC asks for at `now`: the day before the
+    last deadline passed."""
+    last_deadline = now.replace(hour=deadline_hour, minute=0, second=0, microsecond=0)
+    if now < last_deadline:
+        last_deadline -= timedelta(days=1)
+    return (last_deadline - timedelta(days=1)).strftime("%Y-%m-%d")
+
+
+def test_partition_due_before_and_after_the_deadline():
+    assert _partition_due(datetime(2026, 12, 3, 1, 52, tzinfo=UTC), 3) == "2026-12-01"
+    assert _partition_due(datetime(2026, 12, 3, 3, 0, tzinfo=UTC), 3) == "2026-12-02"
+
+
 def test_hf_freshness_check_wants_yesterdays_partition(database_url, fake_hub):
-    """Dagster's time-partition freshness check: by 03:00 UTC, yesterday's partition."""
-    yesterday = hf_daily_partitions.get_last_partition_key()
-    old = (datetime.fromisoformat(yesterday) - timedelta(days=5)).strftime("%Y-%m-%d")
-    fake_hub.set_items(day_items(datetime.fromisoformat(yesterday).replace(tzinfo=UTC), 3))
+    """Dagster's time-partition freshness check: by 03:00 UTC, yesterday's partition. Before 03:00 the
+    partition due is the day before yesterday's (the last deadline passed was yesterday at 03:00), so
+    the test materializes the one due now, whatever the hour it runs at."""
+    due = _partition_due(datetime.now(UTC), deadline_hour=int(FRESHNESS_DEADLINE_CRON.split()[1]))
+    assert due in (hf_daily_partitions.get_last_partition_key(), *hf_daily_partitions.get_partition_keys()[-2:])
+    old = (datetime.fromisoformat(due) - timedelta(days=5)).strftime("%Y-%m-%d")
+    fake_hub.set_items(day_items(datetime.fromisoformat(due).replace(tzinfo=UTC), 3))
     resources = {
         "catalog": CatalogResource(database_url=database_url),
         "huggingface": HuggingFaceResource(endpoint=fake_hub.url),
@@ -114,6 +131,6 @@ def test_hf_freshness_check_wants_yesterdays_partition(database_url, fake_hub):
         assert not stale["freshness_check"].passed
         assert stale["unique_external_ids"].passed and stale["active_rows_have_title_and_url"].passed
         fresh = evaluations(
-            dg.materialize([hf_datasets, *hf_checks], resources=resources, partition_key=yesterday, instance=instance)
+            dg.materialize([hf_datasets, *hf_checks], resources=resources, partition_key=due, instance=instance)
         )
         assert fresh["freshness_check"].passed
