@@ -342,3 +342,20 @@ def test_serve_refuses_unusable_bounds_in_one_line(tmp_path):
         done = cli("serve", "--port", "1", *args, database_url=url)
         assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
         assert f"error: {name}=" in done.stderr and "is not a number from" in done.stderr
+
+
+def test_a_reader_that_goes_away_early_is_not_an_error(embedded_url):
+    """`dataset-catalog search ... | head -1` printed a BrokenPipeError traceback. `true` reads nothing
+    and exits at once, so the search's first write meets a closed pipe; pipefail keeps its exit code."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATASET_CATALOG_EMBEDDING_MODEL", "HF_HUB_OFFLINE")}
+    env.update(PYTHONPATH=str(ROOT), DATASET_CATALOG_DATABASE_URL=embedded_url)
+    done = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", f"{sys.executable} -m dataset_catalog.cli search data --limit 50 | true"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
