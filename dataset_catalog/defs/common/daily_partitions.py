@@ -1,4 +1,5 @@
-"""Daily partitions of a source synced by update date: a run's window, and each partition's own counts.
+"""Daily partitions of a source synced by update date: their definition, a run's window, and each
+partition's own counts.
 
 The first partition is also open towards the past, so "all partitions" means every record.
 """
@@ -8,11 +9,43 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import click
 import dagster as dg
 from pydantic import Field
 
 from dataset_catalog.catalog.loader import DayCounts, LoadReport
 from dataset_catalog.common.windows import SyncWindow
+from dataset_catalog.errors import DatasetCatalogError
+
+PARTITION_KEY_SHOWN_CHARS = 40  # a longer unknown key is cut in the message
+
+
+class UnknownPartitionError(DatasetCatalogError, click.ClickException):
+    """A partition key that names no partition. Also a ClickException: the `dagster` CLI (click) prints
+    it as one line, "Error: <message>", instead of a traceback."""
+
+    exit_code = 2  # bad usage, as in the dataset-catalog CLI
+
+
+class DailyPartitions(dg.DailyPartitionsDefinition):
+    """Daily partitions whose unknown-key error names the format and the range (give timezone="UTC").
+
+    Dagster's own error says only that no partition has the key, and `dagster asset materialize`
+    replaces a DagsterUnknownPartitionError by a traceback saying even less; validate_partition_key
+    is what every launch path (CLI, materialize, UI, schedules) calls before a run starts.
+    Which keys exist (has_partition_key) is Dagster's, unchanged.
+    """
+
+    def validate_partition_key(self, partition_key: str, context) -> None:
+        try:
+            super().validate_partition_key(partition_key, context)
+        except dg.DagsterUnknownPartitionError:
+            shown = repr(partition_key[:PARTITION_KEY_SHOWN_CHARS])  # repr: no control character reaches a terminal
+            raise UnknownPartitionError(
+                f"No partition {shown}: partitions are days written YYYY-MM-DD (UTC), from "
+                f"{self.get_first_partition_key()} to {self.get_last_partition_key()}; give one of them "
+                "(--partition DAY, or --partition-range START...END)."
+            ) from None
 
 
 class DailySyncConfig(dg.Config):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import dagster as dg
+from dataset_catalog.defs.common.daily_partitions import DailyPartitions
 
 # Zenodo opened in May 2013; the first partition is also open towards the past (defs/common/daily_partitions.py),
 # so a backfill of every partition sees every record whatever its datestamp.
@@ -14,6 +14,6 @@ ZENODO_PARTITIONS_START = "2013-05-01"
 # ~160 runs, not 4,960 (each run costs at least one request at 30 a minute, and run overhead).
 MAX_PARTITIONS_PER_RUN = 31
 
-zenodo_daily_partitions = dg.DailyPartitionsDefinition(start_date=ZENODO_PARTITIONS_START, timezone="UTC")
+zenodo_daily_partitions = DailyPartitions(start_date=ZENODO_PARTITIONS_START, timezone="UTC")
 
 FIRST_PARTITION_START = datetime.fromisoformat(ZENODO_PARTITIONS_START).replace(tzinfo=UTC)
