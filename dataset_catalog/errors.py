@@ -25,6 +25,24 @@ class SourceUnavailableError(DatasetCatalogError):
     """A source API failed after the client's own retries, or stalled."""
 
 
+class SourceRateLimitError(SourceUnavailableError):
+    """A source kept answering 429, or asked us to wait longer than we are willing to;
+    `retry_after` is its last Retry-After in seconds, if it sent one."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class SourceResponseError(DatasetCatalogError):
+    """A source answered this one call, but not usefully (an error status or code, a malformed
+    body): about this call, not about the source as a whole."""
+
+    def __init__(self, message: str, status: int | None = None, code: str | None = None):
+        super().__init__(message)
+        self.status, self.code = status, code
+
+
 class CredentialsError(DatasetCatalogError):
     """Credentials for a source are missing or were rejected."""
 

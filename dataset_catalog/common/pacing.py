@@ -5,6 +5,9 @@ whole machine, not per client object: two assets in one process, two runs in two
 source's Dagster pool is the first line of defence; this is the second). Each slot is taken under an exclusive `flock`
 on a small file holding the wall-clock time of the last request, so threads and processes
 queue on the same clock. The lock is held while sleeping: that is what serialises callers.
+
+`PacedAdapter` is the one requests adapter of our HTTP clients (common/http.py mounts it; so does
+kaggle/api.py in the kaggle library's session): its connections take their slots.
 """
 
 from __future__ import annotations
@@ -15,10 +18,17 @@ import os
 import struct
 import threading
 import time
+from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import Any
+
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from dataset_catalog import settings
+from dataset_catalog.common.deadlines import current_deadline, shut_down
 
 # Slots are spaced this much wider than 1/requests_per_second: delivery jitter of a few ms must
 # not bring two requests closer than the limit at Kaggle's end (the achieved rate stays within
@@ -76,3 +86,53 @@ def parse_retry_after(value: str | None) -> float | None:
         return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
     except (TypeError, ValueError):
         return None
+
+
+class _PacedConnection:
+    """Mixed into urllib3's connections: connects first, registers the socket with the call's
+    Deadline, then takes the pacer's slot (the time queued for it is added to the deadline)."""
+
+    pacer: Pacer | None
+
+    def request(self, *args: Any, **kwargs: Any):
+        if self.sock is None:  # HTTPS pools have connected already; a fresh HTTP connection not yet
+            self.connect()
+        deadline, sock = current_deadline(), self.sock
+        if deadline is not None:
+            deadline.on_abort(lambda: shut_down(sock))
+        if self.pacer is not None:
+            queued = self.pacer.wait()
+            if deadline is not None and queued:
+                deadline.postpone(queued)
+        return super().request(*args, **kwargs)
+
+
+class PacedAdapter(HTTPAdapter):
+    """The one adapter of our clients: paced, deadline-aware connections (see _PacedConnection),
+    a default (connect, read) timeout, and `on_answer(headers)` told of every answer."""
+
+    def __init__(
+        self,
+        pacer: Pacer | None,
+        timeout: tuple[float, float],
+        on_answer: Callable[[Mapping[str, str]], None] | None = None,
+    ):
+        self.pacer, self.timeout, self.on_answer = pacer, timeout, on_answer
+        super().__init__(max_retries=0)  # retries are the session's policy, each one paced
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        http = type("PacedHTTPConnection", (_PacedConnection, HTTPConnection), {"pacer": self.pacer})
+        https = type("PacedHTTPSConnection", (_PacedConnection, HTTPSConnection), {"pacer": self.pacer})
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": type("PacedHTTPConnectionPool", (HTTPConnectionPool,), {"ConnectionCls": http}),
+            "https": type("PacedHTTPSConnectionPool", (HTTPSConnectionPool,), {"ConnectionCls": https}),
+        }
+
+    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
+        response = super().send(
+            request, stream=stream, timeout=timeout or self.timeout, verify=verify, cert=cert, proxies=proxies
+        )
+        if self.on_answer is not None:
+            self.on_answer(response.headers)
+        return response

@@ -4,11 +4,9 @@ This is the one module that touches private names of the pinned kaggle==2.2.5 / 
 packages; dataset_catalog_tests/kaggle/test_client.py::test_endpoint_override* pins the behaviour:
 - `KaggleHttpClient._endpoint`: the base URL. Neither package reads a URL from the
   environment, so `DATASET_CATALOG_KAGGLE_ENDPOINT` is applied here (mirrors, the test fake).
-- `KaggleHttpClient._init_session()` / `._session`: to mount an adapter that paces and
-  time-limits every HTTP request the library sends, redirects and download bodies included.
-- urllib3's `HTTPConnection.request` (public, through the adapter's pool classes): the pacer's
-  slot is taken there, after the connection is set up and just before the request is written,
-  and the connection's socket is registered with the call's deadline (common/deadlines.py).
+- `KaggleHttpClient._init_session()` / `._session`: to mount our one adapter (common/pacing.py's
+  `PacedAdapter`, as HttpSession mounts it), which paces and time-limits every HTTP request
+  the library sends, redirects and download bodies included.
 - `KaggleApi._load_config` and two `_authenticate_with_*` steps: so `authenticate()` sees only
   the credentials the resource resolved, never a stray kaggle.json or unrelated KAGGLE_* vars.
 """
@@ -18,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,12 +26,8 @@ with contextlib.redirect_stdout(io.StringIO()):
     from kaggle.api.kaggle_api_extended import KaggleApi
 from kagglesdk.kaggle_client import KaggleClient as SdkClient
 from kagglesdk.kaggle_env import KaggleEnv, get_endpoint
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from dataset_catalog.common.deadlines import current_deadline, shut_down
-from dataset_catalog.common.pacing import Pacer
+from dataset_catalog.common.pacing import PacedAdapter, Pacer
 
 ENDPOINT_ENV = "DATASET_CATALOG_KAGGLE_ENDPOINT"
 DEFAULT_ENDPOINT = get_endpoint(KaggleEnv.PROD)  # https://api.kaggle.com
@@ -71,63 +66,25 @@ def resolve_credentials(
     )
 
 
-class _PacedConnection:
-    """Mixed into urllib3's connections: each request takes a pacer slot as late as possible,
-    once the connection is set up (a slow connect or TLS handshake can't push two requests
-    closer than the pace), and a call with a deadline can shut the socket down."""
-
-    pacer: Pacer
-
-    def request(self, *args, **kwargs):
-        if self.sock is None:  # HTTPS pools have connected already; a fresh HTTP connection not yet
-            self.connect()
-        deadline = current_deadline()
-        if deadline is not None:
-            deadline.on_abort(lambda: shut_down(self.sock))
-        self.pacer.wait()
-        return super().request(*args, **kwargs)
-
-
-def _paced_pool_classes(pacer: Pacer) -> dict[str, type]:
-    """urllib3 pool classes (per scheme) whose connections take their slots from `pacer`."""
-    http = type("PacedHTTPConnection", (_PacedConnection, HTTPConnection), {"pacer": pacer})
-    https = type("PacedHTTPSConnection", (_PacedConnection, HTTPSConnection), {"pacer": pacer})
-    return {
-        "http": type("PacedHTTPConnectionPool", (HTTPConnectionPool,), {"ConnectionCls": http}),
-        "https": type("PacedHTTPSConnectionPool", (HTTPSConnectionPool,), {"ConnectionCls": https}),
-    }
-
-
-class PacedAdapter(HTTPAdapter):
-    """Paces every HTTP request (see _PacedConnection) and applies a timeout when none is given."""
-
-    def __init__(self, pacer: Pacer, timeout: tuple[float, float]):
-        self.pacer = pacer
-        self.timeout = timeout
-        super().__init__(max_retries=0)  # retries are the client's policy, each one paced
-
-    def init_poolmanager(self, *args, **kwargs) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = _paced_pool_classes(self.pacer)
-
-    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
-        return super().send(
-            request, stream=stream, timeout=timeout or self.timeout, verify=verify, cert=cert, proxies=proxies
-        )
-
-
 class CatalogKaggleApi(KaggleApi):
-    """A `KaggleApi` whose clients talk to `endpoint` through a `PacedAdapter`."""
+    """A `KaggleApi` whose clients talk to `endpoint` through our one adapter (paced by `pacer`,
+    deadline-aware, `on_answer(headers)` told of every answer: HttpSession.observe)."""
 
-    def __init__(self, credentials: KaggleCredentials, endpoint: str, pacer: Pacer, timeout: tuple[float, float]):
+    def __init__(
+        self,
+        credentials: KaggleCredentials,
+        endpoint: str,
+        pacer: Pacer | None,
+        timeout: tuple[float, float],
+        on_answer: Callable[[Mapping[str, str]], None] | None = None,
+    ):
         # Instance attributes shadow the class-level ones KaggleApi fills from the environment:
         # `--verbose` (from $VERBOSE) would print request headers, Authorization included.
         self.args: list[str] = []
         self.config_values: dict[str, str] = {}
         self._credentials = credentials
         self._endpoint = endpoint
-        self._pacer = pacer
-        self._timeout = timeout
+        self._pacer, self._timeout, self._on_answer = pacer, timeout, on_answer
 
     def _load_config(self) -> None:
         values: dict[str, str] = {}
@@ -158,7 +115,7 @@ class CatalogKaggleApi(KaggleApi):
         if self.CONFIG_NAME_TOKEN not in self.config_values and self.CONFIG_NAME_KEY in self.config_values:
             # Username/key resolved by us: don't let the SDK prefer a token it finds on disk.
             http._session.auth = (self.config_values[self.CONFIG_NAME_USER], self.config_values[self.CONFIG_NAME_KEY])
-        adapter = PacedAdapter(self._pacer, self._timeout)
+        adapter = PacedAdapter(self._pacer, self._timeout, self._on_answer)
         http._session.mount("http://", adapter)
         http._session.mount("https://", adapter)
         return client

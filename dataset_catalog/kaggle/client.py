@@ -1,11 +1,12 @@
 """KaggleClient: paced, time-limited Kaggle API calls with our own errors.
 
-Every HTTP request (authentication, each page, each retry, download bodies) takes a slot of
-one pacer per endpoint and pace, shared by threads and processes (see pacing.py). Each try of a
-call must be done within `request_timeout_seconds` as a whole, a server that trickles included
-(common/deadlines.py); a download may take longer while it keeps `min_download_bytes_per_second`.
-429 is never retried here: the caller decides (enrichment stops its batch). 5xx, timeouts,
-trickles and dropped connections get a bounded retry with exponential backoff.
+Each call of the kaggle library runs through common/http.py's HttpSession: every HTTP request
+(authentication, each page, each retry, download bodies) takes a slot of one pacer per endpoint
+and pace, shared by threads and processes; each try must be done within
+`request_timeout_seconds` as a whole, a server that trickles included (a download may take longer
+while it keeps `min_download_bytes_per_second`); 5xx, timeouts, trickles and dropped connections
+get a bounded retry with exponential backoff. 429 is never retried here: the caller decides
+(enrichment stops its batch).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import time
 import uuid
 import zipfile
 from collections.abc import Callable
@@ -32,21 +32,22 @@ from kagglesdk.datasets.types.dataset_api_service import (
 from kagglesdk.datasets.types.dataset_types import DatasetInfo
 
 from dataset_catalog.common.cache_lock import pid_alive
-from dataset_catalog.common.deadlines import (
-    Deadline,
-    DeadlineExceeded,
-    call_with_deadline,
-    current_deadline,
-    guarded_chunks,
+from dataset_catalog.common.deadlines import Deadline, current_deadline, guarded_chunks
+from dataset_catalog.common.http import Advice, HttpSession, RetryPolicy, SourceErrors, paced_session
+from dataset_catalog.errors import (
+    CredentialsError,
+    DatasetCatalogError,
+    SourceRateLimitError,
+    SourceUnavailableError,
 )
-from dataset_catalog.common.pacing import pacer_for, parse_retry_after
-from dataset_catalog.errors import CredentialsError, DatasetCatalogError, SourceUnavailableError, redact
 from dataset_catalog.kaggle.api import CatalogKaggleApi, KaggleCredentials, resolve_endpoint
 
 T = TypeVar("T")
 SORT_ORDERS = ("hottest", "votes", "updated", "active", "published")
 FILES_PAGE_SIZE = 100
 MAX_PAGES = 10_000  # a server repeating page tokens must not loop us forever
+# A 429 is never waited out: every further call would be refused too (enrichment stops its batch).
+DEFAULT_POLICY = RetryPolicy(max_retries=3, backoff_seconds=2.0, max_rate_limit_waits=0)
 _PART_NAME = re.compile(r"\.(\d+)-[0-9a-f]{8}(?:\.unzip)?\.part$")  # .<name>.<pid>-<id>[.unzip].part
 CREDENTIALS_HELP = (
     "Set KAGGLE_USERNAME and KAGGLE_KEY (from kaggle.json, 'Create New Token' on "
@@ -55,12 +56,8 @@ CREDENTIALS_HELP = (
 )
 
 
-class KaggleRateLimitError(SourceUnavailableError):
+class KaggleRateLimitError(SourceRateLimitError):
     """Kaggle answered 429; `retry_after` is its Retry-After in seconds, if it sent one."""
-
-    def __init__(self, message: str, retry_after: float | None):
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 class KaggleNotFoundError(DatasetCatalogError):
@@ -95,23 +92,15 @@ class KaggleClient:
     def __init__(
         self,
         api: CatalogKaggleApi,
-        credentials: KaggleCredentials,
-        endpoint: str,
+        http: HttpSession,
         *,
-        request_timeout_seconds: float = 60.0,
         min_download_bytes_per_second: float = 64 * 1024,
-        max_retries: int = 3,
-        retry_backoff_seconds: float = 2.0,
-        sleep: Callable[[float], None] = time.sleep,
     ):
         self.api = api
-        self.endpoint = endpoint
-        self._secrets = credentials.secrets
-        self.request_timeout_seconds = request_timeout_seconds
+        self.http = http
+        self.endpoint = http.endpoint
+        self.request_timeout_seconds = http.timeout_seconds
         self.min_download_bytes_per_second = min_download_bytes_per_second
-        self.max_retries = max_retries
-        self.retry_backoff_seconds = retry_backoff_seconds
-        self._sleep = sleep
 
     # -- plumbing -------------------------------------------------------------------------
     def authenticate(self) -> KaggleClient:
@@ -124,53 +113,30 @@ class KaggleClient:
         return self
 
     def _redact(self, text: str) -> str:
-        return redact(text, self._secrets)
+        return self.http.redact(text)
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
-        for attempt in range(self.max_retries + 1):
-            retry_reason = None
-            try:
-                return call_with_deadline(lambda _: fn(), Deadline(self.request_timeout_seconds, f"Kaggle {what}"))
-            except DeadlineExceeded:
-                retry_reason = f"timeout: no complete answer within {self.request_timeout_seconds:g} s"
-            except requests.HTTPError as exc:
-                response = exc.response
-                status = response.status_code if response is not None else None
-                detail = self._redact(str(exc))[:300]
-                if status == 429:
-                    retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                    raise KaggleRateLimitError(
-                        f"Kaggle rate limit hit during {what} (HTTP 429, Retry-After "
-                        f"{retry_after if retry_after is not None else 'not given'}). Lower "
-                        "requests_per_second or wait before the next run.",
-                        retry_after,
-                    ) from None
-                if status == 404:
-                    raise KaggleNotFoundError(f"Kaggle has no {what} (HTTP 404): {detail}") from None
-                if status in (401, 403):
-                    raise CredentialsError(
-                        f"Kaggle rejected the credentials during {what} (HTTP {status}). {CREDENTIALS_HELP}"
-                    ) from None
-                if status is None or status < 500:
-                    raise KaggleResponseError(f"Kaggle {what} failed with HTTP {status}: {detail}") from None
-                retry_reason = f"HTTP {status}"
-            except requests.exceptions.JSONDecodeError:
-                raise KaggleResponseError(f"Kaggle returned malformed JSON for {what}.") from None
-            except requests.Timeout:
-                retry_reason = "timeout"
-            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-                retry_reason = f"connection failure ({type(exc).__name__})"
-            except (TypeError, ValueError) as exc:
-                # kagglesdk's from_json/from_dict raise these on bodies of the wrong shape.
-                raise KaggleResponseError(
-                    f"Kaggle returned an unusable response for {what}: {self._redact(str(exc))[:200]}"
+        """`fn()` (calls of the kaggle library) under the session's policy; Kaggle's answers that
+        are not worth trying again become our errors."""
+        try:
+            return self.http.call(what, fn)
+        except requests.HTTPError as exc:  # not a 429 or 5xx: the policy handles those
+            status = exc.response.status_code if exc.response is not None else None
+            detail = self._redact(str(exc))[:300]
+            if status == 404:
+                raise KaggleNotFoundError(f"Kaggle has no {what} (HTTP 404): {detail}") from None
+            if status in (401, 403):
+                raise CredentialsError(
+                    f"Kaggle rejected the credentials during {what} (HTTP {status}). {CREDENTIALS_HELP}"
                 ) from None
-            if attempt < self.max_retries:
-                self._sleep(min(self.retry_backoff_seconds * 2**attempt, 60.0))
-        raise KaggleUnavailableError(
-            f"Kaggle {what} at {self.endpoint} failed after {self.max_retries + 1} tries ({retry_reason}). "
-            "Re-run later; work already written is kept."
-        )
+            raise KaggleResponseError(f"Kaggle {what} failed with HTTP {status}: {detail}") from None
+        except requests.exceptions.JSONDecodeError:
+            raise KaggleResponseError(f"Kaggle returned malformed JSON for {what}.") from None
+        except (TypeError, ValueError) as exc:
+            # kagglesdk's from_json/from_dict raise these on bodies of the wrong shape.
+            raise KaggleResponseError(
+                f"Kaggle returned an unusable response for {what}: {self._redact(str(exc))[:200]}"
+            ) from None
 
     # -- calls ----------------------------------------------------------------------------
     def list_datasets(self, sort_by: str = "updated", page: int = 1, page_size: int = 20) -> DatasetPage:
@@ -335,23 +301,21 @@ def connect_kaggle(
     requests_per_second: float = 1.0,
     request_timeout_seconds: float = 60.0,
     min_download_bytes_per_second: float = 64 * 1024,
-    max_retries: int = 3,
-    retry_backoff_seconds: float = 2.0,
+    policy: RetryPolicy = DEFAULT_POLICY,
 ) -> KaggleClient:
     """An authenticated client for `endpoint` (None: `$DATASET_CATALOG_KAGGLE_ENDPOINT`, else
     https://api.kaggle.com), paced at `requests_per_second` across every call, thread and
     process; raises CredentialsError naming the variables to set."""
-    endpoint = resolve_endpoint(endpoint)
-    pacer = pacer_for("kaggle", endpoint, requests_per_second)
-    timeout = (min(request_timeout_seconds, 30.0), request_timeout_seconds)
-    api = CatalogKaggleApi(credentials, endpoint, pacer, timeout)
-    client = KaggleClient(
-        api,
-        credentials,
-        endpoint,
-        request_timeout_seconds=request_timeout_seconds,
-        min_download_bytes_per_second=min_download_bytes_per_second,
-        max_retries=max_retries,
-        retry_backoff_seconds=retry_backoff_seconds,
+    http = paced_session(
+        source="kaggle",
+        endpoint=resolve_endpoint(endpoint),
+        requests_per_second=requests_per_second,
+        policy=policy,
+        timeout_seconds=request_timeout_seconds,
+        label="Kaggle",
+        secrets=credentials.secrets,
+        errors=SourceErrors(unavailable=KaggleUnavailableError, rate_limited=KaggleRateLimitError),
+        advice=Advice(rate_limited="Lower requests_per_second or wait before the next run."),
     )
-    return client.authenticate()
+    api = CatalogKaggleApi(credentials, http.endpoint, http.pacer, http.timeout, http.observe)
+    return KaggleClient(api, http, min_download_bytes_per_second=min_download_bytes_per_second).authenticate()

@@ -6,30 +6,31 @@ XML, keeps its server and cache in module-global config, drops `md5_checksum` fr
 DataFrame (the one field that tells us a dataset changed) and has neither our pacing nor
 Retry-After handling.
 
-Every HTTP request (each page, each detail call, each retry) takes a slot of one pacer per
-(endpoint, pace), shared by threads and processes (common/pacing.py's Pacer). Each try must be
-done within `request_timeout_seconds` as a whole, a trickling server included (transport.py). 429 waits for Retry-After (bounded by `max_retry_after_seconds`), 5xx / timeouts /
-dropped connections back off exponentially; both at most `max_retries` times. OpenML reports
+Every HTTP request goes through common/http.py's HttpSession: each page, each detail call, each
+retry takes a slot of one pacer per (endpoint, pace), shared by threads and processes; each try
+must be done within `request_timeout_seconds` as a whole, a trickling server included. 429 waits
+for Retry-After (a longer one than `max_retry_after_seconds` fails at once), 5xx / timeouts /
+dropped connections back off exponentially; each at most `max_retries` times. OpenML reports
 its own errors as HTTP 412 with a JSON `{"error": {"code": ..., "message": ...}}`: code 372 on
 a listing means "no results", i.e. the page past the end.
 """
 
 from __future__ import annotations
 
-import logging
 import os
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-import requests
 
-from dataset_catalog.common.deadlines import DeadlineExceeded
-from dataset_catalog.common.pacing import pacer_for, parse_retry_after
-from dataset_catalog.errors import CredentialsError, DatasetCatalogError, SourceUnavailableError, redact
-from dataset_catalog.openml.transport import ResponseTooLarge, WatchedSession
+from dataset_catalog.common.http import Advice, Answer, HttpStats, RetryPolicy, SourceErrors, get_json, paced_session
+from dataset_catalog.errors import (
+    CredentialsError,
+    SourceRateLimitError,
+    SourceResponseError,
+    SourceUnavailableError,
+)
 
 ENDPOINT_ENV = "DATASET_CATALOG_OPENML_ENDPOINT"
 API_KEY_ENV = "OPENML_API_KEY"
@@ -37,9 +38,10 @@ DEFAULT_ENDPOINT = "https://www.openml.org/api/v1"
 NO_RESULTS = "372"  # the listing's "No results": an empty page
 AUTH_ERRORS = {"102", "103", "104"}  # authentication failed / invalid or missing key
 MAX_PAGES = 1_000  # a server that never says "no results" must not loop us for ever
+DEFAULT_POLICY = RetryPolicy(max_retries=4, max_rate_limit_waits=4, max_retry_after_seconds=300.0)
 
 
-class OpenMLRateLimitError(SourceUnavailableError):
+class OpenMLRateLimitError(SourceRateLimitError):
     """OpenML kept answering 429, or asked us to wait longer than we are willing to."""
 
 
@@ -47,13 +49,9 @@ class OpenMLUnavailableError(SourceUnavailableError):
     """OpenML did not answer usefully (5xx, timeouts, dropped connections), retries included."""
 
 
-class OpenMLResponseError(DatasetCatalogError):
+class OpenMLResponseError(SourceResponseError):
     """OpenML answered this one call, but not usefully (an error code, a 4xx, malformed JSON):
-    about this call's dataset, not about OpenML as a whole."""
-
-    def __init__(self, message: str, status: int | None = None, code: str | None = None):
-        super().__init__(message)
-        self.status, self.code = status, code
+    about this call's dataset, not about OpenML as a whole; `.code` is OpenML's error code."""
 
 
 def resolve_endpoint(override: str | None = None) -> str:
@@ -66,34 +64,9 @@ def resolve_api_key(override: str | None = None) -> str | None:
 
 
 @dataclass
-class ClientStats:
-    requests: int = 0  # every HTTP request sent, retries included
+class ClientStats(HttpStats):
     list_requests: int = 0
     detail_requests: int = 0
-    retries: int = 0
-    rate_limited: int = 0  # 429 answers received
-    waited_for_retry_after_seconds: float = 0.0
-
-
-class _RedactKey(logging.Filter):
-    """urllib3 logs every request's URL at DEBUG, query string (and so the api_key) included:
-    a deployment logging at DEBUG must not write the key out."""
-
-    def __init__(self, key: str):
-        super().__init__()
-        self.key = key
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if self.key in message:
-            record.msg, record.args = redact(message, [self.key]), None
-        return True
-
-
-def _hide_in_urllib3_logs(key: str) -> None:
-    target = logging.getLogger("urllib3.connectionpool")
-    if not any(isinstance(f, _RedactKey) and f.key == key for f in target.filters):
-        target.addFilter(_RedactKey(key))
 
 
 class OpenMLClient:
@@ -106,103 +79,46 @@ class OpenMLClient:
         *,
         requests_per_second: float = 2.0,
         request_timeout_seconds: float = 60.0,
-        max_retries: int = 4,
-        retry_backoff_seconds: float = 2.0,
-        max_retry_after_seconds: float = 300.0,
+        policy: RetryPolicy = DEFAULT_POLICY,
         page_size: int = 5_000,
-        sleep: Callable[[float], None] = time.sleep,
     ):
         if page_size < 1:
             raise ValueError(f"page_size must be a positive number of datasets, got {page_size}")
         self.endpoint = endpoint.rstrip("/")
         self._api_key = api_key
-        if api_key:
-            _hide_in_urllib3_logs(api_key)
-        self.pacer = pacer_for("openml", self.endpoint, requests_per_second)
-        self.request_timeout_seconds = request_timeout_seconds
-        self.max_retries = max_retries
-        self.retry_backoff_seconds = retry_backoff_seconds
-        self.max_retry_after_seconds = max_retry_after_seconds
         self.page_size = page_size
         self.stats = ClientStats()
-        self._sleep = sleep
-        self._http = WatchedSession(self.endpoint, "dataset_catalog (OpenML sync)")
+        self.http = paced_session(
+            source="openml",
+            endpoint=self.endpoint,
+            requests_per_second=requests_per_second,
+            policy=policy,
+            timeout_seconds=request_timeout_seconds,
+            label="OpenML",
+            secrets=[api_key],
+            errors=SourceErrors(OpenMLUnavailableError, OpenMLRateLimitError, OpenMLResponseError),
+            advice=Advice(
+                unavailable="Re-run later; rows already written are kept.",
+                rate_limited="Lower requests_per_second and re-run later; rows already written are kept.",
+                endpoint=f"Check the endpoint ({ENDPOINT_ENV}, or the openml resource's endpoint).",
+            ),
+            headers={"User-Agent": "dataset_catalog (OpenML sync)", "Accept": "application/json"},
+            stats=self.stats,
+        )
 
     def close(self) -> None:
-        self._http.close()
-
-    def _redact(self, text: str) -> str:
-        return redact(text, [self._api_key])
-
-    # -- plumbing -------------------------------------------------------------------------
-    def _get_once(self, url: str) -> tuple[int, dict[str, str], bytes]:
-        """One try, paced: (status, headers, body), read whole within request_timeout_seconds."""
-        self.pacer.wait()
-        self.stats.requests += 1
-        params = {"api_key": self._api_key} if self._api_key else None
-        return self._http.get(url, params, self.request_timeout_seconds, f"OpenML GET {url}")
+        self.http.close()
 
     def get_json(self, path: str, what: str) -> Any:
         """The JSON at `{endpoint}/json/{path}`; raises OpenMLResponseError for OpenML's own
         errors (412 and other 4xx: `.code` holds its error code), our errors for the rest."""
-        url = f"{self.endpoint}/json/{path}"
-        retry_reason = "?"
-        for attempt in range(self.max_retries + 1):
-            delay = None
-            try:
-                status, headers, body = self._get_once(url)
-            except DeadlineExceeded:
-                retry_reason = f"timeout: no complete answer within {self.request_timeout_seconds:g} s"
-            except requests.Timeout:
-                retry_reason = f"timeout: no answer within {self.request_timeout_seconds:g} s"
-            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-                retry_reason = f"connection failure ({type(exc).__name__})"
-            except ResponseTooLarge as exc:
-                raise OpenMLResponseError(str(exc)) from None
-            except requests.RequestException as exc:  # an unusable URL or answer: retrying won't help
-                raise OpenMLUnavailableError(
-                    f"OpenML {what} at {self.endpoint} failed: {type(exc).__name__}. Check the endpoint "
-                    f"({ENDPOINT_ENV}, or the openml resource's endpoint)."
-                ) from None
-            else:
-                if status == 200:
-                    try:
-                        return orjson.loads(body)
-                    except orjson.JSONDecodeError:
-                        raise OpenMLResponseError(f"OpenML returned malformed JSON for {what}.", status) from None
-                if status == 429:
-                    self.stats.rate_limited += 1
-                    retry_after = parse_retry_after(headers.get("Retry-After"))
-                    if retry_after is not None and retry_after > self.max_retry_after_seconds:
-                        raise OpenMLRateLimitError(
-                            f"OpenML rate limit hit during {what} (HTTP 429) and it asks us to wait "
-                            f"{retry_after:.0f} s, more than max_retry_after_seconds "
-                            f"({self.max_retry_after_seconds:g}). Lower requests_per_second and re-run later; "
-                            "rows already written are kept."
-                        )
-                    retry_reason = "HTTP 429 (rate limited)"
-                    delay = retry_after
-                elif status >= 500:
-                    retry_reason = f"HTTP {status}"
-                else:
-                    raise self._error_of(status, body, what)
-            if attempt >= self.max_retries:
-                break
-            self.stats.retries += 1
-            backoff = min(self.retry_backoff_seconds * 2**attempt, 60.0)
-            if delay is not None:
-                self.stats.waited_for_retry_after_seconds += delay
-            self._sleep(backoff if delay is None else delay)
-        error = OpenMLRateLimitError if retry_reason.startswith("HTTP 429") else OpenMLUnavailableError
-        raise error(
-            f"OpenML {what} at {self.endpoint} failed after {self.max_retries + 1} tries ({retry_reason}). "
-            "Re-run later; rows already written are kept."
-        )
+        params = {"api_key": self._api_key} if self._api_key else None
+        return get_json(self.http, f"{self.endpoint}/json/{path}", what=what, params=params, refused=self._error_of)
 
-    def _error_of(self, status: int, body: bytes, what: str) -> Exception:
-        code, message = None, ""
+    def _error_of(self, answer: Answer, what: str) -> Exception:
+        status, code, message = answer.status, None, ""
         try:
-            error = orjson.loads(body).get("error") or {}
+            error = orjson.loads(answer.body).get("error") or {}
             code, message = str(error.get("code") or "") or None, str(error.get("message") or "")
         except (orjson.JSONDecodeError, AttributeError):
             pass
@@ -211,7 +127,7 @@ class OpenMLClient:
                 f"OpenML rejected the API key during {what} (HTTP {status}, code {code}): check OPENML_API_KEY "
                 "(or the openml resource's api_key), or unset it: listing public datasets needs no key."
             )
-        detail = self._redact(message)[:200]
+        detail = self.http.redact(message)[:200]
         return OpenMLResponseError(f"OpenML {what} failed with HTTP {status} (code {code}): {detail}", status, code)
 
     # -- calls ----------------------------------------------------------------------------

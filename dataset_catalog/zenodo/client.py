@@ -1,9 +1,10 @@
 """The OAI-PMH `ListRecords` walk of one time window, through oaipmh-scythe.
 
 oaipmh-scythe (pinned 0.16.0) builds the requests, follows the resumption tokens and maps OAI-PMH
-error codes to exceptions; its HTTP client is given our transport (transport.py: pace, rate-limit
-headers, retries, deadlines) by overriding its public `client` property, and its public `harvest`
-is overridden to parse each page once (its own retries are replaced by the transport's).
+error codes to exceptions; its HTTP client is given our transport (transport.py, a shim onto
+common/http.py: pace, rate-limit headers, retries, deadlines) by overriding its public `client`
+property, and its public `harvest` is overridden to parse each page once (its own retries are
+replaced by the session's).
 
 A walk whose resumption token died (Zenodo keeps one 2 minutes; a long Retry-After or a stalled
 consumer can outlive it) starts the window's list again rather than fail, and skips the records
@@ -28,12 +29,11 @@ from oaipmh_scythe.exceptions import BadResumptionToken, NoRecordsMatch, OAIPMHE
 from oaipmh_scythe.iterator import OAIResponseIterator
 from oaipmh_scythe.response import OAIResponse, XMLParser
 
-from dataset_catalog.common.pacing import pacer_for
-from dataset_catalog.errors import CatalogConfigError, redact
+from dataset_catalog.common.http import Advice, HttpStats, RetryPolicy, SourceErrors, paced_session
+from dataset_catalog.errors import CatalogConfigError
 from dataset_catalog.zenodo.transport import (
-    RateGate,
     ResumptionTokenExpired,
-    TransportStats,
+    ZenodoRateLimitError,
     ZenodoResponseError,
     ZenodoTransport,
     ZenodoUnavailableError,
@@ -47,6 +47,14 @@ DATASETS_SET = "openaire_data"
 METADATA_PREFIX = "oai_datacite"
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
 USER_AGENT = "dataset_catalog (OAI-PMH harvester; oaipmh-scythe)"
+DEFAULT_POLICY = RetryPolicy(max_retries=3, max_rate_limit_waits=5, max_retry_after_seconds=600.0)
+ADVICE = Advice(
+    unavailable="Batches already written are kept; re-run the partition later, or raise the zenodo resource's "
+    "request_timeout_seconds / max_retries.",
+    rate_limited="Lower the zenodo resource's requests_per_minute (Zenodo allows 30 OAI-PMH requests a minute) "
+    "or re-run later; batches already written are kept.",
+    retry_after_limit="the zenodo resource's max_wait_seconds",
+)
 
 logger = logging.getLogger(__name__)
 
@@ -132,10 +140,7 @@ class ZenodoHarvester:
         *,
         requests_per_minute: float | None = DEFAULT_REQUESTS_PER_MINUTE,
         request_timeout_seconds: float = 60.0,
-        max_retries: int = 3,
-        retry_backoff_seconds: float = 2.0,
-        max_rate_limit_waits: int = 5,
-        max_wait_seconds: float = 600.0,
+        policy: RetryPolicy = DEFAULT_POLICY,
         max_token_restarts: int = 3,
         set_spec: str = DATASETS_SET,
         log: logging.Logger | Any = logger,
@@ -143,20 +148,20 @@ class ZenodoHarvester:
         self.endpoint = endpoint
         self.set_spec = set_spec
         self.max_token_restarts = max_token_restarts
-        self._token = token
         self._log = log
-        pacer = None
-        if requests_per_minute:
+        http = paced_session(
+            source="zenodo",
+            endpoint=endpoint,
             # Slots from a lock file shared by every process: two runs never double the pace.
-            pacer = pacer_for("zenodo", endpoint, requests_per_minute / 60.0)
-        self.transport = ZenodoTransport(
-            RateGate(pacer, max_wait_seconds),
-            request_timeout_seconds=request_timeout_seconds,
-            max_retries=max_retries,
-            retry_backoff_seconds=retry_backoff_seconds,
-            max_rate_limit_waits=max_rate_limit_waits,
+            requests_per_second=requests_per_minute / 60.0 if requests_per_minute else None,
+            policy=policy,
+            timeout_seconds=request_timeout_seconds,
+            label="Zenodo OAI-PMH",
             secrets=[token],
+            errors=SourceErrors(unavailable=ZenodoUnavailableError, rate_limited=ZenodoRateLimitError),
+            advice=ADVICE,
         )
+        self.transport = ZenodoTransport(http)
         http_config = HTTPConfig(
             timeout=request_timeout_seconds, auth=_BearerAuth(token) if token else None, user_agent=USER_AGENT
         )
@@ -164,7 +169,7 @@ class ZenodoHarvester:
         self.stats = WalkStats()
 
     @property
-    def transport_stats(self) -> TransportStats:
+    def transport_stats(self) -> HttpStats:
         return self.transport.stats
 
     def close(self) -> None:
@@ -243,7 +248,7 @@ class ZenodoHarvester:
             yield OaiPage(records, int(complete) if complete and complete.isdigit() else None)
 
     def _redact(self, text: str) -> str:
-        return redact(text, [self._token])
+        return self.transport.http.redact(text)
 
 
 def resolve_endpoint(override: str | None = None) -> str:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import dagster as dg
 from pydantic import Field
 
+from dataset_catalog.defs.common.http_resources import SourceHttpResource
 from dataset_catalog.kaggle.api import KaggleCredentials, resolve_credentials
 from dataset_catalog.kaggle.client import KaggleClient, connect_kaggle
 
 
-class KaggleResource(dg.ConfigurableResource):
+class KaggleResource(SourceHttpResource):
     """The Kaggle API, paced at `requests_per_second` across every call, thread and process.
 
     Credentials are read from the environment when a run uses the resource (an unset
@@ -21,16 +22,11 @@ class KaggleResource(dg.ConfigurableResource):
 
     requests_per_second: float = Field(default=1.0, gt=0, description="Pace of all Kaggle HTTP requests.")
     endpoint: str | None = Field(default=None, description="API base URL; unset = env or api.kaggle.com.")
-    request_timeout_seconds: float = Field(
-        default=60.0, gt=0, description="The longest one try of a call may take, all of it (a trickle too)."
-    )
     min_download_kib_per_second: float = Field(
         default=64.0,
         gt=0,
         description="Downloads slower than this on average (after request_timeout_seconds) are given up.",
     )
-    max_retries: int = Field(default=3, ge=0, le=10, description="Retries on 5xx, timeouts, dropped connections.")
-    retry_backoff_seconds: float = Field(default=2.0, ge=0, description="First retry delay; doubles each retry.")
     username: str | None = Field(default=None, description="Overrides $KAGGLE_USERNAME.")
     key: str | None = Field(default=None, description="Overrides $KAGGLE_KEY (prefer the env var).")
     api_token: str | None = Field(default=None, description="Overrides $KAGGLE_API_TOKEN (prefer the env var).")
@@ -46,8 +42,8 @@ class KaggleResource(dg.ConfigurableResource):
             requests_per_second=self.requests_per_second,
             request_timeout_seconds=self.request_timeout_seconds,
             min_download_bytes_per_second=self.min_download_kib_per_second * 1024,
-            max_retries=self.max_retries,
-            retry_backoff_seconds=self.retry_backoff_seconds,
+            # A 429 is never waited out: every further call would be refused too (see enrichment.py).
+            policy=self.retry_policy(max_rate_limit_waits=0),
         )
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import dagster as dg
 from pydantic import Field
 
+from dataset_catalog.defs.common.http_resources import SourceHttpResource
 from dataset_catalog.openml.client import OpenMLClient, connect_openml
 
 
-class OpenMLResource(dg.ConfigurableResource):
+class OpenMLResource(SourceHttpResource):
     """OpenML's API, paced at `requests_per_second` across every call, thread and process.
 
     `api_key` is optional (public datasets need none); unset means `$OPENML_API_KEY`, read when
@@ -20,12 +21,8 @@ class OpenMLResource(dg.ConfigurableResource):
     requests_per_second: float = Field(default=2.0, gt=0, description="Pace of all OpenML HTTP requests.")
     endpoint: str | None = Field(default=None, description="API base URL (…/api/v1); unset = env or www.openml.org.")
     api_key: str | None = Field(default=None, description="Overrides $OPENML_API_KEY (prefer the env var).")
-    request_timeout_seconds: float = Field(
-        default=60.0, gt=0, description="The longest one try of a call may take, all of it (a trickle too)."
-    )
-    max_retries: int = Field(default=4, ge=0, le=10, description="Retries on 429, 5xx, timeouts, dropped connections.")
-    retry_backoff_seconds: float = Field(
-        default=2.0, ge=0, description="First retry delay after a 5xx; doubles each retry."
+    max_retries: int = Field(
+        default=4, ge=0, le=10, description="Retries on 5xx, timeouts, dropped connections; as many 429s waited out."
     )
     max_retry_after_seconds: float = Field(
         default=300.0, ge=0, description="A 429 asking to wait longer than this fails the run instead."
@@ -38,9 +35,9 @@ class OpenMLResource(dg.ConfigurableResource):
             self.api_key,
             requests_per_second=self.requests_per_second,
             request_timeout_seconds=self.request_timeout_seconds,
-            max_retries=self.max_retries,
-            retry_backoff_seconds=self.retry_backoff_seconds,
-            max_retry_after_seconds=self.max_retry_after_seconds,
+            policy=self.retry_policy(
+                max_rate_limit_waits=self.max_retries, max_retry_after_seconds=self.max_retry_after_seconds
+            ),
             page_size=self.page_size,
         )
 
