@@ -148,6 +148,7 @@ class ZenodoHarvester:
         self.endpoint = endpoint
         self.set_spec = set_spec
         self.max_token_restarts = max_token_restarts
+        self.requests_per_minute = requests_per_minute
         self._log = log
         http = paced_session(
             source="zenodo",
@@ -200,8 +201,9 @@ class ZenodoHarvester:
                     raise ZenodoUnavailableError(
                         f"Zenodo OAI-PMH at {self.endpoint}: the resumption token expired "
                         f"{self.stats.token_restarts} times in one walk (last: {self._redact(str(exc)) or 'badResumptionToken'}). "
-                        "Batches already written are kept; re-run the partition later, or lower the pace of "
-                        "whatever else shares this Zenodo account."
+                        f"Batches already written are kept. Lower the zenodo resource's requests_per_minute "
+                        f"({self._pace_now()}; Zenodo allows {DEFAULT_REQUESTS_PER_MINUTE:g}) so that no wait for "
+                        "Zenodo's rate limit outlives a token (Zenodo keeps one 2 minutes), then re-run the partition."
                     ) from None
                 self._log.warning(
                     f"Zenodo resumption token expired ({self._redact(str(exc)) or 'badResumptionToken'}): starting the "
@@ -249,6 +251,11 @@ class ZenodoHarvester:
 
     def _redact(self, text: str) -> str:
         return self.transport.http.redact(text)
+
+    def _pace_now(self) -> str:
+        if self.requests_per_minute is None:
+            return "now unset: unpaced"
+        return f"now {self.requests_per_minute:g}"
 
 
 def resolve_endpoint(override: str | None = None) -> str:

@@ -131,6 +131,22 @@ def test_a_dead_resumption_token_restarts_the_list_without_losing_or_repeating_r
     assert (meta["token_restarts"], meta["total_inserted"], meta["records_scanned"]) == (1, 160, 160)
 
 
+def test_tokens_that_keep_dying_fail_the_run_naming_the_resources_own_pace(database_url, store, fake_zenodo):
+    """Past max_token_restarts the fix is this resource's requests_per_minute (its value named), not
+    "whatever else shares this account"."""
+    fake_zenodo.set_records(day_records(DAY, 160))
+    fake_zenodo.forget_tokens = 100  # every token is refused
+    result = materialize_zenodo(
+        database_url, fake_zenodo, partition=PARTITION, max_token_restarts=1, requests_per_minute=6000
+    )
+    assert not result.success
+    message = failure_message(result)
+    assert "the resumption token expired 2 times in one walk" in message
+    assert "Lower the zenodo resource's requests_per_minute (now 6000; Zenodo allows 30)" in message
+    assert "whatever else shares" not in message
+    assert fake_zenodo.answered_bad_token == 2  # one refusal per walk: the first and the restarted one
+
+
 def test_a_token_that_would_die_during_a_retry_after_is_never_sent(database_url, store, fake_zenodo):
     records = day_records(DAY, 120)
     fake_zenodo.set_records(records)
