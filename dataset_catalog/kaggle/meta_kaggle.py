@@ -1,7 +1,7 @@
 """Join Meta Kaggle's six CSVs into catalog rows keyed by the public ref `owner/slug`.
 
-The join runs in DuckDB (chosen by measurement: README, "Choosing the engine"): it streams the 24M-row
-Users.csv and the 2M-row DatasetVersions.csv, keeping only the users that own a dataset and the
+The join runs in DuckDB (chosen by measurement: docs/kaggle.md, "Choosing the engine"): it streams the
+24M-row Users.csv and the 2M-row DatasetVersions.csv, keeping only the users that own a dataset and the
 versions that are some dataset's current one, and spills to disk rather than exceed its memory
 limit. Every id, count and date is parsed leniently in SQL; each Datasets.csv line ends up either
 resolved or skipped with exactly one reason.

@@ -1,13 +1,16 @@
-"""Reading Meta Kaggle's CSVs into DuckDB: dialect, rejected lines and invalid UTF-8.
+"""Reading Meta Kaggle's CSVs into DuckDB: dialect, rejected lines, unbalanced quotes and invalid UTF-8.
 
-DuckDB's CSV reader was the fastest engine measured (README, "Choosing the engine"). Nothing is
-sniffed: the dialect is RFC 4180 and the columns are the file's own header, every one as text,
+DuckDB's CSV reader was the fastest engine measured (docs/kaggle.md, "Choosing the engine"). Nothing
+is sniffed: the dialect is RFC 4180 and the columns are the file's own header, every one as text,
 so one malformed line can't make DuckDB give up on a whole file. DuckDB rejects a line with
-too few or too many fields, an unterminated quote, or invalid UTF-8 in a column we read; the
-others are read. A line with invalid UTF-8 is still a good dataset: rejected lines are recorded
-(store_rejects), read again by Python with the bad bytes replaced by U+FFFD, and inserted
-through the same SELECT. Lines rejected for other reasons are counted per file, and the first
-few are kept to show. A file that is not CSV text at all fails with MetaKaggleFormatError.
+too few or too many fields, or invalid UTF-8 in a column we read; the others are read. An
+unbalanced quote is different: DuckDB takes the lines after it into one field and rejects (or
+fails on) them all, so a file where a quote went wrong is read again record by record
+(csv_records.split_records), which rejects only the bad lines. A line with invalid UTF-8 is
+still a good dataset: rejected lines are recorded (store_rejects), read again by Python with the
+bad bytes replaced by U+FFFD, and inserted through the same SELECT. Lines rejected for other
+reasons are counted per file, and the first few are kept to show. A file that is not CSV text
+at all fails with MetaKaggleFormatError.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import csv
 import io
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +29,7 @@ import duckdb
 import pyarrow as pa
 
 from dataset_catalog.errors import DatasetCatalogError
+from dataset_catalog.kaggle.csv_records import SplitReport, split_records
 
 logger = logging.getLogger(__name__)
 
@@ -145,11 +149,14 @@ def load_table(
     report: CsvReadReport,
     where: str = "",
 ) -> None:
-    """CREATE TEMP TABLE `table` AS SELECT `select` FROM the file [WHERE ...], repairing bad UTF-8.
+    """CREATE TEMP TABLE `table` AS SELECT `select` FROM the file [WHERE ...], repairing bad UTF-8
+    and reading past an unbalanced quote.
 
     DuckDB rejects a line with invalid UTF-8 in a column we read. Those lines are read again by
     Python (bad bytes replaced by U+FFFD) and inserted through the same SELECT; if there are very
-    many, the whole file is repaired into a copy and read once more instead.
+    many, the whole file is repaired into a copy and read once more instead. An unbalanced quote
+    makes DuckDB reject (or fail on) every line up to the next quote: then the file is split into
+    its records by split_records, which rejects only the bad lines, and that copy is read.
     """
     header = check_columns(name, path)
     rejects = f"rej_{table}"
@@ -174,10 +181,81 @@ def load_table(
         ).fetchall()
         return {str(kind).lower().replace(" ", "_"): int(n) for kind, n in rows}
 
-    errors = run(path)
+    records = work_dir / f".{path.stem}.records.csv"
+    try:
+        source, errors, split = _read_past_bad_quotes(con, path, records, len(header), rejects, run)
+        _repair_utf8_lines(con, table, name, source, select, where, header, errors, work_dir, report, rejects, run)
+    finally:
+        records.unlink(missing_ok=True)
+    errors = {kind: n for kind, n in errors.items() if n}
+    samples = [(line, reason.replace("_", " "), text) for line, reason, text in split.samples] if split else []
+    if split:
+        for reason, n in split.rejected.items():
+            errors[reason] = errors.get(reason, 0) + n
+    if errors:
+        report.rejected[name] = errors
+        samples += con.execute(
+            f"SELECT DISTINCT ON (line) line, lower(error_type::VARCHAR), csv_line FROM {rejects}_errors "
+            f"WHERE error_type <> 'INVALID ENCODING' ORDER BY line LIMIT {SAMPLE_REJECTED_LINES}"
+        ).fetchall()
+        report.rejected_samples += [
+            f"{path.name} line {line}: {kind}: {' '.join(str(text or '').split())[:80]}"
+            for line, kind, text in sorted(samples, key=lambda sample: sample[0])[:SAMPLE_REJECTED_LINES]
+        ]
+        logger.warning(f"{path.name}: lines not readable as CSV rows: {errors}")
+    con.execute(f"DROP TABLE IF EXISTS {rejects}_errors")
+    con.execute(f"DROP TABLE IF EXISTS {rejects}_scans")
+
+
+def _read_past_bad_quotes(
+    con: duckdb.DuckDBPyConnection, path: Path, records: Path, width: int, rejects: str, run: Callable
+) -> tuple[Path, dict[str, int], SplitReport | None]:
+    """Read `path`; if a quote went wrong, read its records (split_records) from `records` instead.
+    Returns the file read, DuckDB's rejected lines per error type, and the split's own rejects."""
+    try:
+        errors = run(path)
+    except MetaKaggleFormatError as exc:  # e.g. "The CSV Parser state machine reached an invalid state"
+        failure: MetaKaggleFormatError | None = exc
+    else:
+        failure = None
+        # A rejected stretch with a quote in it, or DuckDB's own quoting errors: a quote went wrong.
+        (trouble,) = con.execute(
+            f"SELECT count(*) FROM {rejects}_errors WHERE error_type <> 'INVALID ENCODING' AND (error_type IN "
+            "('UNQUOTED VALUE', 'INVALID STATE', 'LINE SIZE OVER MAXIMUM') OR contains(csv_line, '\"'))"
+        ).fetchone()
+        if not trouble:
+            return path, errors, None
+    logger.warning(f"{path.name}: a quote is unbalanced, reading the file record by record")
+    split = split_records(path, records, width, max_record_bytes=MAX_LINE_BYTES, max_samples=SAMPLE_REJECTED_LINES)
+    try:
+        errors = run(records)
+    except MetaKaggleFormatError:
+        raise failure or MetaKaggleFormatError(
+            f"{path.name} could not be read as CSV even record by record. Re-download Meta Kaggle with "
+            "force_redownload=true."
+        ) from None
+    return records, errors, split
+
+
+def _repair_utf8_lines(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    name: str,
+    source: Path,
+    select: str,
+    where: str,
+    header: list[str],
+    errors: dict[str, int],
+    work_dir: Path,
+    report: CsvReadReport,
+    rejects: str,
+    run: Callable,
+) -> None:
+    """Insert the lines of `source` DuckDB rejected for invalid UTF-8, with the bad bytes replaced
+    (`errors` is updated to what is still rejected)."""
     bad_lines = errors.get("invalid_encoding", 0)
     if 0 < bad_lines <= MAX_LINES_REREAD:
-        logger.warning(f"{path.name}: {bad_lines} line(s) with invalid UTF-8, re-read with the bytes replaced")
+        logger.warning(f"{name}.csv: {bad_lines} line(s) with invalid UTF-8, re-read with the bytes replaced")
         positions = [
             int(p)
             for (p,) in con.execute(
@@ -185,7 +263,7 @@ def load_table(
                 f"WHERE error_type = 'INVALID ENCODING' ORDER BY 1"
             ).fetchall()
         ]
-        records = [r for r in (read_record(path, pos, len(header)) for pos in positions) if r is not None]
+        records = [r for r in (read_record(source, pos, len(header)) for pos in positions) if r is not None]
         if records:
             recovered = pa.table({c: [r[i] for r in records] for i, c in enumerate(header)})
             con.register("recovered_lines", recovered)
@@ -194,27 +272,14 @@ def load_table(
         errors["invalid_encoding"] = bad_lines - len(records)
         report.repaired_utf8.append(name)
     elif bad_lines:
-        logger.warning(f"{path.name}: {bad_lines} line(s) with invalid UTF-8, repairing a copy of the file")
-        repaired = repair_utf8(path, work_dir / f".{path.stem}.utf8.csv")
+        logger.warning(f"{name}.csv: {bad_lines} line(s) with invalid UTF-8, repairing a copy of the file")
+        repaired = repair_utf8(source, work_dir / f".{name}.utf8.csv")
         try:
-            errors = run(repaired)
+            errors.clear()
+            errors.update(run(repaired))
         finally:
             repaired.unlink(missing_ok=True)
         report.repaired_utf8.append(name)
-    errors = {kind: n for kind, n in errors.items() if n}
-    if errors:
-        report.rejected[name] = errors
-        samples = con.execute(
-            f"SELECT DISTINCT ON (line) line, error_type::VARCHAR, csv_line FROM {rejects}_errors "
-            f"WHERE error_type <> 'INVALID ENCODING' ORDER BY line LIMIT {SAMPLE_REJECTED_LINES}"
-        ).fetchall()
-        report.rejected_samples += [
-            f"{path.name} line {line}: {kind.lower()}: {' '.join(str(text or '').split())[:80]}"
-            for line, kind, text in samples
-        ]
-        logger.warning(f"{path.name}: lines not readable as CSV rows: {errors}")
-    con.execute(f"DROP TABLE IF EXISTS {rejects}_errors")
-    con.execute(f"DROP TABLE IF EXISTS {rejects}_scans")
 
 
 def read_record(path: Path, position: int, width: int) -> list[str | None] | None:

@@ -138,10 +138,38 @@ def test_malformed_lines_are_rejected_counted_and_shown_and_the_rest_is_joined(t
     assert report.csv.rejected == {
         "Datasets": {"missing_columns": 1},
         "DatasetTags": {"missing_columns": 1, "too_many_columns": 1},
-        "Tags": {"unquoted_value": 1},
+        "Tags": {"unbalanced_quote": 1},
     }
     assert "DatasetTags.csv line 3: missing columns: 2,1" in report.csv.rejected_samples
     assert "DatasetTags.csv line 4: too many columns: 3,2,100,9" in report.csv.rejected_samples
+    assert 'Tags.csv line 6: unbalanced quote: 103,,"broken,unterminated,x,y,z,a,b,c,d' in report.csv.rejected_samples
+
+
+@pytest.mark.parametrize("at", [1, 9, 18, 19])  # after the header, mid-file, before and after the short line
+def test_an_unbalanced_quote_in_datasets_costs_its_own_line_not_the_lines_after_it(tmp_path, at):
+    """DuckDB took every line after the quote into one field and rejected them all: a third of the seed lost."""
+    files = dict(FILES)
+    lines = FILES["Datasets"].splitlines(keepends=True)
+    lines.insert(at, b'999998,"unbalanced,3,4\n')
+    files["Datasets"] = b"".join(lines)
+    report, rows = joined_rows(write_meta_kaggle(tmp_path, files))
+    assert {ref: r["source_meta"]["meta_kaggle"]["dataset_id"] for ref, r in rows.items()} == EXPECTED_REFS
+    assert report.lines_read == EXPECTED_LINES_READ
+    assert report.csv.rejected == {"Datasets": {"missing_columns": 1, "unbalanced_quote": 1}}  # with "16,1,1"
+    assert f'Datasets.csv line {at + 1}: unbalanced quote: 999998,"unbalanced,3,4' in report.csv.rejected_samples
+    short_line = lines.index(b"16,1,1\n") + 1
+    assert f"Datasets.csv line {short_line}: missing columns: 16,1,1" in report.csv.rejected_samples
+
+
+def test_an_unbalanced_quote_among_multiline_descriptions_costs_its_own_line(tmp_path):
+    files = dict(FILES)
+    lines = FILES["DatasetVersions"].splitlines(keepends=True)
+    lines.insert(1, b'599,99,599,1,MIT,"05/06/2020,1,Stray,stray,,,,1,1\n')  # before a multi-line description
+    files["DatasetVersions"] = b"".join(lines)
+    report, rows = joined_rows(write_meta_kaggle(tmp_path, files))
+    assert set(rows) == set(EXPECTED_REFS)
+    assert rows["alice/titanic-clean"]["description"] == 'Line one\nLine "two", with a comma\n\nLine four'
+    assert report.csv.rejected["DatasetVersions"] == {"unbalanced_quote": 1}
 
 
 @pytest.mark.parametrize("content", [b"\x7fELF\x02\x01\x01\x00\x00\x00binary", b""])

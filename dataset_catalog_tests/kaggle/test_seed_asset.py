@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from dataset_catalog.defs.common.resources import CatalogResource
 from dataset_catalog.defs.kaggle.assets import KaggleSeedConfig, kaggle_seeded_datasets
+from dataset_catalog.kaggle.meta_kaggle import MetaKaggleJoin
 from dataset_catalog.kaggle.meta_kaggle_csv import META_KAGGLE_FILES
 from dataset_catalog.kaggle.seed import META_KAGGLE_REF, cache_in_use, meta_kaggle_in_use, remove_stale_work_dirs
+from dataset_catalog_tests.conftest import REPO_ROOT
 from dataset_catalog_tests.fakes.meta_kaggle import EXPECTED_REFS, EXPECTED_SKIPPED, FILES
 
 NEEDED = {f"{name}.csv" for name in META_KAGGLE_FILES}
@@ -138,3 +142,49 @@ def test_a_killed_seeds_marker_and_scratch_folder_are_stale(tmp_path):
     assert not cache_in_use(folder)
     assert [p.name for p in remove_stale_work_dirs(folder)] == [f".join-{pid}-abc"]
     assert list(folder.iterdir()) == []
+
+
+def _generated_meta_kaggle(folder: Path) -> dict[str, Path]:
+    """3,000 datasets from the benchmark's generator: real columns, multi-line quoted text, dirty ids."""
+    spec = importlib.util.spec_from_file_location(
+        "meta_kaggle_generator", REPO_ROOT / "benchmarks/meta_kaggle_generator.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(spec.name, module)  # dataclasses look their module up there
+    spec.loader.exec_module(sys.modules[spec.name])
+    return sys.modules[spec.name].generate(folder, 0.006, threads=1)
+
+
+UNBALANCED_LINE = b'999998,"unbalanced,3,4\n'
+SHORT_LINE = b"16,1,1\n"
+
+
+@pytest.mark.slow  # ~7 s each: six files of 3,000 datasets through the fake Kaggle
+@pytest.mark.parametrize("where", ["near_the_start", "two_thirds_in", "last_line"])
+def test_an_unbalanced_quote_and_a_short_line_cost_their_own_lines_only(
+    fake_kaggle, kaggle_resource, cache_dir, store, database_url, tmp_path, where
+):
+    """An unbalanced quote two thirds into Datasets.csv lost the third after it (or aborted the seed)."""
+    paths = _generated_meta_kaggle(tmp_path / "generated")
+    with MetaKaggleJoin.build(paths) as clean:
+        clean_refs = {r["external_id"] for batch in clean.batches(5000) for r in batch}
+        clean_lines = clean.report.lines_read
+    lines = paths["Datasets"].read_bytes().splitlines(keepends=True)  # lines[0] is the header
+    assert clean_lines == len(lines) - 1 >= 3000
+    bad_at = {"near_the_start": 3, "two_thirds_in": 2 * len(lines) // 3, "last_line": len(lines)}[where]
+    lines.insert(bad_at, UNBALANCED_LINE)
+    lines.insert(len(lines) // 2 if where != "two_thirds_in" else len(lines) // 3, SHORT_LINE)
+    fake_kaggle.add_dataset(META_KAGGLE_REF, "Meta Kaggle")
+    for name, path in paths.items():
+        content = b"".join(lines) if name == "Datasets" else path.read_bytes()
+        fake_kaggle.add_file(META_KAGGLE_REF, f"{name}.csv", content)
+
+    metadata = materialize(kaggle_resource, database_url)
+
+    seeded = {r["external_id"] for r in store.fetch_datasets("kaggle")}
+    assert seeded <= clean_refs and len(clean_refs - seeded) <= 5  # at most a handful of good rows lost
+    assert metadata["total_processed"].value >= clean_lines - 5
+    assert metadata["csv_rejected_lines"].value == 2
+    samples = metadata["csv_rejected_samples"].value.splitlines()
+    assert f'Datasets.csv line {lines.index(UNBALANCED_LINE) + 1}: unbalanced quote: 999998,"unbalanced,3,4' in samples
+    assert f"Datasets.csv line {lines.index(SHORT_LINE) + 1}: missing columns: 16,1,1" in samples
