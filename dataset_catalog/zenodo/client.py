@@ -201,8 +201,7 @@ class ZenodoHarvester:
                     raise ZenodoUnavailableError(
                         f"Zenodo OAI-PMH at {self.endpoint}: the resumption token expired "
                         f"{self.stats.token_restarts} times in one walk (last: {self._redact(str(exc)) or 'badResumptionToken'}). "
-                        f"Batches already written are kept. Lower the zenodo resource's requests_per_minute "
-                        f"({self._pace_now()}; Zenodo allows {DEFAULT_REQUESTS_PER_MINUTE:g}) so that no wait for "
+                        f"Batches already written are kept. {self._pace_advice()} so that no wait for "
                         "Zenodo's rate limit outlives a token (Zenodo keeps one 2 minutes), then re-run the partition."
                     ) from None
                 self._log.warning(
@@ -252,10 +251,12 @@ class ZenodoHarvester:
     def _redact(self, text: str) -> str:
         return self.transport.http.redact(text)
 
-    def _pace_now(self) -> str:
+    def _pace_advice(self) -> str:
+        """What to do with this resource's own pace: the fix when tokens keep dying."""
+        allowed = f"Zenodo allows {DEFAULT_REQUESTS_PER_MINUTE:g}"
         if self.requests_per_minute is None:
-            return "now unset: unpaced"
-        return f"now {self.requests_per_minute:g}"
+            return f"Set the zenodo resource's requests_per_minute (now unset: unpaced; {allowed})"
+        return f"Lower the zenodo resource's requests_per_minute (now {self.requests_per_minute:g}; {allowed})"
 
 
 def resolve_endpoint(override: str | None = None) -> str:
