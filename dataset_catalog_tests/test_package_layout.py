@@ -145,3 +145,25 @@ def test_importing_every_plain_module_loads_no_dagster():
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_every_imported_package_is_declared():
+    """`httpx2` was imported by three modules and declared nowhere: a clean install only had it by luck."""
+    import importlib.metadata
+    import re
+    import tomllib
+
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    requirements = project["dependencies"] + [r for extra in project["optional-dependencies"].values() for r in extra]
+    declared = {re.split(r"[\s<>=!~\[;]", r, maxsplit=1)[0].lower().replace("_", "-") for r in requirements}
+    distributions = importlib.metadata.packages_distributions()
+    undeclared = {}
+    for name, path in MODULES.items():
+        for imported in _runtime_imports(path):
+            top = imported.split(".")[0]
+            if top in sys.stdlib_module_names or top == "dataset_catalog":
+                continue
+            owners = {d.lower().replace("_", "-") for d in distributions.get(top, [top])}
+            if not owners & declared:
+                undeclared.setdefault(top, name)
+    assert not undeclared, f"imported but not in pyproject.toml (package: first module importing it): {undeclared}"
