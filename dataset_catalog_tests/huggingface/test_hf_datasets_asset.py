@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from dataset_catalog.catalog import CatalogStore
 from dataset_catalog.catalog.schema import datasets
+from dataset_catalog.defs.common.daily_partitions import UnknownPartitionError
 from dataset_catalog_tests.fakes.hf_hub import day_items, make_hub_item
 from dataset_catalog_tests.huggingface.conftest import materialization_metadata, partition_metadata, run_log_text
 
@@ -331,11 +332,10 @@ def test_items_with_a_bad_id_do_not_count_towards_the_limit_when_fetching_ahead(
 def test_a_reversed_partition_range_fails_at_once_saying_what_to_give(database_url, store, fake_hub, run_hf):
     """It walked the listing down to 11-20, then crashed with IndexError on an empty list of partitions."""
     fake_hub.set_items(day_items(DAY, 3))
-    result = run_hf(database_url, fake_hub.url, partition_range=("2025-03-10", "2025-03-01"))
-    assert not result.success
-    [failure] = [e for e in result.all_events if e.is_step_failure]
-    assert failure.step_failure_data.user_failure_data.description == (
-        "Partition range 2025-03-10...2025-03-01 is empty: its start is after its end. "
-        "Give START...END with START <= END."
+    with pytest.raises(UnknownPartitionError) as refused:  # before any run exists (the CLI prints one line)
+        run_hf(database_url, fake_hub.url, partition_range=("2025-03-10", "2025-03-01"))
+    assert str(refused.value).startswith(
+        "Partition range 2025-03-10...2025-03-01 is reversed: its start is after its end. "
+        "Give START...END with START <= END, days written YYYY-MM-DD (UTC) from "
     )
     assert fake_hub.api_requests == [] and store.count_datasets() == 0

@@ -3,7 +3,10 @@
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from dataset_catalog.catalog import CatalogStore
+from dataset_catalog.defs.common.daily_partitions import UnknownPartitionError
 from dataset_catalog_tests.fakes.zenodo_oai import day_records, make_zenodo_record, raw_record
 from dataset_catalog_tests.zenodo.conftest import materialize_zenodo, partition_metadata, run_metadata
 
@@ -254,11 +257,10 @@ def test_deleted_versions_leave_their_work_and_a_work_with_none_left_turns_inact
 
 def test_a_reversed_partition_range_fails_at_once_saying_what_to_give(database_url, store, fake_zenodo):
     fake_zenodo.set_records(day_records(DAY, 3))
-    result = materialize_zenodo(database_url, fake_zenodo, partition_range=("2025-03-10", "2025-03-01"))
-    assert not result.success
-    [failure] = [e for e in result.all_events if e.is_step_failure]
-    assert failure.step_failure_data.user_failure_data.description == (
-        "Partition range 2025-03-10...2025-03-01 is empty: its start is after its end. "
-        "Give START...END with START <= END."
+    with pytest.raises(UnknownPartitionError) as refused:  # before any run exists (the CLI prints one line)
+        materialize_zenodo(database_url, fake_zenodo, partition_range=("2025-03-10", "2025-03-01"))
+    assert str(refused.value).startswith(
+        "Partition range 2025-03-10...2025-03-01 is reversed: its start is after its end. "
+        "Give START...END with START <= END, days written YYYY-MM-DD (UTC) from "
     )
     assert fake_zenodo.oai_requests == [] and store.count_datasets() == 0

@@ -7,7 +7,7 @@ The first partition is also open towards the past, so "all partitions" means eve
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import click
 import dagster as dg
@@ -46,6 +46,20 @@ class DailyPartitions(dg.DailyPartitionsDefinition):
                 f"{self.get_first_partition_key()} to {self.get_last_partition_key()}; give one of them "
                 "(--partition DAY, or --partition-range START...END)."
             ) from None
+
+    def get_partition_subset_in_time_window(self, time_window):
+        # A run of START...END asks for the subset from START's window to END's when it is created, in
+        # the launching process (the CLI too): a reversed range is refused there, before any run exists,
+        # instead of failing the run's step with a traceback.
+        if time_window.start > time_window.end:
+            start_day = time_window.start.astimezone(UTC).date()
+            end_day = (time_window.end - timedelta(days=1)).astimezone(UTC).date()
+            raise UnknownPartitionError(
+                f"Partition range {start_day}...{end_day} is reversed: its start is after its end. Give "
+                f"START...END with START <= END, days written YYYY-MM-DD (UTC) from {self.get_first_partition_key()} "
+                f"to {self.get_last_partition_key()}."
+            )
+        return super().get_partition_subset_in_time_window(time_window)
 
 
 class DailySyncConfig(dg.Config):

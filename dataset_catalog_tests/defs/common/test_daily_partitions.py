@@ -76,3 +76,26 @@ def test_dagster_asset_materialize_prints_one_line_not_a_traceback(tmp_path, ass
     assert "Traceback" not in completed.stderr + completed.stdout
     errors = [line for line in completed.stderr.splitlines() if "partition" in line.lower() and "Error" in line]
     assert errors == [f"Error: {_message(bad_key, first_day)}"]
+
+
+@pytest.mark.slow  # ~5 s: the dagster CLI loading the definitions
+def test_a_reversed_range_is_one_line_before_any_run(tmp_path):
+    """`--partition-range 2026-11-20...2026-11-01` crashed with IndexError, then failed the run's step
+    with a traceback; now it is refused when the run would be created."""
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "PYTHONPATH": str(REPO_ROOT)}
+    completed = subprocess.run(
+        [sys.executable, "-m", "dagster", "asset", "materialize", "-m", "dataset_catalog.definitions"]
+        + ["--select", "hf_datasets", "--partition-range", "2026-11-20...2026-11-01"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 2
+    assert "Traceback" not in completed.stderr + completed.stdout
+    errors = [line for line in completed.stderr.splitlines() if line.startswith("Error")]
+    assert errors == [
+        "Error: Partition range 2026-11-20...2026-11-01 is reversed: its start is after its end. Give START...END "
+        f"with START <= END, days written YYYY-MM-DD (UTC) from {HF_PARTITIONS_START} to {_last_day()}."
+    ]
