@@ -27,7 +27,10 @@ def test_pacing_spaces_request_starts_per_host():
         check_links(targets, SETTINGS, concurrency=6, gate=HostGate(limit=6, interval_seconds=0.05))
         times = sorted(r.at for r in hosts.requests)
         gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
-        assert min(gaps) >= 0.045, gaps
+        # Starts are spaced 50 ms apart; the fake sees them arrive a few ms late or early on a busy
+        # machine, so each gap is held to most of the interval and their sum to nearly all of it
+        # (unpaced, six concurrent requests arrive within a few ms of each other).
+        assert min(gaps) >= 0.035 and times[-1] - times[0] >= 5 * 0.05 - 0.01, gaps
 
 
 def test_interleave_round_robins_hosts():
