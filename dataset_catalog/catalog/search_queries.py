@@ -19,8 +19,9 @@ import sqlalchemy as sa
 from dataset_catalog.catalog.engine import in_list
 from dataset_catalog.catalog.schema import datasets
 from dataset_catalog.catalog.store import CatalogStore
+from dataset_catalog.catalog.upsert_statements import json_dumps
 from dataset_catalog.common.languages import language_code
-from dataset_catalog.common.licenses import matches_family, matches_license
+from dataset_catalog.common.licenses import matches_family, matches_license, normalize_license
 
 # What ranking, facets and sorting read for every candidate (no long text).
 CANDIDATE_COLUMNS = (
@@ -36,9 +37,10 @@ CANDIDATE_COLUMNS = (
     "languages",
     "file_formats",
     "reference_count",
+    "size_category",
 )
 # What a listed hit shows besides those.
-HIT_DETAIL_COLUMNS = ("subtitle", "url", "description", "tags", "size_bytes", "size_category", "row_count")
+HIT_DETAIL_COLUMNS = ("subtitle", "url", "description", "tags", "size_bytes", "row_count")
 LICENSE_LABELS_TTL_SECONDS = 60.0
 
 
@@ -51,6 +53,10 @@ class SearchFilters:
     min_downloads: int | None = None
     license_family: str | None = None  # cc-by, cc-by-sa, apache, gpl, ... (common/licenses.py)
     language: str | None = None  # an ISO code or a language name ("de", "deu", "German")
+    # Set by query understanding (search/query_understanding.py): any of these license families,
+    # and any of these Hub size categories ("1K<n<10K") among the dataset's size tags.
+    license_families: tuple[str, ...] | None = None
+    size_categories: tuple[str, ...] | None = None
 
 
 def normalize_label(value: str) -> str:
@@ -68,6 +74,24 @@ def _json_array_contains(store: CatalogStore, column: str, name: str, value: str
         element = "j.value"
     norm = f"lower(replace(replace({element}, '_', '-'), ' ', '-'))"
     return sa.text(sql.format(norm=norm)).bindparams(sa.bindparam(name, normalize_label(value)))
+
+
+def _json_array_any(store: CatalogStore, column: str, name: str, values: Sequence[str]) -> sa.TextClause:
+    """Whether the JSON array `column` holds any of `values` (compared as normalize_label does)."""
+    if store.dialect == "postgresql":
+        array = f"CASE WHEN jsonb_typeof(datasets.{column}) = 'array' THEN datasets.{column} ELSE '[]'::jsonb END"
+        sql = f"EXISTS (SELECT 1 FROM jsonb_array_elements_text({array}) AS j(v) WHERE {{norm}} = ANY(:{name}))"
+        element = "j.v"
+        wanted: Any = sa.bindparam(name, [normalize_label(v) for v in values], type_=sa.ARRAY(sa.Text))
+    else:
+        sql = (
+            f"EXISTS (SELECT 1 FROM json_each(datasets.{column}) AS j WHERE j.type = 'text' "
+            f"AND {{norm}} IN (SELECT value FROM json_each(:{name})))"
+        )
+        element = "j.value"
+        wanted = sa.bindparam(name, json_dumps([normalize_label(v) for v in values]), type_=sa.Text)
+    norm = f"lower(replace(replace({element}, '_', '-'), ' ', '-'))"
+    return sa.text(sql.format(norm=norm)).bindparams(wanted)
 
 
 def _unindexed(store: CatalogStore, column: str):
@@ -98,6 +122,7 @@ def _license_clause(store: CatalogStore, filters: SearchFilters) -> Any:
         for label in license_labels(store)
         if (not filters.license or matches_license(label, filters.license))
         and (not filters.license_family or matches_family(label, filters.license_family))
+        and (not filters.license_families or normalize_license(label).family in filters.license_families)
     ]
     return _unindexed(store, "license").in_(labels) if labels else sa.false()
 
@@ -106,7 +131,7 @@ def filter_clauses(store: CatalogStore, filters: SearchFilters) -> list[Any]:
     clauses: list[Any] = [_unindexed(store, "is_active").is_(True)]
     if filters.source:
         clauses.append(_unindexed(store, "source") == filters.source)
-    if filters.license or filters.license_family:
+    if filters.license or filters.license_family or filters.license_families:
         clauses.append(_license_clause(store, filters))
     if filters.language:
         code = language_code(filters.language)
@@ -117,6 +142,9 @@ def filter_clauses(store: CatalogStore, filters: SearchFilters) -> list[Any]:
         clauses.append(_json_array_contains(store, "task_categories", "task_filter", filters.task))
     if filters.file_format:
         clauses.append(_json_array_contains(store, "file_formats", "format_filter", filters.file_format))
+    if filters.size_categories:
+        size_tags = [f"size_categories:{size}" for size in filters.size_categories]
+        clauses.append(_json_array_any(store, "tags", "size_filter", size_tags))
     return clauses
 
 

@@ -202,3 +202,16 @@ def matches_license(label: str | None, wanted: str) -> bool:
 
 def matches_family(label: str | None, family: str) -> bool:
     return normalize_license(label).family == family.strip().lower()
+
+
+# License families by what they allow, for query understanding ("data I can use commercially").
+# Commercial use: every family that allows it without a separate agreement; GPL-family and
+# "other"/"unknown" are left out (copyleft terms on data are unclear, and unknown may forbid it).
+COMMERCIAL_USE_FAMILIES = frozenset(
+    {"cc0", "public-domain", "pddl", "cc-by", "cc-by-sa", "apache", "mit", "bsd", "isc", "unlicense", "odbl", "odc-by"}
+    | {"cdla-permissive", "zlib", "wtfpl", "ecl", "bsl", "afl", "mpl", "artistic", "ms"}
+)
+NON_COMMERCIAL_FAMILIES = frozenset({"cc-by-nc", "cc-by-nc-sa", "cc-by-nc-nd"})
+NO_DERIVATIVES_FAMILIES = frozenset({"cc-by-nd", "cc-by-nc-nd"})
+SHARE_ALIKE_FAMILIES = frozenset({"cc-by-sa", "cc-by-nc-sa", "gpl", "agpl", "lgpl", "odbl", "cdla-sharing"})
+PUBLIC_DOMAIN_FAMILIES = frozenset({"cc0", "public-domain", "pddl", "unlicense"})
