@@ -1,7 +1,11 @@
-"""Search relevance on the DataFinder development set: keyword-only, vector-only and the shipped
-ranking, for both query kinds (research ideas as sentences, and keyphrases).
+"""Search relevance on the development sets: keyword-only, vector-only, the ranking before
+issue 22 (additive priors, no query understanding) and the shipped search, over
+- DataFinder (../shared/eval/datafinder): both query kinds (research ideas as sentences, and keyphrases);
+- constraint queries (../shared/eval/constraints): "question answering dataset in Japanese", with
+  precision@5 (top-5 hits meeting every constraint over min(5, cards meeting them)) and hit@5.
 
-    PYTHONPATH=. python benchmarks/bench_relevance.py [--eval-dir ../shared/eval/datafinder] [--keep DIR]
+    PYTHONPATH=. python benchmarks/bench_relevance.py [--eval-dir ../shared/eval/datafinder]
+        [--constraints-dir ../shared/eval/constraints] [--keep DIR]
 
 `--keep DIR` keeps the ingested and embedded catalog in DIR and reuses it on the next run (the
 embedding takes minutes), so ranking changes can be measured one after another.
@@ -33,7 +37,7 @@ from dataset_catalog.defs.huggingface.resources import HuggingFaceResource
 from dataset_catalog.embeddings.encoder import encode_query, load_encoder
 from dataset_catalog.embeddings.sync import embed_datasets
 from dataset_catalog.search.evaluation import FIELDS, evaluate, load_judgments, shipped_search
-from dataset_catalog.search.ranking import query_tokens
+from dataset_catalog.search.ranking import query_tokens, rank_catalog
 from dataset_catalog.search.references import refresh_reference_counts
 from dataset_catalog_tests.fakes.hf_hub import FakeHub
 
@@ -72,59 +76,87 @@ def rankers(store: CatalogStore, encoder):
             [i for i, _ in nearest_datasets(store, encoder.name, encode_query(encoder, text), SearchFilters(), K)]
         )
 
+    def before(text: str):
+        ranked = rank_catalog(text, store=store, encoder=encoder, priors="additive")
+        return [(c.row["source"], c.row["external_id"]) for c in ranked.candidates[:K]]
+
     return {
         "keyword only (bm25)": keyword,
         "vector only (cosine)": vector,
-        "shipped (hybrid)": shipped_search(store, encoder),
+        "before (issue 22)": before,
+        "shipped": shipped_search(store, encoder),
     }
+
+
+def embedded_store(folder: Path, name: str, items: list[dict], encoder, reuse_ok: bool) -> str:
+    """The catalog of `items` in folder/name (ingested and embedded unless kept from a former run)."""
+    url = f"sqlite:///{folder}/{name}"
+    reuse = reuse_ok and (folder / name).exists()
+    if not reuse:
+        ingest(url, items)
+    with CatalogStore(url) as store:
+        started = time.perf_counter()
+        embed_datasets(store, encoder)
+        references = refresh_reference_counts(store)
+        print(
+            f"{name}: embedded {store.count_datasets()} datasets with {encoder.name} in "
+            f"{time.perf_counter() - started:.1f} s{' (reused)' if reuse else ''}; {load_conditions()}; "
+            f"{references.referenced} of {references.datasets} named by others"
+        )
+    return url
+
+
+def report(store: CatalogStore, encoder, path: Path, fields: tuple[str, ...]) -> dict:
+    figures = {}
+    for name, search in rankers(store, encoder).items():
+        for field in fields:
+            m, _ = evaluate(load_judgments(path, field), search)
+            figures[(name, field)] = m
+            print(
+                f"{name:<22} {field:<10} {m['queries']:>4} {m['hit@5']:>7.3f} {m['recall@5']:>9.3f} "
+                f"{m['precision@5']:>6.3f} {m['mrr@10']:>7.3f} {m['ndcg@10']:>8.3f}"
+            )
+    return figures
+
+
+HEADER = (
+    f"\n{'ranking':<22} {'queries':<10} {'n':>4} {'hit@5':>7} {'recall@5':>9} {'P@5':>6} {'MRR@10':>7} {'nDCG@10':>8}"
+)
 
 
 def main() -> None:
     args = sys.argv[1:]
-    eval_dir = (
-        Path(args[args.index("--eval-dir") + 1])
-        if "--eval-dir" in args
-        else ROOT.parent / "shared" / "eval" / "datafinder"
+    shared = ROOT.parent / "shared" / "eval"
+    eval_dir = Path(args[args.index("--eval-dir") + 1]) if "--eval-dir" in args else shared / "datafinder"
+    constraints_dir = (
+        Path(args[args.index("--constraints-dir") + 1]) if "--constraints-dir" in args else shared / "constraints"
     )
-    items = json.loads((eval_dir / "corpus_hub_items.json").read_text())
     encoder = load_encoder()
     keep = Path(args[args.index("--keep") + 1]) if "--keep" in args else None
     with tempfile.TemporaryDirectory() as tmp:
         folder = keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        url = f"sqlite:///{folder}/relevance.sqlite3"
-        reuse = keep is not None and (folder / "relevance.sqlite3").exists()
-        if not reuse:
-            ingest(url, items)
-        with CatalogStore(url) as store:
-            started = time.perf_counter()
-            embed_datasets(store, encoder)
-            references = refresh_reference_counts(store)
+        items = json.loads((eval_dir / "corpus_hub_items.json").read_text())
+        datafinder_url = embedded_store(folder, "relevance.sqlite3", items, encoder, keep is not None)
+        cards = json.loads((constraints_dir / "constraint_dev_cards.json").read_text())
+        constraints_url = embedded_store(folder, "constraints.sqlite3", cards, encoder, keep is not None)
+        with CatalogStore(datafinder_url) as store:
+            print(HEADER + "   [DataFinder]")
+            figures = report(store, encoder, eval_dir / "dev_queries.json", FIELDS)
+        for field in FIELDS:
+            base, ours = figures[("vector only (cosine)", field)], figures[("shipped", field)]
             print(
-                f"embedded {store.count_datasets()} datasets with {encoder.name} in {time.perf_counter() - started:.1f} s"
-                f"{' (reused: ' + str(folder) + ')' if reuse else ''}; {load_conditions()}"
+                f"shipped / vector-only, {field}: recall@5 {ours['recall@5'] / base['recall@5']:.2f}x, "
+                f"MRR@10 {ours['mrr@10'] / base['mrr@10']:.2f}x  [goal >= 1.5x]"
             )
-            print(
-                f"reference counts: {references.referenced} of {references.datasets} datasets named by others ({references.seconds} s)"
-            )
-            print(
-                f"\n{'ranking':<22} {'queries':<10} {'n':>4} {'hit@5':>7} {'recall@5':>9} {'MRR@10':>7} {'nDCG@10':>8}"
-            )
-            figures = {}
-            for name, search in rankers(store, encoder).items():
-                for field in FIELDS:
-                    judgments = load_judgments(eval_dir / "dev_queries.json", field)
-                    m, _ = evaluate(judgments, search)
-                    figures[(name, field)] = m
-                    print(
-                        f"{name:<22} {field:<10} {m['queries']:>4} {m['hit@5']:>7.3f} {m['recall@5']:>9.3f} {m['mrr@10']:>7.3f} {m['ndcg@10']:>8.3f}"
-                    )
-            for field in FIELDS:
-                base, ours = figures[("vector only (cosine)", field)], figures[("shipped (hybrid)", field)]
-                print(
-                    f"shipped / vector-only, {field}: recall@5 {ours['recall@5'] / base['recall@5']:.2f}x, "
-                    f"MRR@10 {ours['mrr@10'] / base['mrr@10']:.2f}x  [goal >= 1.5x]"
-                )
+        with CatalogStore(constraints_url) as store:
+            print(HEADER + "   [constraint queries]")
+            figures = report(store, encoder, constraints_dir / "constraint_queries_dev.json", ("query",))
+        base, ours = figures[("vector only (cosine)", "query")], figures[("shipped", "query")]
+        print(
+            f"constraints: shipped precision@5 {ours['precision@5']:.3f} [goal >= 0.80], hit@5 {ours['hit@5']:.3f} "
+            f"[>= 0.95], {ours['precision@5'] / max(base['precision@5'], 1e-9):.2f}x cosine's precision@5 [>= 2x]"
+        )
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
     dataset-catalog search "QUERY" [--source SOURCE] [--license L] [--license-family F]
                            [--language L] [--task T] [--format F] [--min-downloads N]
-                           [--sort relevance|downloads|likes|updated] [--offset N] [--limit K] [--facets] [--json]
+                           [--sort relevance|downloads|likes|updated] [--offset N] [--limit K] [--facets] [--no-understand] [--json]
     dataset-catalog show SOURCE/EXTERNAL_ID [--json]
     dataset-catalog similar SOURCE/EXTERNAL_ID [--limit K] [--json]
     dataset-catalog evaluate JUDGMENTS.json [--field query|keyphrase|both] [--per-query] [--json]
@@ -75,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--offset", type=int, default=0, metavar="N", help="hits to skip, for the next page (0-199)")
     search.add_argument("--limit", type=int, default=10, metavar="K", help="hits to show (1-100, default 10)")
     search.add_argument("--facets", action="store_true", help="also print facet counts of the result set")
+    search.add_argument(
+        "--no-understand",
+        action="store_true",
+        help="search the words as typed: no languages, tasks, sizes, licences or sources read from the query",
+    )
     search.add_argument("--json", action="store_true", help="print machine-readable JSON")
     show = commands.add_parser("show", help="everything the catalog knows about one dataset")
     show.add_argument("dataset", metavar="SOURCE/EXTERNAL_ID", help="e.g. huggingface/stanfordnlp/imdb")
@@ -221,7 +226,9 @@ def _search_request(args):
         license_family=args.license_family,
         language=args.language,
     )
-    return SearchRequest(args.query, filters, args.sort, args.offset, args.limit).validated()
+    return SearchRequest(
+        args.query, filters, args.sort, args.offset, args.limit, understand=not args.no_understand
+    ).validated()
 
 
 def _search(args, store, request) -> int:
@@ -233,7 +240,6 @@ def _search(args, store, request) -> int:
         quiet_model_loading,
     )
     from dataset_catalog.search.finder import find
-    from dataset_catalog.search.terminal import facet_line, hit_lines
 
     quiet_model_loading()
     model = configured_model_name()
@@ -244,11 +250,30 @@ def _search(args, store, request) -> int:
         print(f"note: {note}", file=sys.stderr)
     if args.json:
         print(json.dumps(page.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        _print_page(args, page)
+    if isinstance(encoder, Encoder):  # the torch path answered: prepare the fast one for next time
+        from dataset_catalog.embeddings.onnx_query import export_onnx_query_encoder
+
+        export_onnx_query_encoder(encoder)
+    return 0
+
+
+def _print_page(args, page) -> None:
+    from dataset_catalog.search.terminal import facet_line, hit_lines, no_good_matches_lines
+
+    if page.interpretation and page.interpretation.constraints:
+        print(f"Understood: {page.interpretation.summary()}  (--no-understand to search the words as typed)")
+    if not page.good_matches:
+        print(no_good_matches_lines(page))
     elif not page.hits:
-        print("No matching datasets." if not args.offset else f"No more results: the result set holds {page.total}.")
+        print(f"No more results: the result set holds {page.total} ({page.good_matches} good matches).")
     else:
         color = sys.stdout.isatty()
-        print(f"{args.offset + 1}-{args.offset + len(page.hits)} of {page.total} results ({page.took_ms:.0f} ms)\n")
+        print(
+            f"{args.offset + 1}-{args.offset + len(page.hits)} of {page.total} results, "
+            f"{page.good_matches} good matches ({page.took_ms:.0f} ms)\n"
+        )
         for n, record in enumerate(page.hits, start=args.offset + 1):
             print("\n".join(hit_lines(n, record, color)))
         if args.facets:
@@ -258,11 +283,6 @@ def _search(args, store, request) -> int:
                     print(facet_line(name, buckets))
         if args.offset + len(page.hits) < page.total:
             print(f"\nmore: --offset {args.offset + len(page.hits)}")
-    if isinstance(encoder, Encoder):  # the torch path answered: prepare the fast one for next time
-        from dataset_catalog.embeddings.onnx_query import export_onnx_query_encoder
-
-        export_onnx_query_encoder(encoder)
-    return 0
 
 
 def _show_or_similar(args, store) -> int:
@@ -337,11 +357,12 @@ def _evaluate(args, store) -> int:
     if args.json:
         print(json.dumps({"model": model, "judgments": args.judgments, **report}, indent=2, ensure_ascii=False))
         return 0
-    print(f"{'field':<10} {'queries':>7} {'hit@5':>7} {'recall@5':>9} {'MRR@10':>7} {'nDCG@10':>8}")
+    print(f"{'field':<10} {'queries':>7} {'hit@5':>7} {'recall@5':>9} {'P@5':>6} {'MRR@10':>7} {'nDCG@10':>8}")
     for text_field, r in report.items():
         m = r["metrics"]
         print(
-            f"{text_field:<10} {m['queries']:>7} {m['hit@5']:>7.3f} {m['recall@5']:>9.3f} {m['mrr@10']:>7.3f} {m['ndcg@10']:>8.3f}"
+            f"{text_field:<10} {m['queries']:>7} {m['hit@5']:>7.3f} {m['recall@5']:>9.3f} {m['precision@5']:>6.3f}"
+            f" {m['mrr@10']:>7.3f} {m['ndcg@10']:>8.3f}"
         )
     if args.per_query:
         for text_field, r in report.items():

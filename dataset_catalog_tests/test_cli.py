@@ -55,6 +55,24 @@ def test_search_json(embedded_url):
     assert {"url", "license", "downloads", "likes", "score", "snippet", "source"} <= set(top)
 
 
+def test_search_says_what_it_understood_and_how_many_good_matches(embedded_url):
+    done = cli("search", "summarization of news articles", database_url=embedded_url, offline_model=True)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "Understood: task summarization (filter)  (--no-understand to search the words as typed)"
+    assert lines[1].startswith("1-1 of 1 results, 1 good matches (")  # the corpus's one summarization set
+    assert "CNN" in done.stdout
+    plain = cli("search", "summarize news", "--no-understand", database_url=embedded_url, offline_model=True)
+    assert plain.returncode == 0 and "Understood" not in plain.stdout
+
+
+def test_nonsense_has_no_good_matches_and_suggestions(embedded_url):
+    done = cli("search", "zzzzqqqxx", database_url=embedded_url, offline_model=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("No good matches for 'zzzzqqqxx' (of ")
+    assert "browse a facet: --facets" in done.stdout and "1-" not in done.stdout
+
+
 def test_search_text_with_filters(embedded_url):
     done = cli(
         "search",
@@ -291,6 +309,7 @@ def test_evaluate_prints_the_metrics_of_known_ranks(embedded_url, tmp_path):
         "queries": 2,
         "hit@5": 1.0,
         "recall@5": 0.75,
+        "precision@5": 0.75,  # imdb 1/1, mnist 1 of its 2 relevant ids
         "mrr@10": 1.0,
         "ndcg@10": pytest.approx((1.0 + 1 / (1 + 1 / math.log2(3))) / 2),
     }

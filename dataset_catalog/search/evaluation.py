@@ -87,19 +87,29 @@ def outcome(judgment: Judgment, hits: Sequence[tuple[str, str]]) -> QueryOutcome
 
 
 def metrics(outcomes: Sequence[QueryOutcome]) -> dict[str, float]:
-    """Means over queries: hit@5, recall@5, MRR@10, nDCG@10 (binary gains)."""
+    """Means over queries: hit@5, recall@5, precision@5, MRR@10, nDCG@10 (binary gains).
+    precision@5 is the constraint set's (../shared/eval/constraints/README.md): relevant hits in
+    the top 5 over min(5, relevant ids), so a query with 3 relevant datasets scores 1 with all 3."""
     if not outcomes:
-        return {"queries": 0, "hit@5": 0.0, "recall@5": 0.0, "mrr@10": 0.0, "ndcg@10": 0.0}
-    hit = recall = mrr = ndcg = 0.0
+        return {"queries": 0, "hit@5": 0.0, "recall@5": 0.0, "precision@5": 0.0, "mrr@10": 0.0, "ndcg@10": 0.0}
+    hit = recall = precision = mrr = ndcg = 0.0
     for o in outcomes:
         ranks = sorted(r for r in o.ranks.values() if r is not None)
         hit += 1.0 if ranks and ranks[0] <= K_HIT else 0.0
         recall += sum(1 for r in ranks if r <= K_RECALL) / len(o.relevant)
+        precision += sum(1 for r in ranks if r <= K_HIT) / min(K_HIT, len(o.relevant))
         mrr += 1.0 / ranks[0] if ranks else 0.0
         ideal = sum(1.0 / math.log2(i + 1) for i in range(1, min(len(o.relevant), K_RANKED) + 1))
         ndcg += sum(1.0 / math.log2(r + 1) for r in ranks) / ideal
     n = len(outcomes)
-    return {"queries": n, "hit@5": hit / n, "recall@5": recall / n, "mrr@10": mrr / n, "ndcg@10": ndcg / n}
+    return {
+        "queries": n,
+        "hit@5": hit / n,
+        "recall@5": recall / n,
+        "precision@5": precision / n,
+        "mrr@10": mrr / n,
+        "ndcg@10": ndcg / n,
+    }
 
 
 def shipped_search(

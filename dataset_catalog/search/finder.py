@@ -6,6 +6,12 @@ The result set of a query is its fused candidate list (the top RESULT_WINDOW of 
 side and of the keyword side, after filters): facets count it, sorting reorders it, paging walks
 it. Semantic search matches everything to some degree, so an unbounded "all results" would
 mean nothing; a bounded set keeps counts honest and answers fast.
+
+Constraints named in the query ("in German", "on Kaggle") are read first
+(search/query_understanding.py) and become filters and boosts; `understand=False` turns that off.
+A candidate is a *good match* when its similarity reaches RELEVANCE_FLOOR (calibrated on the
+development sets, docs/ranking.md): the page reports how many there are and the facets count
+them, so a query that matches nothing says so instead of "100 results".
 """
 
 from __future__ import annotations
@@ -30,12 +36,26 @@ from dataset_catalog.common.plain_text import markup_to_text
 from dataset_catalog.common.standard_fields import CREATOR_KEYS, FILE_KEYS
 from dataset_catalog.embeddings.encoder import Encoder, configured_model_name
 from dataset_catalog.search.facets import FacetBucket, facet_counts
-from dataset_catalog.search.ranking import MAX_LIMIT, RESULT_WINDOW, InvalidQueryError, rank_catalog, validate_query
+from dataset_catalog.search.query_understanding import Interpretation, understand
+from dataset_catalog.search.ranking import (
+    MAX_LIMIT,
+    RESULT_WINDOW,
+    InvalidQueryError,
+    query_tokens,
+    rank_catalog,
+    validate_query,
+)
 from dataset_catalog.search.records import DatasetRecord, aware, record_from_row, why_matched
 
 SORTS = ("relevance", "downloads", "likes", "updated")
 MAX_OFFSET = 2 * RESULT_WINDOW  # the result set never holds more
 FILTER_NAMES = tuple(f.name for f in fields(SearchFilters))
+# Cosine similarity (MiniLM) below which a candidate is not a good match (docs/ranking.md, "Good
+# matches"): 99% of the relevant datasets of the DataFinder development queries reach 0.30. When no
+# word of the query occurs in the catalog ("zzzzqqqxx", "asdf jkl") it takes more than any such
+# query's best similarity there (0.43): meaning alone must then be clear.
+RELEVANCE_FLOOR = 0.30
+RELEVANCE_FLOOR_WITHOUT_WORDS = 0.45
 
 
 @dataclass(frozen=True)
@@ -45,6 +65,8 @@ class SearchRequest:
     sort: str = "relevance"
     offset: int = 0
     limit: int = 10
+    understand: bool = True  # read constraints from the query (query_understanding.py)
+    ignore: tuple[str, ...] = ()  # understood constraints turned off: "language:de" or a kind ("language")
 
     def validated(self) -> SearchRequest:
         """The request with its query cleaned, or InvalidQueryError saying what to change."""
@@ -60,7 +82,9 @@ class SearchRequest:
             )
         if self.filters.min_downloads is not None and self.filters.min_downloads < 0:
             raise InvalidQueryError("min_downloads must be 0 or more.")
-        return replace(self, query=validate_query(self.query))
+        if len(self.ignore) > 20 or any(len(i) > 64 for i in self.ignore):
+            raise InvalidQueryError("ignore takes at most 20 constraints (kind:value, e.g. language:de).")
+        return replace(self, query=validate_query(self.query), ignore=tuple(self.ignore))
 
 
 @dataclass
@@ -73,6 +97,8 @@ class SearchPage:
     modes: list[str]
     notes: list[str]
     took_ms: float
+    good_matches: int = 0  # candidates at or above RELEVANCE_FLOOR
+    interpretation: Interpretation | None = None
 
     def to_dict(self) -> dict[str, Any]:
         r = self.request
@@ -83,7 +109,9 @@ class SearchPage:
             "offset": r.offset,
             "limit": r.limit,
             "total": self.total,
-            "hits": [h.to_dict() for h in self.hits],
+            "good_matches": self.good_matches,
+            "interpretation": self.interpretation.to_dict() if self.interpretation else None,
+            "hits": [{**h.to_dict(), "good_match": is_good_match(h.similarity, self.modes)} for h in self.hits],
             "facets": {name: [b.to_dict() for b in buckets] for name, buckets in self.facets.items()},
             "model": self.model,
             "modes": self.modes,
@@ -97,6 +125,14 @@ _SORT_KEYS = {
     "likes": lambda c: -(c.row["like_count"] or 0),
     "updated": lambda c: -(aware(c.row["source_updated_at"]).timestamp() if c.row["source_updated_at"] else 0.0),
 }
+
+
+def is_good_match(similarity: float | None, modes: list[str]) -> bool:
+    """Whether a candidate counts as a good match; without embeddings every keyword match does."""
+    if "semantic" not in modes:
+        return True
+    floor = RELEVANCE_FLOOR if "keyword" in modes else RELEVANCE_FLOOR_WITHOUT_WORDS
+    return similarity is not None and similarity >= floor
 
 
 def _selected(filters: SearchFilters) -> dict[str, str | None]:
@@ -117,29 +153,54 @@ def find(
     """One page of the result set of `request` (validated here), with facet counts over all of it."""
     started = time.perf_counter()
     request = request.validated()
-    ranked = rank_catalog(request.query, store=store, encoder=encoder, model=model, filters=request.filters)
+    interpretation = understand(request.query, request.ignore) if request.understand else None
+    filters = interpretation.search_filters(request.filters) if interpretation else request.filters
+    ranked = rank_catalog(
+        interpretation.topic if interpretation else request.query,
+        store=store,
+        encoder=encoder,
+        model=model,
+        filters=filters,
+        boosts=interpretation.boosts if interpretation else (),
+    )
+    if interpretation and interpretation.filters and filters != request.filters and not ranked.candidates:
+        # Nothing carries the understood tags (e.g. a source without task categories): prefer, not require.
+        interpretation = interpretation.as_boosts("No dataset meets every understood constraint: used as preferences.")
+        ranked = rank_catalog(
+            request.query,
+            store=store,
+            encoder=encoder,
+            model=model,
+            filters=request.filters,
+            boosts=interpretation.boosts,
+        )
     candidates = ranked.candidates
     if request.sort != "relevance":
         candidates = sorted(candidates, key=_SORT_KEYS[request.sort])  # stable: ties keep relevance order
     on_page = candidates[request.offset : request.offset + request.limit]
+    # Highlights and "why" name every word of the query, those read as constraints too ("German").
+    shown_tokens = query_tokens(request.query) if interpretation else ranked.tokens
     details = fetch_hit_rows(store, [c.id for c in on_page], HIT_DETAIL_COLUMNS)
     page = []
     for candidate in on_page:
         row = {**candidate.row, **details.get(candidate.id, {})}
-        record = record_from_row(row, ranked.tokens)
+        record = record_from_row(row, shown_tokens)
         record.score, record.similarity = candidate.score, candidate.similarity
         record.semantic_rank, record.keyword_rank = candidate.semantic_rank, candidate.keyword_rank
-        record.why = why_matched(record, row, ranked.tokens)
+        record.why = why_matched(record, row, shown_tokens)
         page.append(record)
+    good = [c for c in candidates if is_good_match(c.similarity, ranked.modes)]
     return SearchPage(
         request=request,
         total=len(candidates),
         hits=page,
-        facets=facet_counts((c.row for c in candidates), _selected(request.filters)),
+        facets=facet_counts((c.row for c in good), _selected(request.filters)),
         model=ranked.model,
         modes=ranked.modes,
         notes=ranked.notes,
         took_ms=(time.perf_counter() - started) * 1000,
+        good_matches=len(good),
+        interpretation=interpretation,
     )
 
 

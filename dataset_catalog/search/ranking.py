@@ -4,9 +4,19 @@ much a dataset is used.
 
     score = similarity                                  (cosine with the query)
           + 0.05 * keyword_score / best keyword_score   (0 when not a keyword candidate)
-          + 0.08 * ln(1 + reference_count)              (other datasets naming it: search/references.py)
+          + closeness * min(PRIOR_CAP, prior)           (bounded: see below)
+          + 0.15 * constraints met                      (boosts read from the query: query_understanding.py)
+    prior = 0.08 * ln(1 + reference_count)              (other datasets naming it: search/references.py)
           + 0.05 * popularity                           (downloads and likes)
     popularity = min(1, log10(1 + downloads + 10 * likes) / 7)    (10M downloads -> 1)
+    closeness = max(0, 1 - ((best similarity - similarity) / PRIOR_MARGIN) ** 2)
+
+Priors only reorder datasets about equally close to the query: a dataset PRIOR_MARGIN (0.35)
+below the best similarity gets none, near-ties get nearly all, and no prior is worth more than
+PRIOR_CAP (0.25), so no prior lifts a dataset over one more than 0.18 closer to the query
+("named entity recognition news" once had Wikipedia first on its reference count alone, 0.2 less
+similar than the news NER sets). Chosen on the development sets (docs/ranking.md). `priors="additive"` is the formula before that
+(the full prior for every candidate), kept for bench_relevance.py's comparison.
 
 A keyword-only candidate is given the lowest similarity of the semantic list (its own is at most
 that). Measured on the DataFinder development set (docs/ranking.md): reciprocal rank fusion
@@ -20,9 +30,10 @@ import math
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -33,9 +44,16 @@ from dataset_catalog.catalog.vector_store import nearest_datasets, stored_dimens
 from dataset_catalog.embeddings.encoder import Encoder, configured_model_name, encode_query, load_query_encoder
 from dataset_catalog.errors import DatasetCatalogError
 
+if TYPE_CHECKING:
+    from dataset_catalog.search.query_understanding import Constraint
+
 KEYWORD_WEIGHT = 0.05
 REFERENCE_WEIGHT = 0.08
 POPULARITY_WEIGHT = 0.05
+PRIOR_MARGIN = 0.35
+PRIOR_CAP = 0.25
+BOOST_WEIGHT = 0.15
+PRIOR_MODES = ("bounded", "additive")
 MAX_QUERY_CHARS = 2_000  # the model reads ~256 tokens; longer input only costs time
 MAX_TOKENS = 32
 MAX_TOKEN_CHARS = 64
@@ -121,14 +139,21 @@ def popularity(downloads: int | None, likes: int | None) -> float:
     return min(1.0, math.log10(1 + total) / 7)
 
 
-def fused_score(similarity: float, keyword: float, reference_count: int | None, popular: float) -> float:
+def fused_score(
+    similarity: float,
+    keyword: float,
+    reference_count: int | None,
+    popular: float,
+    best_similarity: float | None = None,
+    priors: str = "bounded",
+) -> float:
     """The module docstring's formula; `keyword` is already divided by the best keyword score."""
-    return (
-        similarity
-        + KEYWORD_WEIGHT * keyword
-        + REFERENCE_WEIGHT * math.log1p(max(reference_count or 0, 0))
-        + POPULARITY_WEIGHT * popular
-    )
+    prior = REFERENCE_WEIGHT * math.log1p(max(reference_count or 0, 0)) + POPULARITY_WEIGHT * popular
+    if priors == "bounded":
+        best = similarity if best_similarity is None else best_similarity
+        closeness = max(0.0, 1.0 - ((best - similarity) / PRIOR_MARGIN) ** 2)
+        prior = closeness * min(PRIOR_CAP, prior)
+    return similarity + KEYWORD_WEIGHT * keyword + prior
 
 
 @dataclass
@@ -186,9 +211,11 @@ def rank_catalog(
     model: str | None = None,
     filters: SearchFilters | None = None,
     window: int = RESULT_WINDOW,
+    boosts: Sequence[Constraint] = (),
+    priors: str = "bounded",
 ) -> RankedList:
     """Every fused candidate for `query` (the top `window` of each side), scored and sorted;
-    see the module docstring for the formula."""
+    see the module docstring for the formula. `boosts`: constraints a candidate is rewarded for meeting."""
     text = validate_query(query)
     filters = filters or SearchFilters()
     model_name = encoder.name if encoder else configured_model_name(model)
@@ -215,6 +242,7 @@ def rank_catalog(
     for rank, (dataset_id, _score) in enumerate(keyword, start=1):
         fused.setdefault(dataset_id, {})["keyword"] = (rank, _score)
     similarity_floor = min((s for _, s in semantic), default=0.0)
+    best_similarity = max((s for _, s in semantic), default=0.0)
     best_keyword = max((s for _, s in keyword), default=0.0)
     rows = fetch_hit_rows(store, list(fused))
     for dataset_id, parts in fused.items():
@@ -227,7 +255,9 @@ def rank_catalog(
             kw[1] / best_keyword if kw and best_keyword > 0 else 0.0,
             row.get("reference_count"),
             popularity(row["download_count"], row["like_count"]),
-        )
+            best_similarity,
+            priors,
+        ) + BOOST_WEIGHT * sum(1 for b in boosts if b.matches(row))
         result.candidates.append(
             RankedCandidate(
                 id=dataset_id,

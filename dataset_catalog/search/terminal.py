@@ -91,3 +91,14 @@ def details_lines(details: dict[str, Any], similar: list[DatasetRecord]) -> list
         lines += ["", "Similar datasets:"]
         lines += [f"  {r.title}  [{r.source_name}]  {r.source}/{r.external_id}" for r in similar]
     return lines
+
+
+def no_good_matches_lines(page) -> str:
+    """The empty state of a search with no good match: what was asked, and what to try."""
+    lines = [f"No good matches for {page.request.query!r} (of {page.total} weakly related datasets)."]
+    interpretation = page.interpretation
+    if interpretation and interpretation.filters:
+        for constraint in interpretation.filters:
+            lines.append(f"  try without {constraint.kind} {constraint.label}: --no-understand, or other words")
+    lines.append("  check the spelling, use fewer or more general words, or browse a facet: --facets")
+    return "\n".join(lines)

@@ -35,6 +35,11 @@ FACET_TITLES = {
 PAGE_SIZES = (10, 20, 50)
 
 
+def _browse_choices(store) -> list[tuple[str, str, str]]:
+    """(filter, value, label) of the catalog's sources: what an empty result offers to browse."""
+    return [("source", source, source_name(source)) for source in catalog_summary(store, None).per_source()]
+
+
 def error_page(
     request: Request,
     status: int,
@@ -62,7 +67,8 @@ def search_page(request: Request, params: Annotated[SearchParams, Query()]) -> R
         "link": lambda **changes: "/?" + params.query_string(**changes),
     }
     if params.q.strip():
-        context["page"] = find(catalog.store, params.request(), encoder=catalog.encoder, model=catalog.model)
+        page = context["page"] = find(catalog.store, params.request(), encoder=catalog.encoder, model=catalog.model)
+        context["facet_browse"] = [] if page.good_matches else _browse_choices(catalog.store)
     else:
         context["sources"] = catalog_summary(catalog.store, catalog.model).per_source()
     return templates.TemplateResponse(request, "search.html", context)

@@ -37,8 +37,12 @@ class SearchParams(BaseModel):
         0, ge=0, lt=MAX_OFFSET, description=f"Results to skip (the result set holds at most {MAX_OFFSET})."
     )
     limit: int = Field(10, ge=1, le=MAX_LIMIT)
+    understand: bool = Field(True, description="Read languages, tasks, sizes, licences and sources from q.")
+    ignore: str | None = Field(
+        None, max_length=512, description="Understood constraints to turn off, comma-separated: language:de,task"
+    )
 
-    @field_validator("source", "license", "license_family", "task", "language", "format", mode="before")
+    @field_validator("source", "license", "license_family", "task", "language", "format", "ignore", mode="before")
     @classmethod
     def no_control_characters(cls, value):
         # Checked before anything else sees the value: langcodes' C code reads past a NUL, and
@@ -59,14 +63,29 @@ class SearchParams(BaseModel):
             language=blank(self.language),
         )
 
+    def ignored(self) -> tuple[str, ...]:
+        return tuple(i.strip() for i in (self.ignore or "").split(",") if i.strip())
+
     def request(self) -> SearchRequest:
-        return SearchRequest(self.q, self.filters(), self.sort, self.offset, self.limit)
+        return SearchRequest(
+            self.q,
+            self.filters(),
+            self.sort,
+            self.offset,
+            self.limit,
+            understand=self.understand,
+            ignore=self.ignored(),
+        )
+
+    def ignoring(self, key: str) -> str:
+        """This search's query string with the understood constraint `key` turned off too (a chip's ✕)."""
+        return self.query_string(ignore=",".join((*self.ignored(), key)), offset=None)
 
     def query_string(self, **changes) -> str:
         """This search as URL query parameters, with `changes` (None removes a parameter)."""
         from urllib.parse import urlencode
 
         values = {**self.model_dump(), **changes}
-        defaults = {"sort": "relevance", "offset": 0, "limit": 10}
+        defaults = {"sort": "relevance", "offset": 0, "limit": 10, "understand": True}
         kept = {k: v for k, v in values.items() if v not in (None, "") and defaults.get(k) != v}
-        return urlencode(kept)
+        return urlencode({k: str(v).lower() if isinstance(v, bool) else v for k, v in kept.items()})

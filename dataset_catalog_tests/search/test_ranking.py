@@ -42,9 +42,9 @@ def embedded(store, corpus, encoder):
     return store
 
 
-def search(store, query, *, encoder=None, model=None, filters=None, limit=10) -> SearchPage:
+def search(store, query, *, encoder=None, model=None, filters=None, limit=10, understand=True) -> SearchPage:
     """The product path (what the CLI and the service call), relevance order."""
-    request = SearchRequest(query, filters or SearchFilters(), limit=limit)
+    request = SearchRequest(query, filters or SearchFilters(), limit=limit, understand=understand)
     return find(store, request, encoder=encoder, model=model)
 
 
@@ -150,8 +150,11 @@ def test_odd_queries_never_crash_and_never_reach_sql_text(embedded, encoder, cor
     sa.event.listen(embedded.engine, "before_cursor_execute", record)
     try:
         for query in ODD_QUERIES:
-            result = search(embedded, query, encoder=encoder, limit=5)
+            # understand=False: the words as typed ("NEAR(sentiment)" would otherwise filter to text classification)
+            result = search(embedded, query, encoder=encoder, limit=5, understand=False)
             assert "semantic" in result.modes and len(result.hits) == 5, query[:40]
+            understood = search(embedded, query, encoder=encoder, limit=5)
+            assert understood.hits, query[:40]
     finally:
         sa.event.remove(embedded.engine, "before_cursor_execute", record)
     assert statements and embedded.count_datasets() == len(corpus)

@@ -130,3 +130,31 @@ def test_search_page_in_a_browser(served):
     assert dialogs == []
     for shot in ("1-results", "2-language-facet", "3-page-2", "4-dataset-page", "5-hostile-title"):
         assert (folder / f"{shot}.png").stat().st_size > 10_000
+
+
+def test_understood_constraints_show_as_chips_that_remove_themselves(served):
+    from playwright.sync_api import sync_playwright
+
+    base, _ = served
+    folder = artifacts()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_binary(), args=CHROMIUM_FLAGS[1:])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(base + "/")
+        page.fill("input[name=q]", "speech recordings in German")
+        page.press("input[name=q]", "Enter")
+        page.wait_for_selector("ol.hits li")
+        chip = page.locator("p.understood a.chip[data-key='language:de']")
+        assert chip.inner_text() == "language German ✕"
+        assert page.inner_text("p.understood").startswith("Understood:")
+        for hit in page.locator("ol.hits li").all():
+            assert "German" in hit.inner_text()
+        page.screenshot(path=str(folder / "6-understood-chips.png"), full_page=True)
+
+        chip.click()  # search again without the language
+        page.wait_for_url("**ignore=language%3Ade**")
+        page.wait_for_selector("ol.hits li")
+        assert page.locator("p.understood a.chip[data-key='language:de']").count() == 0
+        assert any("German" not in hit.inner_text() for hit in page.locator("ol.hits li").all())
+        page.screenshot(path=str(folder / "7-chip-removed.png"), full_page=True)
+        browser.close()

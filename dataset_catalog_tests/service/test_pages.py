@@ -14,11 +14,15 @@ def jsonld_of(html: str) -> dict:
 
 
 def test_search_page_lists_hits_with_facets_and_every_control_is_a_link(client):
-    html = client.get("/", params={"q": "german speech", "limit": 10}).text
+    understood = client.get("/", params={"q": "german speech", "limit": 10}).text
+    assert "German ASR corpus" in understood
+    assert 'data-key="language:de" href="/?q=german+speech&amp;ignore=language%3Ade"' in understood  # a removable chip
+    html = client.get("/", params={"q": "german speech", "limit": 10, "understand": "false"}).text
     assert 'value="german speech"' in html and "German ASR corpus" in html
     assert "<mark>German</mark>" in html or "<mark>german</mark>" in html
-    assert 'href="/?q=german+speech&amp;language=de"' in html  # the facet is a plain link: shareable, no script
-    assert 'rel="next"' in html and 'href="/?q=german+speech&amp;offset=10"' in html
+    # the facet is a plain link: shareable, no script
+    assert 'href="/?q=german+speech&amp;language=de&amp;understand=false"' in html
+    assert 'rel="next"' in html and 'href="/?q=german+speech&amp;offset=10&amp;understand=false"' in html
     assert "<script" not in html.split("</head>")[1]  # no script of ours in the body
 
 
@@ -61,3 +65,15 @@ def test_bad_parameters_give_a_422_page_that_says_which(client):
 def test_home_page_without_a_query_shows_the_catalog(client):
     html = client.get("/").text
     assert "Find a dataset" in html and "Kaggle" in html and "Hugging Face" in html
+
+
+def test_paging_past_the_end_is_a_clean_empty_page(client):
+    html = client.get("/", params={"q": "speech recordings", "offset": 190}).text
+    assert "No more results:" in html and "Back to the first page" in html
+    assert "191–" not in html and 'class="hit"' not in html and 'rel="next"' not in html
+
+
+def test_nonsense_shows_no_good_matches_and_what_to_try(client):
+    html = client.get("/", params={"q": "zzzzqqqxx"}).text
+    assert "No good matches" in html and "Nothing in the catalog is close to this" in html
+    assert 'class="hit"' not in html and "browsing a source" in html
