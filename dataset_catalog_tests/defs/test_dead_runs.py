@@ -5,6 +5,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +22,8 @@ from dataset_catalog_tests.fakes.zenodo_oai import FakeZenodoOai, day_records
 pytestmark = pytest.mark.slow  # dagster processes, a killed run, a rerun
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DAGSTER = str(REPO_ROOT / ".venv" / "bin" / "dagster")
+BIN = Path(sys.executable).parent  # the environment running the tests, wherever it is
+DAGSTER = str(BIN / "dagster")
 POOL = "zenodo_api"
 RANGE_TAGS = {"dagster/asset_partition_range_start": "2023-06-01", "dagster/asset_partition_range_end": "2023-06-02"}
 RECORDS_PER_DAY = 150  # 3 pages a day, 6 for the run
@@ -128,7 +130,7 @@ def test_a_cli_rerun_after_a_killed_run_fails_it_and_completes(dagster_env, fake
 
 def test_a_queued_rerun_under_the_daemon_completes(dagster_env, fake_zenodo, tmp_path, monkeypatch):
     daemon = subprocess.Popen(
-        [str(REPO_ROOT / ".venv" / "bin" / "dagster-daemon"), "run", "-w", "workspace.yaml"],
+        [str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"],
         cwd=REPO_ROOT, env=dagster_env, start_new_session=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
