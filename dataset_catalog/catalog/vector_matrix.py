@@ -130,10 +130,17 @@ def load_vector_matrix(store: CatalogStore, model: str, generation: str | None) 
 
 
 def nearest_in_matrix(
-    store: CatalogStore, model: str, query_vector: np.ndarray, filters: SearchFilters, limit: int
+    store: CatalogStore,
+    model: str,
+    query_vector: np.ndarray,
+    filters: SearchFilters,
+    limit: int,
+    nearest_only: int | None = None,
 ) -> list[tuple[int, float]]:
     """(dataset id, cosine similarity) best first among rows passing the filters: from the ANN
-    index's candidates when the matrix has one, else (or when too few candidates pass) exactly."""
+    index's candidates when the matrix has one, else (or when too few candidates pass) exactly.
+    `nearest_only`: look for rows passing the filters among about that many rows nearest to the
+    query only, and return those found even if fewer than `limit` (None: all rows, exactly)."""
     vectors = vector_matrix(store, model)
     if vectors.ids.size == 0 or limit <= 0:
         return []
@@ -141,10 +148,10 @@ def nearest_in_matrix(
     ann = vectors.ann
     checked: dict[int, bool] = {}  # ids already checked against the filters, and whether they pass
     if ann is not None:
-        found = _nearest_by_ann(store, vectors, ann, query, filters, limit, checked)
-        if found is not None:
+        found, complete = _nearest_by_ann(store, vectors, ann, query, filters, limit, checked, nearest_only)
+        if complete or nearest_only is not None:
             return found
-    return _nearest_exactly(store, vectors, query, filters, limit, checked)
+    return _nearest_exactly(store, vectors, query, filters, limit, checked, nearest_only)
 
 
 def _nearest_by_ann(
@@ -155,14 +162,18 @@ def _nearest_by_ann(
     filters: SearchFilters,
     limit: int,
     checked: dict[int, bool],
-) -> list[tuple[int, float]] | None:
+    nearest_only: int | None = None,
+) -> tuple[list[tuple[int, float]], bool]:
     """The index's candidates, re-scored exactly, keeping those passing the filters; asks for x8
-    more until `limit` pass. None when that would take more than ANN_MAX_CANDIDATES (or
-    ANN_MAX_FRACTION of the matrix): the caller scans exactly, so a selective filter still gets
-    its true nearest rows."""
+    more until `limit` pass. (found, True) once they do; (what passed, False) when that would
+    take more than ANN_MAX_CANDIDATES (or ANN_MAX_FRACTION of the matrix, or `nearest_only`): the
+    caller then scans exactly, so a selective filter still gets its true nearest rows."""
     total = vectors.ids.size
     bound = min(ANN_MAX_CANDIDATES, int(total * ANN_MAX_FRACTION))
+    if nearest_only is not None:
+        bound = min(nearest_only, total)
     count = max(4 * limit, vector_index.EXPANSION_SEARCH)
+    found: list[tuple[int, float]] = []
     while count <= bound:
         rows = vector_index.candidate_rows(vectors, ann, query, count)
         similarities = vectors.matrix[rows] @ query
@@ -172,9 +183,9 @@ def _nearest_by_ann(
         _check(store, ids, filters, checked)
         found = [(i, float(s)) for i, s in zip(ids, similarities, strict=True) if checked[i]]
         if len(found) >= limit:
-            return found[:limit]
+            return found[:limit], True
         count *= 8
-    return None
+    return found, False
 
 
 def _nearest_exactly(
@@ -184,19 +195,21 @@ def _nearest_exactly(
     filters: SearchFilters,
     limit: int,
     checked: dict[int, bool] | None = None,
+    nearest_only: int | None = None,
 ) -> list[tuple[int, float]]:
     """The exact top of the matrix, keeping the rows that pass the filters, in windows that grow
-    x8 until `limit` pass or the matrix ends; ids in `checked` are not checked again."""
+    x8 until `limit` pass or the matrix (or its `nearest_only` nearest rows) ends; ids in
+    `checked` are not checked again."""
     checked = {} if checked is None else checked
     similarities = vectors.matrix @ query
-    total = similarities.shape[0]
+    total = similarities.shape[0] if nearest_only is None else min(similarities.shape[0], nearest_only)
     found: list[tuple[int, float]] = []
     start, window = 0, max(4 * limit, 256)
     order = None
     while start < total and len(found) < limit:
         end = min(total, start + window)
         if order is None or end > order.shape[0]:
-            if end >= total:
+            if end >= similarities.shape[0]:
                 order = np.argsort(-similarities, kind="stable")
             else:
                 top = np.argpartition(-similarities, end - 1)[:end]

@@ -274,14 +274,21 @@ def stored_dimension(store: CatalogStore, model: str) -> int | None:
 
 
 def nearest_datasets(
-    store: CatalogStore, model: str, query_vector: np.ndarray, filters: SearchFilters, limit: int
+    store: CatalogStore,
+    model: str,
+    query_vector: np.ndarray,
+    filters: SearchFilters,
+    limit: int,
+    nearest_only: int | None = None,
 ) -> list[tuple[int, float]]:
-    """(dataset id, cosine similarity) best first among active rows passing the filters."""
+    """(dataset id, cosine similarity) best first among active rows passing the filters;
+    `nearest_only`: among about that many rows nearest to the query (vector_matrix.nearest_in_matrix;
+    PostgreSQL's iterative HNSW scan bounds a filtered search by itself)."""
     if stored_dimension(store, model) != query_vector.shape[0]:
         return []  # no vectors of this model yet (or another model's dimension): keyword-only
     if store.dialect == "postgresql":
         return _nearest_by_hnsw(store, model, query_vector, filters, limit)
-    return nearest_in_matrix(store, model, query_vector, filters, limit)
+    return nearest_in_matrix(store, model, query_vector, filters, limit, nearest_only)
 
 
 def _nearest_by_hnsw(store, model, query_vector, filters, limit) -> list[tuple[int, float]]:

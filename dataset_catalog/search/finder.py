@@ -50,6 +50,8 @@ from dataset_catalog.search.records import DatasetRecord, aware, record_from_row
 SORTS = ("relevance", "downloads", "likes", "updated")
 MAX_OFFSET = 2 * RESULT_WINDOW  # the result set never holds more
 FILTER_NAMES = tuple(f.name for f in fields(SearchFilters))
+# How many datasets nearest to the query a filter read from its words is looked for among (docs/ranking.md).
+UNDERSTOOD_FILTER_NEAREST = 4096
 # Cosine similarity (MiniLM) below which a candidate is not a good match (docs/ranking.md, "Good
 # matches"): 99% of the relevant datasets of the DataFinder development queries reach 0.30. When no
 # word of the query occurs in the catalog ("zzzzqqqxx", "asdf jkl") it takes more than any such
@@ -162,6 +164,10 @@ def find(
         model=model,
         filters=filters,
         boosts=interpretation.boosts if interpretation else (),
+        # A filter read from the query's words is looked for among the datasets nearest in meaning
+        # only: one far from the query is no match for it anyway, and a value no dataset carries
+        # would otherwise scan the whole catalog before falling back to preferences.
+        nearest_only=UNDERSTOOD_FILTER_NEAREST if filters != request.filters else None,
     )
     if interpretation and interpretation.filters and filters != request.filters and not ranked.candidates:
         # Nothing carries the understood tags (e.g. a source without task categories): prefer, not require.

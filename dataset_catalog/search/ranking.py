@@ -213,6 +213,7 @@ def rank_catalog(
     window: int = RESULT_WINDOW,
     boosts: Sequence[Constraint] = (),
     priors: str = "bounded",
+    nearest_only: int | None = None,
 ) -> RankedList:
     """Every fused candidate for `query` (the top `window` of each side), scored and sorted;
     see the module docstring for the formula. `boosts`: constraints a candidate is rewarded for meeting."""
@@ -232,7 +233,8 @@ def rank_catalog(
         )
     else:
         encoder = encoder or load_query_encoder(model_name)
-        semantic = nearest_datasets(store, model_name, cached_query_vector(encoder, text), filters, window)
+        vector = cached_query_vector(encoder, text)
+        semantic = nearest_datasets(store, model_name, vector, filters, window, nearest_only)
     keyword = keyword_future.result()
     result.modes = [m for m, c in (("semantic", semantic), ("keyword", keyword)) if c]
 

@@ -244,3 +244,24 @@ def test_matrix_file_is_saved_memory_mapped_by_later_processes_and_replaced(sqli
         new_files = vector_file.matrix_paths(reopened, MODEL, vector_matrix.current_generation(reopened))
     folder = tmp_path / "catalog.sqlite3.vectors"
     assert sorted(folder.glob("*.npy")) == sorted(new_files.values()) and not any(p.exists() for p in files.values())
+
+
+@pytest.mark.parametrize("with_index", [True, False])
+def test_nearest_only_looks_for_filtered_rows_among_the_nearest_rows_only(sqlite_url, monkeypatch, with_index):
+    """A filter read from the query's words is looked for among the rows nearest to the query: a value
+    carried only far away, or by nothing, costs a bounded search instead of a scan of every row."""
+    if not with_index:
+        monkeypatch.setattr(vector_index, "ANN_MIN_VECTORS", 10**9)
+    with CatalogStore(sqlite_url) as store:
+        ids, vectors = _fill(store)
+        query = _queries(1)[0]
+        order = ids[np.argsort(-(vectors @ query), kind="stable")]
+        mit = SearchFilters(license="mit")  # every 97th row: ~41 of 4000
+        exact = nearest_datasets(store, MODEL, query, mit, 20)
+        assert len(exact) == 20  # without a bound: the true 20 nearest MIT rows, however far
+        bounded = nearest_datasets(store, MODEL, query, mit, 20, nearest_only=400)
+        near = set(int(i) for i in order[:500])  # the ANN index's 400 are about the exact 400
+        assert 0 < len(bounded) < 20 and {i for i, _ in bounded} <= near
+        assert [i for i, _ in bounded] == [i for i, _ in exact[: len(bounded)]]
+        nobody = SearchFilters(license="apache-2.0")
+        assert nearest_datasets(store, MODEL, query, nobody, 20, nearest_only=400) == []
