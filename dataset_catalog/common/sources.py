@@ -4,6 +4,7 @@ A source's plain-code package (dataset_catalog/<folder>/) declares in its `__ini
 
     SOURCE = "zenodo"          # the catalog's `source` value for its rows
     SOURCE_NAME = "Zenodo"     # how people call it (pages, CLI, stats)
+    SOURCE_ALIASES = ("hf",)   # optional: other names people give it in a query ("on the hub")
 
 so the CLI's `--source` choices, `stats`, catalog_health and the search pages list a new source
 with no edit outside its folder. Only the packages' `__init__` modules are imported here.
@@ -30,6 +31,21 @@ def catalog_sources() -> dict[str, str]:
         if source:
             found[source] = getattr(package, "SOURCE_NAME", source)
     return found
+
+
+@functools.cache
+def source_aliases() -> dict[str, str]:
+    """{lower-case name: source} of every name people give a source: its id, its display name, its aliases."""
+    names: dict[str, str] = {}
+    for module in sorted(pkgutil.iter_modules(dataset_catalog.__path__), key=lambda m: m.name):
+        if not module.ispkg:
+            continue
+        package = importlib.import_module(f"{dataset_catalog.__name__}.{module.name}")
+        source = getattr(package, "SOURCE", None)
+        if source:
+            for name in (source, getattr(package, "SOURCE_NAME", source), *getattr(package, "SOURCE_ALIASES", ())):
+                names[name.lower()] = source
+    return names
 
 
 def source_name(source: str) -> str:

@@ -2,3 +2,4 @@
 
 SOURCE = "huggingface"  # common/sources.py
 SOURCE_NAME = "Hugging Face"
+SOURCE_ALIASES = ("hf", "the hub", "hf hub")  # what a query may call it ("datasets on the hub")

@@ -26,7 +26,7 @@ import langcodes
 from dataset_catalog.catalog.search_queries import SearchFilters, normalize_label
 from dataset_catalog.common import licenses
 from dataset_catalog.common.languages import language_code, language_name
-from dataset_catalog.common.sources import catalog_sources, source_name
+from dataset_catalog.common.sources import source_aliases, source_name
 from dataset_catalog.search.query_vocabulary import (
     FILLER,
     HOMOGRAPHS,
@@ -288,12 +288,7 @@ def understand(query: str, ignore: tuple[str, ...] | list[str] = ()) -> Interpre
 
 @lru_cache(maxsize=1)
 def _source_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
-    names: dict[str, str] = {}
-    for source, display in catalog_sources().items():
-        names[source.lower()] = source
-        names[display.lower()] = source
-    if "huggingface" in names.values():
-        names.update({"hf": "huggingface", "the hub": "huggingface", "hf hub": "huggingface"})
+    names = source_aliases()
     ordered = sorted(names, key=len, reverse=True)
     body = "|".join(_phrase_pattern(n) for n in ordered)
     return re.compile(rf"\b{SOURCE_PREFIX}({body})\b", re.I), names

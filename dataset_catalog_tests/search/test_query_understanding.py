@@ -118,6 +118,12 @@ def test_sources_by_name():
     assert read("tabular churn data on Kaggle")["source"] == ("kaggle", FILTER)
 
 
+def test_sources_by_the_aliases_their_packages_declare():
+    """The read side names no source: "the hub" comes from huggingface/__init__.py's SOURCE_ALIASES."""
+    assert read("speech corpora on the hub")["source"] == ("huggingface", FILTER)
+    assert read("speech corpora on OpenML")["source"] == ("openml", FILTER)
+
+
 def test_constraint_words_leave_the_topic_and_become_filters():
     interpretation = understand("summarization of scientific papers in German")
     assert interpretation.topic == "of scientific papers"
