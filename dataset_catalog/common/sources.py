@@ -19,32 +19,32 @@ import pkgutil
 import dataset_catalog
 
 
+def _source_packages():
+    """Each package of dataset_catalog that declares a SOURCE, in folder order."""
+    for module in sorted(pkgutil.iter_modules(dataset_catalog.__path__), key=lambda m: m.name):
+        if module.ispkg:
+            package = importlib.import_module(f"{dataset_catalog.__name__}.{module.name}")
+            if getattr(package, "SOURCE", None):
+                yield package
+
+
 @functools.cache
 def catalog_sources() -> dict[str, str]:
     """{source: display name} of every source package, in folder order."""
-    found: dict[str, str] = {}
-    for module in sorted(pkgutil.iter_modules(dataset_catalog.__path__), key=lambda m: m.name):
-        if not module.ispkg:
-            continue
-        package = importlib.import_module(f"{dataset_catalog.__name__}.{module.name}")
-        source = getattr(package, "SOURCE", None)
-        if source:
-            found[source] = getattr(package, "SOURCE_NAME", source)
-    return found
+    return {package.SOURCE: getattr(package, "SOURCE_NAME", package.SOURCE) for package in _source_packages()}
 
 
 @functools.cache
 def source_aliases() -> dict[str, str]:
     """{lower-case name: source} of every name people give a source: its id, its display name, its aliases."""
     names: dict[str, str] = {}
-    for module in sorted(pkgutil.iter_modules(dataset_catalog.__path__), key=lambda m: m.name):
-        if not module.ispkg:
-            continue
-        package = importlib.import_module(f"{dataset_catalog.__name__}.{module.name}")
-        source = getattr(package, "SOURCE", None)
-        if source:
-            for name in (source, getattr(package, "SOURCE_NAME", source), *getattr(package, "SOURCE_ALIASES", ())):
-                names[name.lower()] = source
+    for package in _source_packages():
+        for name in (
+            package.SOURCE,
+            getattr(package, "SOURCE_NAME", package.SOURCE),
+            *getattr(package, "SOURCE_ALIASES", ()),
+        ):
+            names[name.lower()] = package.SOURCE
     return names
 
 

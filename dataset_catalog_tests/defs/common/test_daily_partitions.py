@@ -27,6 +27,18 @@ def _message(key: str, first_day: str) -> str:
     )
 
 
+def _materialize_with_the_cli(dagster_home, *args: str) -> subprocess.CompletedProcess:
+    """`dagster asset materialize -m dataset_catalog.definitions ARGS` as an operator runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "dagster", "asset", "materialize", "-m", "dataset_catalog.definitions", *args],
+        cwd=REPO_ROOT,
+        env={**os.environ, "DAGSTER_HOME": str(dagster_home), "PYTHONPATH": str(REPO_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 @dg.asset(partitions_def=hf_daily_partitions)
 def daily_asset(context) -> str:
     return context.partition_key
@@ -62,16 +74,7 @@ def test_a_control_character_in_the_key_is_escaped_and_a_long_key_cut():
     ],
 )
 def test_dagster_asset_materialize_prints_one_line_not_a_traceback(tmp_path, asset, option, bad_key, first_day):
-    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "PYTHONPATH": str(REPO_ROOT)}
-    completed = subprocess.run(
-        [sys.executable, "-m", "dagster", "asset", "materialize", "-m", "dataset_catalog.definitions"]
-        + ["--select", asset, *option],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    completed = _materialize_with_the_cli(tmp_path, "--select", asset, *option)
     assert completed.returncode == 2
     assert "Traceback" not in completed.stderr + completed.stdout
     errors = [line for line in completed.stderr.splitlines() if "partition" in line.lower() and "Error" in line]
@@ -82,15 +85,8 @@ def test_dagster_asset_materialize_prints_one_line_not_a_traceback(tmp_path, ass
 def test_a_reversed_range_is_one_line_before_any_run(tmp_path):
     """`--partition-range 2026-11-20...2026-11-01` crashed with IndexError, then failed the run's step
     with a traceback; now it is refused when the run would be created."""
-    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "PYTHONPATH": str(REPO_ROOT)}
-    completed = subprocess.run(
-        [sys.executable, "-m", "dagster", "asset", "materialize", "-m", "dataset_catalog.definitions"]
-        + ["--select", "hf_datasets", "--partition-range", "2026-11-20...2026-11-01"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    completed = _materialize_with_the_cli(
+        tmp_path, "--select", "hf_datasets", "--partition-range", "2026-11-20...2026-11-01"
     )
     assert completed.returncode == 2
     assert "Traceback" not in completed.stderr + completed.stdout
