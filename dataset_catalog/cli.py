@@ -397,6 +397,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         if args.command in ("show", "similar"):
             _split_dataset(args.dataset)
         with CatalogStore() as store:
+            store.builds_ann_index = False  # one search, then exit: scan exactly unless an index is saved
             if not store.has_datasets():
                 print(f"dataset-catalog {args.command}: {EMPTY_CATALOG}", file=sys.stderr)
                 return EXIT_ERROR

@@ -378,3 +378,22 @@ def test_a_reader_that_goes_away_early_is_not_an_error(embedded_url):
     )
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
+
+
+def test_a_search_starts_no_index_build_it_would_be_killed_in(embedded_url, monkeypatch, capsys):
+    """On a catalog big enough for an ANN index but with none saved, every `dataset-catalog search`
+    started building one in a background thread and exited in the middle of it: "terminate called
+    without an active exception", exit 134. One search scans exactly instead (dataset_embeddings
+    saves the index)."""
+    import threading
+
+    from dataset_catalog import cli as cli_module
+    from dataset_catalog.catalog import vector_index
+
+    monkeypatch.setattr(vector_index, "ANN_MIN_VECTORS", 5)
+    monkeypatch.setenv("DATASET_CATALOG_DATABASE_URL", embedded_url)
+    before = vector_index.BUILDS
+    assert cli_module.run(["search", "movie reviews", "--limit", "3"]) == 0
+    assert "IMDB" in capsys.readouterr().out
+    assert not [t for t in threading.enumerate() if t.name.startswith("ann-build-")]
+    assert before == vector_index.BUILDS  # nothing built by this search

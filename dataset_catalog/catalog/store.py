@@ -46,6 +46,9 @@ class CatalogStore:
         self.word_statistics: tuple[float, float, dict[str, float]] | None = None  # keyword_index.py, PostgreSQL
         self.vector_dimension_ready: int | None = None  # catalog/vector_store.py
         self.vector_matrices: dict[str, VectorMatrix] = {}  # catalog/vector_matrix.py, SQLite
+        # Whether a query may start building a missing ANN index in a background thread: not in a
+        # process that exits after one search (the CLI), which would be killed in the middle of it.
+        self.builds_ann_index = True
         self.license_labels: tuple[float, list[str]] | None = None  # catalog/search_queries.py
         self.stored_dimensions: dict[str, tuple[float, int]] = {}  # catalog/vector_store.py
         self.read_only = False  # make_read_only()

@@ -77,11 +77,13 @@ def index_path(store: CatalogStore, model: str, generation: str | None) -> Path 
     return folder / f"{model_prefix(model)}{re.sub(r'[^A-Za-z0-9]', '', generation)}{FILE_SUFFIX}"
 
 
-def ensure_index(store: CatalogStore, model: str, vectors: VectorMatrix, *, background: bool) -> str:
+def ensure_index(
+    store: CatalogStore, model: str, vectors: VectorMatrix, *, background: bool, build: bool = True
+) -> str:
     """Give `vectors` its ANN index: loaded from its file, else built (in a background thread if
-    `background`, queries meanwhile scanning exactly). Returns what happened: "exact" (too few
-    vectors for an index), "ready", "loaded", "built", "building" (in the background) or
-    "failed" (logged; queries scan exactly)."""
+    `background`, queries meanwhile scanning exactly; not at all unless `build`). Returns what
+    happened: "exact" (too few vectors for an index, or none saved and `build` off), "ready",
+    "loaded", "built", "building" (in the background) or "failed" (logged; queries scan exactly)."""
     if vectors.ids.size < ANN_MIN_VECTORS:
         return "exact"
     if vectors.ann is not None:
@@ -97,6 +99,8 @@ def ensure_index(store: CatalogStore, model: str, vectors: VectorMatrix, *, back
     if loaded is not None:
         vectors.ann = loaded
         return "loaded"
+    if not build:
+        return "exact"
     if not background:
         _build_and_keep(store, model, vectors, path, threads=os.cpu_count() or 1)
         return "built" if vectors.ann is not None else "failed"

@@ -65,7 +65,7 @@ def vector_matrix(store: CatalogStore, model: str) -> VectorMatrix:
         cached = store.vector_matrices.get(model)
         if cached is None or cached.generation != generation:
             cached = store.vector_matrices[model] = load_vector_matrix(store, model, generation)
-            vector_index.ensure_index(store, model, cached, background=True)
+            vector_index.ensure_index(store, model, cached, background=True, build=store.builds_ann_index)
         cached.checked_at = time.monotonic()
         return cached
 

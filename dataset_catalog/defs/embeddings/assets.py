@@ -4,6 +4,7 @@ import dagster as dg
 from pydantic import Field
 
 from dataset_catalog.catalog.keyword_index import ensure_keyword_index
+from dataset_catalog.catalog.vector_matrix import prepare_vectors
 from dataset_catalog.defs.common.catalog_asset import catalog_asset
 from dataset_catalog.defs.common.catalog_sources import catalog_source_asset_keys
 from dataset_catalog.defs.common.metadata import records_table
@@ -45,6 +46,12 @@ def dataset_embeddings(
     report = embed_datasets(
         store, encoder, chunk_size=config.chunk_size, limit=config.limit, run_id=context.run.run_id, log=context.log
     )
+    index = "pgvector"
+    if store.dialect == "sqlite":
+        # Build and save the ANN index for the new vectors here, so a CLI search (a process that exits
+        # after one query) finds it saved instead of scanning exactly.
+        index = prepare_vectors(store, encoder.name)["index"]
+        context.log.info(f"Vector index: {index}")
     references = refresh_reference_counts(store)
     context.log.info(
         f"Reference counts: {references.referenced} of {references.datasets} datasets are named by others; "
@@ -61,6 +68,7 @@ def dataset_embeddings(
             "deferred": report.deferred,
             "model": report.model,
             "dimension": report.dimension,
+            "vector_index": index,
             "texts_per_second": round(report.texts_per_second, 2),
             "seconds": round(report.seconds, 2),
             "failures": records_table(report.failures[:20], ("dataset_id", "error")),
