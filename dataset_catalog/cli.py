@@ -184,20 +184,6 @@ def _serve(args) -> int:
     return 0
 
 
-def _print_stats(stats: dict, model: str) -> None:
-    if not any(s["rows"] for s in stats.values()):
-        print("The catalog is empty.")
-    print(f"Embedding model: {model}")
-    for source, s in stats.items():
-        print(f"\n{source}: {s['rows']} rows ({s['active']} active, {s['inactive']} inactive)")
-        print("  enrichment: " + ", ".join(f"{k} {v}" for k, v in sorted(s["enrichment"].items())))
-        print(
-            f"  embeddings: {s['embedded_current_model']} of {s['active']} active rows ({s['embedding_coverage']:.1%}); "
-            f"{s['embedded_any_model']} with any model"
-        )
-        print("  links: " + ", ".join(f"{k} {v}" for k, v in sorted(s["link_status"].items())))
-
-
 EMPTY_CATALOG = (
     "The catalog is empty: nothing to search yet. Fill it by materializing hf_datasets (and the Kaggle assets), "
     "then dataset_embeddings, e.g.: dagster asset materialize -m dataset_catalog.definitions --select hf_datasets "
@@ -251,38 +237,14 @@ def _search(args, store, request) -> int:
     if args.json:
         print(json.dumps(page.to_dict(), indent=2, ensure_ascii=False))
     else:
-        _print_page(args, page)
+        from dataset_catalog.search.terminal import page_lines
+
+        print("\n".join(page_lines(page, args.offset, args.facets, color=sys.stdout.isatty())))
     if isinstance(encoder, Encoder):  # the torch path answered: prepare the fast one for next time
         from dataset_catalog.embeddings.onnx_query import export_onnx_query_encoder
 
         export_onnx_query_encoder(encoder)
     return 0
-
-
-def _print_page(args, page) -> None:
-    from dataset_catalog.search.terminal import facet_line, hit_lines, no_good_matches_lines
-
-    if page.interpretation and page.interpretation.constraints:
-        print(f"Understood: {page.interpretation.summary()}  (--no-understand to search the words as typed)")
-    if not page.good_matches:
-        print(no_good_matches_lines(page))
-    elif not page.hits:
-        print(f"No more results: the result set holds {page.total} ({page.good_matches} good matches).")
-    else:
-        color = sys.stdout.isatty()
-        print(
-            f"{args.offset + 1}-{args.offset + len(page.hits)} of {page.total} results, "
-            f"{page.good_matches} good matches ({page.took_ms:.0f} ms)\n"
-        )
-        for n, record in enumerate(page.hits, start=args.offset + 1):
-            print("\n".join(hit_lines(n, record, color)))
-        if args.facets:
-            print("\nIn the result set:")
-            for name, buckets in page.facets.items():
-                if buckets:
-                    print(facet_line(name, buckets))
-        if args.offset + len(page.hits) < page.total:
-            print(f"\nmore: --offset {args.offset + len(page.hits)}")
 
 
 def _show_or_similar(args, store) -> int:
@@ -391,7 +353,9 @@ def run(argv: Sequence[str] | None = None) -> int:
             if args.json:
                 print(json.dumps({"model": model, "sources": stats}, indent=2))
             else:
-                _print_stats(stats, model)
+                from dataset_catalog.search.terminal import stats_lines
+
+                print("\n".join(stats_lines(stats, model)))
             return 0
         request = _search_request(args) if args.command == "search" else None
         if args.command in ("show", "similar"):

@@ -102,3 +102,43 @@ def no_good_matches_lines(page) -> str:
             lines.append(f"  try without {constraint.kind} {constraint.label}: --no-understand, or other words")
     lines.append("  check the spelling, use fewer or more general words, or browse a facet: --facets")
     return "\n".join(lines)
+
+
+def page_lines(page, offset: int, facets: bool, color: bool) -> list[str]:
+    """A result page as `dataset-catalog search` prints it: what was understood, the hits (or why
+    there are none), the facets if asked for, how to get the next page."""
+    lines = []
+    if page.interpretation and page.interpretation.constraints:
+        lines.append(f"Understood: {page.interpretation.summary()}  (--no-understand to search the words as typed)")
+    if not page.good_matches:
+        lines.append(no_good_matches_lines(page))
+    elif not page.hits:
+        lines.append(f"No more results: the result set holds {page.total} ({page.good_matches} good matches).")
+    else:
+        lines.append(
+            f"{offset + 1}-{offset + len(page.hits)} of {page.total} results, "
+            f"{page.good_matches} good matches ({page.took_ms:.0f} ms)\n"
+        )
+        for n, record in enumerate(page.hits, start=offset + 1):
+            lines.extend(hit_lines(n, record, color))
+        if facets:
+            lines.append("\nIn the result set:")
+            lines.extend(facet_line(name, buckets) for name, buckets in page.facets.items() if buckets)
+        if offset + len(page.hits) < page.total:
+            lines.append(f"\nmore: --offset {offset + len(page.hits)}")
+    return lines
+
+
+def stats_lines(stats: dict[str, dict[str, Any]], model: str) -> list[str]:
+    """`dataset-catalog stats`: per source, its rows, enrichment, embedding coverage and link status."""
+    lines = [] if any(s["rows"] for s in stats.values()) else ["The catalog is empty."]
+    lines.append(f"Embedding model: {model}")
+    for source, s in stats.items():
+        lines.append(f"\n{source}: {s['rows']} rows ({s['active']} active, {s['inactive']} inactive)")
+        lines.append("  enrichment: " + ", ".join(f"{k} {v}" for k, v in sorted(s["enrichment"].items())))
+        lines.append(
+            f"  embeddings: {s['embedded_current_model']} of {s['active']} active rows ({s['embedding_coverage']:.1%}); "
+            f"{s['embedded_any_model']} with any model"
+        )
+        lines.append("  links: " + ", ".join(f"{k} {v}" for k, v in sorted(s["link_status"].items())))
+    return lines
