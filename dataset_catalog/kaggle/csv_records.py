@@ -6,6 +6,10 @@ whole stretch as one line, losing every good row in it. Here a record grows from
 quotes are unbalanced, up to a bounded size; it is kept when it parses as one RFC 4180 record of
 the header's width. Otherwise only its first line is rejected, and reading starts again at the
 next line, so the good lines after a bad quote are read as the records they are.
+
+A carriage return alone outside quotes (`1,old\rtitle,3` in a file of `\n` lines) stops DuckDB's
+parser for the whole file ("the CSV Parser state machine reached an invalid state"): each such
+CR is replaced by a space, so the record keeps its data and the file reads.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ class SplitReport:
 
     rejected: dict[str, int] = field(default_factory=dict)
     samples: list[tuple[int, str, str]] = field(default_factory=list)
+    stray_carriage_returns: int = 0  # records whose lone CRs outside quotes became spaces
 
     def reject(self, number: int, reason: str, line: bytes, max_samples: int) -> None:
         self.rejected[reason] = self.rejected.get(reason, 0) + 1
@@ -46,6 +51,10 @@ def split_records(source: Path, dest: Path, width: int, *, max_record_bytes: int
         fout.write(fin.readline())  # the header, checked by the caller
         for kind, number, raw in _records(enumerate(fin, start=2), width, max_record_bytes):
             if kind == "record":
+                if b"\r" in raw.rstrip(b"\r\n"):
+                    repaired = _without_stray_carriage_returns(raw)
+                    report.stray_carriage_returns += repaired != raw
+                    raw = repaired
                 fout.write(raw)
             else:
                 report.reject(number, kind, raw, max_samples)
@@ -88,6 +97,18 @@ def _records(lines: Iterator[tuple[int, bytes]], width: int, max_bytes: int) -> 
         else:
             pending.popleft()  # only the first line: the next one may start a good record
             yield reason, first_number, first_line
+
+
+def _without_stray_carriage_returns(record: bytes) -> bytes:
+    """`record` with each CR outside quotes that does not end a line (CRLF) made a space."""
+    out, quoted = bytearray(), False
+    for i, byte in enumerate(record):
+        if byte == 0x22:  # '"': an escaped quote ("") toggles twice, leaving the state as it was
+            quoted = not quoted
+        elif byte == 0x0D and not quoted and record[i + 1 : i + 2] != b"\n":
+            byte = 0x20
+        out.append(byte)
+    return bytes(out)
 
 
 def _width_reason(fields: int, width: int) -> str | None:

@@ -225,8 +225,13 @@ def _read_past_bad_quotes(
         ).fetchone()
         if not trouble:
             return path, errors, None
-    logger.warning(f"{path.name}: a quote is unbalanced, reading the file record by record")
+    logger.warning(f"{path.name}: a quote or line break is out of place, reading the file record by record")
     split = split_records(path, records, width, max_record_bytes=MAX_LINE_BYTES, max_samples=SAMPLE_REJECTED_LINES)
+    if split.stray_carriage_returns:
+        logger.warning(
+            f"{path.name}: {split.stray_carriage_returns} record(s) with a carriage return outside quotes, "
+            "read with it as a space"
+        )
     try:
         errors = run(records)
     except MetaKaggleFormatError:

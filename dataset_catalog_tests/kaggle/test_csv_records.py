@@ -72,3 +72,12 @@ def test_invalid_utf8_and_crlf_are_copied_byte_for_byte(tmp_path):
     source.write_bytes(HEADER + b"".join(lines))
     report = split_records(source, dest, 3, max_record_bytes=1 << 20)
     assert report.rejected == {} and dest.read_bytes() == source.read_bytes()
+
+
+def test_a_carriage_return_outside_quotes_becomes_a_space_and_crlf_and_quoted_ones_stay(tmp_path):
+    lines = [b"1,old\rtitle,2\n", b'2,"quoted\rkept",4\r\n', b"3,crlf,6\r\n"]
+    source, dest = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_bytes(HEADER + b"".join(lines))
+    report = split_records(source, dest, 3, max_record_bytes=1 << 20)
+    assert dest.read_bytes() == HEADER + b'1,old title,2\n2,"quoted\rkept",4\r\n3,crlf,6\r\n'
+    assert report.stray_carriage_returns == 1 and report.rejected == {}

@@ -172,6 +172,22 @@ def test_an_unbalanced_quote_among_multiline_descriptions_costs_its_own_line(tmp
     assert report.csv.rejected["DatasetVersions"] == {"unbalanced_quote": 1}
 
 
+@pytest.mark.parametrize("file_name", ["DatasetVersions", "Datasets"])
+def test_a_carriage_return_outside_quotes_loses_nothing(tmp_path, file_name):
+    """DuckDB's parser stopped on the whole file ("reached an invalid state") and the seed aborted."""
+    files = dict(FILES)
+    if file_name == "DatasetVersions":
+        files[file_name] = FILES[file_name].replace(b"Org description", b"Org\rdescription", 1)
+    else:  # the first data line: a CR before its first field
+        header, rest = FILES[file_name].split(b"\n", 1)
+        files[file_name] = header + b"\n" + rest.replace(b",", b"\r,", 1)
+    report, rows = joined_rows(write_meta_kaggle(tmp_path, files))
+    assert set(rows) == set(EXPECTED_REFS)
+    if file_name == "DatasetVersions":
+        assert rows["acme/acme-data"]["description"] == "Org description"
+    assert "unbalanced_quote" not in report.csv.rejected.get(file_name, {})
+
+
 @pytest.mark.parametrize("content", [b"\x7fELF\x02\x01\x01\x00\x00\x00binary", b""])
 def test_a_file_that_is_not_csv_is_our_error_naming_it(tmp_path, content):
     """A binary Datasets.csv raised a raw _csv.Error."""
