@@ -48,6 +48,10 @@ def dagster_env(tmp_path, fake_zenodo):
     config = yaml.safe_load((REPO_ROOT / "dagster.yaml").read_text())
     config["run_monitoring"]["poll_interval_seconds"] = 2
     (home / "dagster.yaml").write_text(yaml.safe_dump(config))
+    # Create the instance's SQLite storages once, here: a daemon and a CLI run opening a fresh
+    # DAGSTER_HOME at the same moment both stamp its schema, and one dies on the UNIQUE constraint.
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        instance.get_runs(limit=1)
     (tmp_path / "run_config.yaml").write_text(yaml.safe_dump(RUN_CONFIG))
     env = {
         **os.environ,
