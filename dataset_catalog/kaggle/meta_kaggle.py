@@ -25,7 +25,7 @@ import pyarrow as pa
 from pyarrow import csv as pa_csv
 
 from dataset_catalog.common.cleaning import MAX_TEXT_CHARS
-from dataset_catalog.kaggle.mapping import DATASET_URL, SOURCE
+from dataset_catalog.kaggle.mapping import DATASET_URL, SOURCE, ref_fields
 from dataset_catalog.kaggle.meta_kaggle_csv import (
     CsvReadReport,
     duckdb_connection,
@@ -50,6 +50,8 @@ DB_COLUMNS = (
     "source_created_at",
     "source_updated_at",
     "source_meta",
+    "creators",
+    "load_code",
 )
 # Why a Datasets.csv line yields no catalog row, in the order the checks apply.
 SKIP_REASONS = (
@@ -265,7 +267,8 @@ class MetaKaggleJoin:
                            'dataset_id', dataset_id, 'current_version_id', version_id,
                            'version_number', version_number, 'owner_user_id', owner_user_id,
                            'owner_organization_id', owner_org_id, 'creator_user_id', creator_user_id,
-                           'total_kernels', kernels, 'total_uncompressed_bytes', uncompressed_bytes))::VARCHAR
+                           'total_kernels', kernels, 'total_uncompressed_bytes', uncompressed_bytes))::VARCHAR,
+                       {_REF_FIELDS_SQL}
                        {f", '{SOURCE}'" if with_source else ""}
                 {_OUTPUT_FROM} ORDER BY ref"""
 
@@ -359,6 +362,13 @@ def _to_csv(batches: list[pa.RecordBatch], options: pa_csv.WriteOptions) -> byte
     return sink.getvalue()
 
 
+# The standard fields a ref gives (mapping.ref_fields), rendered by DuckDB for the bulk path: the
+# owner as creator, and the download line with the ref quoted where shlex.quote would quote it.
+_REF_FIELDS_SQL = """to_json([{'name': split_part(ref, '/', 1), 'kind': 'person'}])::VARCHAR,
+                       'kaggle datasets download -d ' || CASE WHEN regexp_full_match(ref, '[A-Za-z0-9_@%+=:,./-]+')
+                           THEN ref ELSE '''' || replace(ref, '''', '''"''"''') || '''' END"""
+
+
 def _utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment is not None else None
 
@@ -379,6 +389,7 @@ def _catalog_row(r: dict[str, Any]) -> dict[str, Any]:
         "like_count": r["votes"],
         "source_created_at": _utc(r["created_at"]),
         "source_updated_at": _utc(r["last_activity_at"]),
+        **ref_fields(r["ref"]),
         "source_meta": {
             "meta_kaggle": {
                 "dataset_id": r["dataset_id"],

@@ -24,6 +24,7 @@ from dataset_catalog.catalog.schema import EnrichmentStatus
 from dataset_catalog.catalog.staged_upserts import timestamp_text_format
 from dataset_catalog.common.cache_lock import live_markers, mark_in_use, pid_alive
 from dataset_catalog.common.prefetch import prefetched
+from dataset_catalog.common.standard_fields import LoadLanguage
 from dataset_catalog.kaggle.meta_kaggle import DB_COLUMNS, SKIP_REASONS, SOURCE, MetaKaggleJoin
 from dataset_catalog.kaggle.meta_kaggle_csv import META_KAGGLE_FILES
 
@@ -36,6 +37,8 @@ BATCH_THREAD = "meta-kaggle-batches"
 CACHE_SUBDIR = "meta-kaggle"
 # Values of new rows only: seeded rows start pending; on re-seed the status is left as enrichment set it.
 NEW_ROW_VALUES = {"enrichment_status": EnrichmentStatus.PENDING}
+# Written into every seeded row (the ref's other standard fields come from the join's SQL).
+SEED_ROW_VALUES = {"load_language": LoadLanguage.SHELL}
 # The seed owns only source_meta.meta_kaggle; enrichment keeps its file list in the same column.
 MERGE_JSON = {"source_meta": ("meta_kaggle",)}
 
@@ -183,11 +186,16 @@ def _write_batches(store: CatalogStore, joined: MetaKaggleJoin, batch_size: int)
     timestamps = timestamp_text_format(store.dialect)
     if store.dialect == "postgresql":
         for data in prefetched(joined.csv_batches(timestamps, batch_size), name=BATCH_THREAD):
-            staged = StagedRows([*DB_COLUMNS, "source"], csv=data, constants=NEW_ROW_VALUES, merge_json=MERGE_JSON)
+            staged = StagedRows(
+                [*DB_COLUMNS, "source"],
+                csv=data,
+                constants={**SEED_ROW_VALUES, **NEW_ROW_VALUES},
+                merge_json=MERGE_JSON,
+            )
             yield store.upsert_datasets(staged, insert_only=NEW_ROW_VALUES.keys())
     else:
         for rows in prefetched(joined.db_batches(timestamps, batch_size), name=BATCH_THREAD):
-            constants = {"source": SOURCE, **NEW_ROW_VALUES}
+            constants = {"source": SOURCE, **SEED_ROW_VALUES, **NEW_ROW_VALUES}
             staged = StagedRows(DB_COLUMNS, rows, constants=constants, merge_json=MERGE_JSON)
             yield store.upsert_datasets(staged, insert_only=NEW_ROW_VALUES.keys())
 

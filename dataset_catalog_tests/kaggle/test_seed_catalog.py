@@ -28,6 +28,10 @@ def test_seed_writes_exactly_the_resolvable_datasets(store, tmp_path):
     assert row["source_created_at"].replace(tzinfo=None).isoformat() == "2020-02-03T11:12:13"
     assert rows["alice/cafe-data"]["title"] == "Caf\ufffd data \ufffd"
     assert row["description"].count("\n") == 3
+    # The standard fields its ref gives, as enrichment would write them (kaggle/mapping.ref_fields):
+    # a row only ever seeded still says who made it and how to get it.
+    assert row["creators"] == [{"name": "alice", "kind": "person"}]
+    assert (row["load_code"], row["load_language"]) == ("kaggle datasets download -d alice/titanic-clean", "shell")
     if store.dialect == "sqlite":  # the bulk load's checkpoint setting is put back on its connection
         with store.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
