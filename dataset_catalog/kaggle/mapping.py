@@ -54,6 +54,13 @@ def ref_fields(ref: str) -> dict[str, Any]:
     }
 
 
+# ref_fields' creators and load_code as DuckDB SQL over a `ref` column, for the Meta Kaggle seed's
+# bulk path (kaggle/meta_kaggle.py): the ref quoted where shlex.quote would quote it.
+REF_FIELDS_SQL = """to_json([{'name': split_part(ref, '/', 1), 'kind': 'person'}])::VARCHAR,
+                       'kaggle datasets download -d ' || CASE WHEN regexp_full_match(ref, '[A-Za-z0-9_@%+=:,./-]+')
+                           THEN ref ELSE '''' || replace(ref, '''', '''"''"''') || '''' END"""
+
+
 def _http_url(value: Any) -> str | None:
     url = clean_text(value, 2_000)
     return url if url and url.startswith(("https://", "http://")) else None

@@ -25,7 +25,7 @@ import pyarrow as pa
 from pyarrow import csv as pa_csv
 
 from dataset_catalog.common.cleaning import MAX_TEXT_CHARS
-from dataset_catalog.kaggle.mapping import DATASET_URL, SOURCE, ref_fields
+from dataset_catalog.kaggle.mapping import DATASET_URL, REF_FIELDS_SQL, SOURCE, ref_fields
 from dataset_catalog.kaggle.meta_kaggle_csv import (
     CsvReadReport,
     duckdb_connection,
@@ -268,7 +268,7 @@ class MetaKaggleJoin:
                            'version_number', version_number, 'owner_user_id', owner_user_id,
                            'owner_organization_id', owner_org_id, 'creator_user_id', creator_user_id,
                            'total_kernels', kernels, 'total_uncompressed_bytes', uncompressed_bytes))::VARCHAR,
-                       {_REF_FIELDS_SQL}
+                       {REF_FIELDS_SQL}
                        {f", '{SOURCE}'" if with_source else ""}
                 {_OUTPUT_FROM} ORDER BY ref"""
 
@@ -360,13 +360,6 @@ def _to_csv(batches: list[pa.RecordBatch], options: pa_csv.WriteOptions) -> byte
     sink = io.BytesIO()
     pa_csv.write_csv(pa.Table.from_batches(batches), sink, options)
     return sink.getvalue()
-
-
-# The standard fields a ref gives (mapping.ref_fields), rendered by DuckDB for the bulk path: the
-# owner as creator, and the download line with the ref quoted where shlex.quote would quote it.
-_REF_FIELDS_SQL = """to_json([{'name': split_part(ref, '/', 1), 'kind': 'person'}])::VARCHAR,
-                       'kaggle datasets download -d ' || CASE WHEN regexp_full_match(ref, '[A-Za-z0-9_@%+=:,./-]+')
-                           THEN ref ELSE '''' || replace(ref, '''', '''"''"''') || '''' END"""
 
 
 def _utc(moment: datetime | None) -> datetime | None:

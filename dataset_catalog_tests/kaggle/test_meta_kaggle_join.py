@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import duckdb
 import pytest
 
-from dataset_catalog.kaggle.mapping import ref_fields
-from dataset_catalog.kaggle.meta_kaggle import _REF_FIELDS_SQL, MetaKaggleJoin
+from dataset_catalog.kaggle.mapping import REF_FIELDS_SQL, ref_fields
+from dataset_catalog.kaggle.meta_kaggle import MetaKaggleJoin
 from dataset_catalog.kaggle.meta_kaggle_csv import MetaKaggleFormatError
 from dataset_catalog_tests.fakes.meta_kaggle import (
     EXPECTED_LINES_READ,
@@ -208,5 +208,5 @@ def test_a_header_only_datasets_file_joins_nothing(tmp_path):
 
 @pytest.mark.parametrize("ref", ["alice/titanic-clean", "o'neil/data set", "a/b;rm -rf ~", "user/ünïcode"])
 def test_the_bulk_download_line_quotes_a_ref_as_the_mapping_does(ref):
-    line = duckdb.connect().execute(f"SELECT {_REF_FIELDS_SQL} FROM (SELECT $ref AS ref)", {"ref": ref}).fetchone()[1]
+    line = duckdb.connect().execute(f"SELECT {REF_FIELDS_SQL} FROM (SELECT $ref AS ref)", {"ref": ref}).fetchone()[1]
     assert line == ref_fields(ref)["load_code"]
