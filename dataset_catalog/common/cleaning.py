@@ -30,7 +30,9 @@ def clean_text(value: Any, max_chars: int = MAX_TEXT_CHARS) -> str | None:
     if "\x00" in value:
         value = value.replace("\x00", "")
     # PostgreSQL rejects lone surrogates (invalid UTF-8 decoded with surrogateescape, broken JSON).
-    value = value.encode("utf-8", "replace").decode("utf-8")
+    # isascii() is a flag read: ASCII text, the usual case, has none and skips the round trip.
+    if not value.isascii():
+        value = value.encode("utf-8", "replace").decode("utf-8")
     value = value.strip()
     return value[:max_chars] if value else None
 

@@ -54,6 +54,9 @@ def creator(name: Any, kind: str = CreatorKind.PERSON) -> dict[str, str] | None:
 
 def creators(*names: Any, kind: str = CreatorKind.PERSON) -> list[dict[str, str]]:
     """`creators` of these names, all of one kind (names that are no text left out)."""
+    if len(names) == 1:  # the usual case (an owner, an uploader), once per synced row
+        entry = creator(names[0], kind)
+        return [entry] if entry else []
     return [entry for name in names[:MAX_CREATORS] if (entry := creator(name, kind))]
 
 
