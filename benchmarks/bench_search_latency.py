@@ -32,14 +32,14 @@ from dataset_catalog.catalog.keyword_index import keyword_candidates
 from dataset_catalog.catalog.search_queries import SearchFilters
 from dataset_catalog.catalog.vector_matrix import _nearest_exactly, prepare_vectors, vector_matrix
 from dataset_catalog.catalog.vector_store import nearest_datasets
-from dataset_catalog.embeddings.encoder import encode_query, load_encoder
+from dataset_catalog.embeddings.encoder import encode_query, load_encoder, load_serving_query_encoder
 from dataset_catalog.search.finder import SearchRequest, find
 from dataset_catalog.search.ranking import query_tokens
 
 
-def search(store, encoder, query: str, filters: SearchFilters | None = None):
+def search(store, query_encoder, query: str, filters: SearchFilters | None = None):
     """One search as the CLI and the service run it (a first page of 10, with facets)."""
-    return find(store, SearchRequest(query, filters or SearchFilters(), limit=10), encoder=encoder)
+    return find(store, SearchRequest(query, filters or SearchFilters(), limit=10), encoder=query_encoder)
 
 
 def main() -> None:
@@ -47,7 +47,8 @@ def main() -> None:
     n = int(next((a for a in args if a.isdigit()), 500_000))
     n_queries = int(args[args.index("--queries") + 1]) if "--queries" in args else 200
     use_pg = "--pg" in args
-    encoder = load_encoder()
+    encoder = load_encoder()  # embeds the synthetic catalog
+    query_encoder = load_serving_query_encoder()  # encodes queries, as the service and the CLI do (ONNX)
     queries = make_queries(n_queries + 20)
     reuse_dir = os.environ.get("BENCH_PG_DATA") if use_pg else None
     if reuse_dir:
@@ -81,16 +82,16 @@ def main() -> None:
                 f"in {loaded['index_seconds']:.3f} s ({size}{memory})"
             )
         for q in queries[:20]:  # warm-up: caches, index pages
-            search(store, encoder, q)
+            search(store, query_encoder, q)
         print(f"measuring {n_queries} queries; {load_conditions()}")
         total, embed, semantic, keyword = [], [], [], []
         for q in queries[20:]:
             t0 = time.perf_counter()
-            search(store, encoder, q)
+            search(store, query_encoder, q)
             total.append((time.perf_counter() - t0) * 1000)
         for q in queries[20:80]:  # where the time goes, on a subset
             t0 = time.perf_counter()
-            qv = encode_query(encoder, q)
+            qv = encode_query(query_encoder, q)
             t1 = time.perf_counter()
             nearest_datasets(store, encoder.name, qv, SearchFilters(), 50)
             t2 = time.perf_counter()
@@ -107,7 +108,7 @@ def main() -> None:
             vectors = vector_matrix(store, encoder.name)
             exact_semantic = []
             for q in queries[20:80]:
-                qv = encode_query(encoder, q)
+                qv = encode_query(query_encoder, q)
                 t0 = time.perf_counter()
                 _nearest_exactly(store, vectors, qv, SearchFilters(), 50)
                 exact_semantic.append((time.perf_counter() - t0) * 1000)
@@ -116,24 +117,24 @@ def main() -> None:
             exact_total = []
             for q in queries[20:]:
                 t0 = time.perf_counter()
-                search(store, encoder, q)
+                search(store, query_encoder, q)
                 exact_total.append((time.perf_counter() - t0) * 1000)
             print(f"END TO END with the exact scan: {percentiles(exact_total)}")
-            concurrent_exact = _concurrent(store, encoder, queries[20:])
+            concurrent_exact = _concurrent(store, query_encoder, queries[20:])
             vectors.ann = ann
             print(f"END TO END, 4 concurrent clients, exact scan: {percentiles(concurrent_exact)}")
         print(
-            f"END TO END, 4 concurrent clients: {percentiles(_concurrent(store, encoder, queries[20:]))}  [target p50 <= 30]"
+            f"END TO END, 4 concurrent clients: {percentiles(_concurrent(store, query_encoder, queries[20:]))}  [target p50 <= 30]"
         )
         filtered = []
         for q in queries[20:60]:
             t0 = time.perf_counter()
-            search(store, encoder, q, SearchFilters(source="kaggle", license="mit", min_downloads=20))
+            search(store, query_encoder, q, SearchFilters(source="kaggle", license="mit", min_downloads=20))
             filtered.append((time.perf_counter() - t0) * 1000)
         print(f"  filtered (kaggle, mit, >=20 downloads): {percentiles(filtered)}")
         recalls, recalls_direct = [], []
         for q in queries[20:120]:
-            qv = encode_query(encoder, q)
+            qv = encode_query(query_encoder, q)
             exact = set(np.argsort(-(matrix @ qv))[:10] + 1)
             got = [i for i, _ in nearest_datasets(store, encoder.name, qv, SearchFilters(), 50)[:10]]
             got10 = [i for i, _ in nearest_datasets(store, encoder.name, qv, SearchFilters(), 10)]
@@ -147,7 +148,7 @@ def main() -> None:
         kaggle_ids = np.flatnonzero(kaggle) + 1
         filtered_recalls = []
         for q in queries[20:70]:
-            qv = encode_query(encoder, q)
+            qv = encode_query(query_encoder, q)
             exact = set(kaggle_ids[np.argsort(-(matrix[kaggle] @ qv))[:10]])
             got = [i for i, _ in nearest_datasets(store, encoder.name, qv, SearchFilters(source="kaggle"), 10)]
             filtered_recalls.append(len(exact & set(got)) / 10)
@@ -155,12 +156,12 @@ def main() -> None:
         store.close()
 
 
-def _concurrent(store, encoder, queries: list[str], clients: int = 4) -> list[float]:
+def _concurrent(store, query_encoder, queries: list[str], clients: int = 4) -> list[float]:
     """Per-query latency with `clients` threads searching at once (a service's worker threads)."""
 
     def one(q: str) -> float:
         t0 = time.perf_counter()
-        search(store, encoder, q)
+        search(store, query_encoder, q)
         return (time.perf_counter() - t0) * 1000
 
     with ThreadPoolExecutor(clients) as pool:

@@ -24,7 +24,12 @@ from dataset_catalog.catalog import CatalogStore
 from dataset_catalog.catalog.engine import is_connection_error
 from dataset_catalog.catalog.keyword_index import ensure_keyword_index
 from dataset_catalog.catalog.vector_store import stored_dimension
-from dataset_catalog.embeddings.encoder import Encoder, configured_model_name, encode_query, load_encoder
+from dataset_catalog.embeddings.encoder import (
+    Encoder,
+    configured_model_name,
+    encode_query,
+    load_serving_query_encoder,
+)
 from dataset_catalog.errors import DatasetCatalogError, redact
 from dataset_catalog.search.ranking import InvalidQueryError
 from dataset_catalog.service.memory import bound_native_memory, give_back_native_memory
@@ -59,7 +64,7 @@ def open_service(store: CatalogStore, model: str | None = None, encoder: Encoder
         )
     else:
         t0 = time.perf_counter()
-        service.encoder = encoder or load_encoder(model_name)
+        service.encoder = encoder or load_serving_query_encoder(model_name)
         encode_query(service.encoder, "warm-up")
         service.startup["model_load_seconds"] = round(time.perf_counter() - t0, 2)
         service.startup["vectors"] = warm_vectors(store, model_name)

@@ -211,3 +211,15 @@ def test_errors_leak_no_trace_and_no_database_url(store, corpus, encoder, caplog
 def test_xss_title_is_returned_as_data(client):
     hit = next(h for h in search(client, q="evil speech", limit=100)["hits"] if h["external_id"] == "evil/xss")
     assert hit["title"] == XSS_TITLE  # JSON carries it verbatim; pages escape it (test_pages.py)
+
+
+@pytest.mark.slow  # exports the model to ONNX
+def test_the_service_encodes_queries_with_the_onnx_export_and_ranks_as_torch_does(served_store, client):
+    from dataset_catalog.embeddings.onnx_query import OnnxQueryEncoder
+
+    with TestClient(create_app(store=served_store), raise_server_exceptions=False) as fast_client:
+        assert isinstance(fast_client.app.state.catalog.encoder, OnnxQueryEncoder)  # exported at start-up
+        for query in ("movie reviews sentiment", "speech recognition audio", "questions about wikipedia"):
+            fast = fast_client.get("/api/search", params={"q": query, "understand": "false"}).json()["hits"]
+            torch = client.get("/api/search", params={"q": query, "understand": "false"}).json()["hits"]
+            assert [h["external_id"] for h in fast] == [h["external_id"] for h in torch], query
