@@ -182,6 +182,55 @@ embedding_generation = sa.Table(
 )
 
 
+# -- duplicate clusters (catalog/clusters.py; the decisions are plain code in clusters/) ------------
+# One row per linked pair (low_id < high_id), with the evidence that linked them, strongest first.
+dataset_links = sa.Table(
+    "dataset_links",
+    metadata,
+    sa.Column("low_id", BigId, sa.ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
+    sa.Column(
+        "high_id", BigId, sa.ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    ),
+    sa.Column("confidence", sa.Float, nullable=False),
+    sa.Column("evidence", Json, nullable=False),
+    sa.Column("linked_at", Timestamp, nullable=False),
+    sa.Index("ix_dataset_links_high", "high_id"),
+)
+# Every clustered row's cluster: the smallest dataset id among its members (most rows are alone
+# and have no row here).
+dataset_clusters = sa.Table(
+    "dataset_clusters",
+    metadata,
+    sa.Column(
+        "dataset_id", BigId, sa.ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    ),
+    sa.Column("cluster_id", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Index("ix_dataset_clusters_cluster", "cluster_id"),
+)
+# What a compared row said (its evidence, clusters/facts.py) and the `datasets.updated_at` it was
+# read at: a row whose stamp differs, or that has no row here, is compared again by the next run.
+dataset_cluster_facts = sa.Table(
+    "dataset_cluster_facts",
+    metadata,
+    sa.Column(
+        "dataset_id", BigId, sa.ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    ),
+    sa.Column("read_at_update", Timestamp, nullable=False),
+    sa.Column("facts", Json, nullable=False),
+)
+# Blocking keys (normalised names, name words, identifiers): rows sharing one are compared.
+dataset_cluster_keys = sa.Table(
+    "dataset_cluster_keys",
+    metadata,
+    sa.Column("key", sa.String(256), primary_key=True),
+    sa.Column(
+        "dataset_id", BigId, sa.ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    ),
+    sa.Index("ix_dataset_cluster_keys_dataset", "dataset_id"),
+)
+
+
 class PgVector(sa.types.UserDefinedType):
     """pgvector's `vector` type, for casts in queries and so table reflection recognises it."""
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 
+from dataset_catalog.catalog.clusters import multi_member_pairs
 from dataset_catalog.catalog.schema import LinkStatus, dataset_embeddings, datasets
 from dataset_catalog.catalog.store import CatalogStore
 
@@ -34,6 +35,8 @@ class SummaryGroup:
 @dataclass(frozen=True)
 class CatalogSummary:
     groups: list[SummaryGroup]
+    # (source, other source) -> active rows of `source` in a duplicate cluster with a row of `other`
+    cluster_pairs: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def by_state(self) -> list[dict[str, Any]]:
         """Rows and embedded rows per source, enrichment status and active flag."""
@@ -84,6 +87,7 @@ class CatalogSummary:
                     "link_status": Counter(),
                     "embedded_current_model": 0,
                     "embedded_any_model": 0,
+                    "duplicates_on": {},
                 },
             )
 
@@ -98,6 +102,8 @@ class CatalogSummary:
             if g.is_active:
                 s["embedded_any_model"] += g.embedded
                 s["embedded_current_model"] += g.embedded_current_model
+        for (source, other), rows in self.cluster_pairs.items():
+            entry(source)["duplicates_on"][other] = rows
         for s in stats.values():
             s["enrichment"], s["link_status"] = dict(s["enrichment"]), dict(s["link_status"])
             s["embedding_coverage"] = round(s["embedded_current_model"] / s["active"], 4) if s["active"] else 0.0
@@ -126,4 +132,4 @@ def catalog_summary(store: CatalogStore, model: str | None = None) -> CatalogSum
             SummaryGroup(source, status, bool(active), link or LinkStatus.UNCHECKED, rows, embedded, int(now or 0))
             for source, status, active, link, rows, embedded, now in conn.execute(query)
         ]
-    return CatalogSummary(groups)
+    return CatalogSummary(groups, multi_member_pairs(store))

@@ -238,12 +238,12 @@ def read_embeddings(store: CatalogStore) -> dict[int, dict[str, Any]]:
         if conn.execute(sa.select(e.c.dataset_id).limit(1)).first() is None:
             return {}  # none yet (PostgreSQL: the column is not a vector column yet, see dataset_vector)
     query = sa.select(
-        e.c.dataset_id, e.c.model, e.c.dimension, e.c.content_hash, e.c.embedded_at, _vector_column(store).label("v")
+        e.c.dataset_id, e.c.model, e.c.dimension, e.c.content_hash, e.c.embedded_at, vector_column(store).label("v")
     )
     out = {}
     with store.engine.connect() as conn:
         for row in conn.execute(query):
-            values = _vector_value(store, row.v)
+            values = vector_value(store, row.v)
             out[row.dataset_id] = {
                 "model": row.model,
                 "dimension": row.dimension,
@@ -322,19 +322,19 @@ def dataset_vector(store: CatalogStore, model: str, dataset_id: int) -> np.ndarr
     e = dataset_embeddings
     with store.engine.connect() as conn:
         value = conn.execute(
-            sa.select(_vector_column(store)).where(e.c.dataset_id == dataset_id, e.c.model == model)
+            sa.select(vector_column(store)).where(e.c.dataset_id == dataset_id, e.c.model == model)
         ).scalar_one_or_none()
-    return None if value is None else _vector_value(store, value)
+    return None if value is None else vector_value(store, value)
 
 
-def _vector_column(store: CatalogStore):
+def vector_column(store: CatalogStore):
     """The stored vector as the driver can read it: float32 bytes (SQLite), real[] (pgvector)."""
     if store.dialect == "postgresql":
         return sa.literal_column("CAST(embedding AS real[])")
     return dataset_embeddings.c.embedding
 
 
-def _vector_value(store: CatalogStore, value) -> np.ndarray:
+def vector_value(store: CatalogStore, value) -> np.ndarray:
     if store.dialect == "postgresql":
         return np.asarray(value, dtype=np.float32)
     return np.frombuffer(value, "<f4").copy()

@@ -31,7 +31,13 @@ SOURCE_OF = {
     "openml_datasets": "openml",
 }
 SOURCE_ASSETS = set(SOURCE_OF)
-ASSETS = SOURCE_ASSETS | {"dataset_embeddings", "dataset_link_status", "remove_old_cache", "catalog_health"}
+ASSETS = SOURCE_ASSETS | {
+    "dataset_embeddings",
+    "dataset_clusters",
+    "dataset_link_status",
+    "remove_old_cache",
+    "catalog_health",
+}
 
 
 def _env(dagster_home) -> dict[str, str]:

@@ -160,6 +160,8 @@ def catalog_health(catalog: CatalogResource, embedding_model: EmbeddingModelReso
                 f"{source}/link_broken": numbers["link_status"].get(LinkStatus.BROKEN, 0),
             }
         )
+        # Rows clustered with a copy on another source (dataset_clusters), per source pair.
+        metadata.update({f"{source}/also_on_{other}": rows for other, rows in numbers["duplicates_on"].items()})
     metadata["dagster/row_count"] = sum(s["rows"] for s in per_source.values())
     metadata["catalog_state"] = catalog_state_table(summary)
     return dg.MaterializeResult(metadata=metadata)

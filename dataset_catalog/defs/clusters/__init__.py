@@ -1,0 +1,1 @@
+"""Duplicate clusters: the `dataset_clusters` asset and its daily schedule."""
