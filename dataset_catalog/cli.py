@@ -2,7 +2,7 @@
 
     dataset-catalog search "QUERY" [--source SOURCE] [--license L] [--license-family F]
                            [--language L] [--task T] [--format F] [--min-downloads N]
-                           [--sort relevance|downloads|likes|updated] [--offset N] [--limit K] [--facets] [--no-understand] [--json]
+                           [--sort relevance|downloads|likes|updated] [--offset N] [--limit K] [--facets] [--no-understand] [--no-fold] [--json]
     dataset-catalog show SOURCE/EXTERNAL_ID [--json]
     dataset-catalog similar SOURCE/EXTERNAL_ID [--limit K] [--json]
     dataset-catalog evaluate JUDGMENTS.json [--field query|keyphrase|both] [--per-query] [--json]
@@ -79,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-understand",
         action="store_true",
         help="search the words as typed: no languages, tasks, sizes, licences or sources read from the query",
+    )
+    search.add_argument(
+        "--no-fold",
+        action="store_true",
+        help="list every copy of a dataset (default: one hit per dataset, its other homes under it)",
     )
     search.add_argument("--json", action="store_true", help="print machine-readable JSON")
     show = commands.add_parser("show", help="everything the catalog knows about one dataset")
@@ -213,7 +218,13 @@ def _search_request(args):
         language=args.language,
     )
     return SearchRequest(
-        args.query, filters, args.sort, args.offset, args.limit, understand=not args.no_understand
+        args.query,
+        filters,
+        args.sort,
+        args.offset,
+        args.limit,
+        understand=not args.no_understand,
+        fold=not args.no_fold,
     ).validated()
 
 

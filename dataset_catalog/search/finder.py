@@ -36,6 +36,7 @@ from dataset_catalog.common.plain_text import markup_to_text
 from dataset_catalog.common.standard_fields import CREATOR_KEYS, FILE_KEYS
 from dataset_catalog.embeddings.encoder import Encoder, configured_model_name
 from dataset_catalog.search.facets import FacetBucket, facet_counts
+from dataset_catalog.search.folding import duplicates_of, fold, other_homes
 from dataset_catalog.search.query_understanding import Interpretation, understand
 from dataset_catalog.search.ranking import (
     MAX_LIMIT,
@@ -58,6 +59,7 @@ UNDERSTOOD_FILTER_NEAREST = 4096
 # query's best similarity there (0.43): meaning alone must then be clear.
 RELEVANCE_FLOOR = 0.30
 RELEVANCE_FLOOR_WITHOUT_WORDS = 0.45
+FOLD_SLACK = 10  # neighbours asked for beyond `limit`, so folded copies leave a full list
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class SearchRequest:
     limit: int = 10
     understand: bool = True  # read constraints from the query (query_understanding.py)
     ignore: tuple[str, ...] = ()  # understood constraints turned off: "language:de" or a kind ("language")
+    fold: bool = True  # one hit per duplicate cluster (search/folding.py); False shows every copy
 
     def validated(self) -> SearchRequest:
         """The request with its query cleaned, or InvalidQueryError saying what to change."""
@@ -110,6 +113,7 @@ class SearchPage:
             "sort": r.sort,
             "offset": r.offset,
             "limit": r.limit,
+            "fold": r.fold,
             "total": self.total,
             "good_matches": self.good_matches,
             "interpretation": self.interpretation.to_dict() if self.interpretation else None,
@@ -181,12 +185,15 @@ def find(
             boosts=interpretation.boosts,
         )
     candidates = ranked.candidates
+    if request.fold:
+        candidates = fold(store, candidates, lambda c: c.id)
     if request.sort != "relevance":
         candidates = sorted(candidates, key=_SORT_KEYS[request.sort])  # stable: ties keep relevance order
     on_page = candidates[request.offset : request.offset + request.limit]
     # Highlights and "why" name every word of the query, those read as constraints too ("German").
     shown_tokens = query_tokens(request.query) if interpretation else ranked.tokens
     details = fetch_hit_rows(store, [c.id for c in on_page], HIT_DETAIL_COLUMNS)
+    homes = other_homes(store, [c.id for c in on_page])
     page = []
     for candidate in on_page:
         row = {**candidate.row, **details.get(candidate.id, {})}
@@ -194,6 +201,7 @@ def find(
         record.score, record.similarity = candidate.score, candidate.similarity
         record.semantic_rank, record.keyword_rank = candidate.semantic_rank, candidate.keyword_rank
         record.why = why_matched(record, row, shown_tokens)
+        record.also_on = homes.get(candidate.id, [])
         page.append(record)
     good = [c for c in candidates if is_good_match(c.similarity, ranked.modes)]
     return SearchPage(
@@ -213,16 +221,19 @@ def find(
 def similar_datasets(
     store: CatalogStore, row: dict[str, Any], model: str | None = None, limit: int = 10
 ) -> list[DatasetRecord]:
-    """The `limit` datasets nearest to `row` by embedding, those of other sources first (the same
-    data is often listed on two sources, and a finder most wants what they have not seen yet);
-    nearest first within each group."""
+    """The `limit` datasets nearest to `row` by embedding, its own copies (duplicate cluster) left
+    out and other datasets' copies folded, those of other sources first (a finder most wants what
+    they have not seen yet); nearest first within each group."""
     model_name = configured_model_name(model)
     vector = dataset_vector(store, model_name, row["id"])
     if vector is None:
         return []
+    own_cluster = {row["id"], *(h["id"] for h in other_homes(store, [row["id"]]).get(row["id"], []))}
+    wanted = limit + len(own_cluster) + FOLD_SLACK
     neighbours = [
-        (i, s) for i, s in nearest_datasets(store, model_name, vector, SearchFilters(), limit + 1) if i != row["id"]
+        (i, s) for i, s in nearest_datasets(store, model_name, vector, SearchFilters(), wanted) if i not in own_cluster
     ]
+    neighbours = fold(store, neighbours, lambda n: n[0])  # copies of one other dataset count once
     rows = fetch_hit_rows(store, [i for i, _ in neighbours], (*CANDIDATE_COLUMNS, *HIT_DETAIL_COLUMNS))
     records = []
     for rank, (dataset_id, similarity) in enumerate(neighbours[:limit], start=1):
@@ -256,6 +267,7 @@ def dataset_details(store: CatalogStore, source: str, external_id: str) -> dict[
         "files": _entries(row.get("files"), FILE_KEYS),
         "creators": _entries(row.get("creators"), CREATOR_KEYS),
         "citation": row.get("citation"),
+        "duplicates": duplicates_of(store, row["id"]),
         "load": {"code": row["load_code"], "language": row.get("load_language")} if row.get("load_code") else None,
         "views": row.get("view_count"),
         "usability": row.get("usability_rating"),
@@ -291,6 +303,7 @@ def details_to_dict(details: dict[str, Any]) -> dict[str, Any]:
         "files": details["files"],
         "creators": details["creators"],
         "citation": details["citation"],
+        "other_homes": details["duplicates"],
         "load": details["load"],
         "views": details["views"],
         "usability_rating": details["usability"],

@@ -76,6 +76,7 @@ class DatasetRecord:
     semantic_rank: int | None = None
     keyword_rank: int | None = None
     similarity: float | None = None
+    also_on: list[dict[str, Any]] = field(default_factory=list)  # other homes of the same data (search/folding.py)
 
     @property
     def source_name(self) -> str:
@@ -128,6 +129,7 @@ class DatasetRecord:
             "semantic_rank": self.semantic_rank,
             "keyword_rank": self.keyword_rank,
             "similarity": self.similarity,
+            "also_on": [{k: h[k] for k in ("source", "external_id", "url", "title")} for h in self.also_on],
         }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from dataset_catalog.search.facets import FacetBucket
+from dataset_catalog.search.folding import also_on_text
 from dataset_catalog.search.records import DatasetRecord, human_bytes, human_count
 
 BOLD, RESET = "\033[1m", "\033[0m"
@@ -43,6 +44,9 @@ def hit_lines(n: int, record: DatasetRecord, color: bool) -> list[str]:
     lines.append(f"    {record.url or '-'}")
     if record.why:
         lines.append(f"    why: {'; '.join(record.why)}")
+    if record.also_on:
+        homes = ", ".join(f"{h['source']}/{h['external_id']}" for h in record.also_on)
+        lines.append(f"    also on: {also_on_text(record.also_on)} ({homes})")
     return lines
 
 
@@ -85,6 +89,13 @@ def details_lines(details: dict[str, Any], similar: list[DatasetRecord]) -> list
             x for x in (human_bytes(f.get("bytes")), f"{human_count(f['rows'])} rows" if f.get("rows") else None) if x
         )
         lines.append(f"  file        {f['name']}" + (f"  ({extra})" if extra else ""))
+    if details["duplicates"]:
+        lines += ["", "The same data elsewhere:"]
+        for home in details["duplicates"]:
+            evidence = "; ".join(f"{e['kind']}: {e['detail']}" for e in home["evidence"][:3])
+            lines.append(f"  {home['title']}  [{home['source_name']}]  {home['source']}/{home['external_id']}")
+            if evidence:
+                lines.append(f"    evidence: {evidence}")
     if details["paragraphs"]:
         lines += ["", *details["paragraphs"][:6]]
     if similar:
@@ -141,4 +152,7 @@ def stats_lines(stats: dict[str, dict[str, Any]], model: str) -> list[str]:
             f"{s['embedded_any_model']} with any model"
         )
         lines.append("  links: " + ", ".join(f"{k} {v}" for k, v in sorted(s["link_status"].items())))
+        if s.get("duplicates_on"):
+            on = ", ".join(f"{k} {v}" for k, v in sorted(s["duplicates_on"].items()))
+            lines.append(f"  rows whose data is also on: {on}")
     return lines

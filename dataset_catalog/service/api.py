@@ -70,6 +70,16 @@ def api_similar(
 
 
 @router.get(
+    "/api/datasets/{source}/{external_id:path}/duplicates",
+    tags=["datasets"],
+    summary="The other homes of the same data (duplicate clusters), with the evidence for each link",
+)
+def api_duplicates(request: Request, source: str, external_id: str) -> dict[str, Any]:
+    details = _details_or_404(request, source, external_id)
+    return {"dataset": details["record"].to_dict(), "duplicates": details["duplicates"]}
+
+
+@router.get(
     "/api/datasets/{source}/{external_id:path}/croissant",
     tags=["datasets"],
     summary="The dataset as metadata-only Croissant 1.0 JSON-LD",

@@ -38,6 +38,7 @@ class SearchParams(BaseModel):
     )
     limit: int = Field(10, ge=1, le=MAX_LIMIT)
     understand: bool = Field(True, description="Read languages, tasks, sizes, licences and sources from q.")
+    fold: bool = Field(True, description="One hit per dataset however many sites host it; false shows every copy.")
     ignore: str | None = Field(
         None, max_length=512, description="Understood constraints to turn off, comma-separated: language:de,task"
     )
@@ -75,6 +76,7 @@ class SearchParams(BaseModel):
             self.limit,
             understand=self.understand,
             ignore=self.ignored(),
+            fold=self.fold,
         )
 
     def ignoring(self, key: str) -> str:
@@ -86,6 +88,6 @@ class SearchParams(BaseModel):
         from urllib.parse import urlencode
 
         values = {**self.model_dump(), **changes}
-        defaults = {"sort": "relevance", "offset": 0, "limit": 10, "understand": True}
+        defaults = {"sort": "relevance", "offset": 0, "limit": 10, "understand": True, "fold": True}
         kept = {k: v for k, v in values.items() if v not in (None, "") and defaults.get(k) != v}
         return urlencode({k: str(v).lower() if isinstance(v, bool) else v for k, v in kept.items()})
