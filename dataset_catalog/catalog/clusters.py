@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from dataset_catalog.catalog.engine import in_list, utcnow
 from dataset_catalog.catalog.schema import (
+    dataset_apart,
     dataset_cluster_facts,
     dataset_cluster_keys,
     dataset_clusters,
@@ -93,6 +94,8 @@ def _delete_rows(conn: sa.Connection, ids: list[int]) -> None:
     conn.execute(sa.delete(dataset_cluster_keys).where(in_list(conn, dataset_cluster_keys.c.dataset_id, ids)))
     conn.execute(sa.delete(dataset_links).where(in_list(conn, dataset_links.c.low_id, ids)))
     conn.execute(sa.delete(dataset_links).where(in_list(conn, dataset_links.c.high_id, ids)))
+    conn.execute(sa.delete(dataset_apart).where(in_list(conn, dataset_apart.c.low_id, ids)))
+    conn.execute(sa.delete(dataset_apart).where(in_list(conn, dataset_apart.c.high_id, ids)))
 
 
 def rows_by_key(store: CatalogStore, keys: Sequence[str], max_rows: int) -> dict[str, list[int]]:
@@ -126,11 +129,18 @@ def stored_facts(store: CatalogStore, ids: Sequence[int]) -> dict[int, dict[str,
     return out
 
 
-def write_compared(store: CatalogStore, rows: Sequence[ComparedRow], links: Iterable[StoredLink]) -> int:
-    """Store one batch of compared rows: their facts and keys, and `links` (each touching one of
-    them) in place of every link they had; one transaction. Returns how many links were stored."""
+def write_compared(
+    store: CatalogStore,
+    rows: Sequence[ComparedRow],
+    links: Iterable[StoredLink],
+    apart: Iterable[tuple[int, int]] = (),
+) -> int:
+    """Store one batch of compared rows: their facts and keys, and `links` and `apart` pairs (each
+    touching one of them) in place of every pair they had; one transaction. Returns how many
+    links were stored."""
     ids = [r.dataset_id for r in rows]
     chosen = {(min(x.low_id, x.high_id), max(x.low_id, x.high_id)): x for x in links}
+    apart_rows = [{"low_id": a, "high_id": b} for a, b in sorted({(min(p), max(p)) for p in apart})]
     now = utcnow()
     with store.engine.begin() as conn:
         for batch in _batches(ids):
@@ -141,7 +151,8 @@ def write_compared(store: CatalogStore, rows: Sequence[ComparedRow], links: Iter
             {"low_id": low, "high_id": high, "confidence": x.confidence, "evidence": x.evidence, "linked_at": now}
             for (low, high), x in sorted(chosen.items())
         ]
-        for table, values in ((dataset_cluster_facts, facts), (dataset_cluster_keys, keys), (dataset_links, link_rows)):
+        tables = (dataset_cluster_facts, facts), (dataset_cluster_keys, keys), (dataset_links, link_rows)
+        for table, values in (*tables, (dataset_apart, apart_rows)):
             for batch in _batches(values):
                 conn.execute(sa.insert(table), batch)
     return len(chosen)
@@ -159,6 +170,13 @@ def stored_links(store: CatalogStore) -> list[tuple[int, int, float]]:
     )
     with store.engine.connect() as conn:
         return [(int(a), int(b), float(c)) for a, b, c in conn.execute(query)]
+
+
+def stored_apart(store: CatalogStore) -> set[tuple[int, int]]:
+    """(low_id, high_id) of every pair stored as different data."""
+    a = dataset_apart.c
+    with store.engine.connect() as conn:
+        return {(int(x), int(y)) for x, y in conn.execute(sa.select(a.low_id, a.high_id))}
 
 
 def write_clusters(store: CatalogStore, cluster_of: Mapping[int, int]) -> int:

@@ -196,6 +196,17 @@ dataset_links = sa.Table(
     sa.Column("linked_at", Timestamp, nullable=False),
     sa.Index("ix_dataset_links_high", "high_id"),
 )
+# Pairs a comparison found to be different data though they share evidence (a conflicting name,
+# row counts far apart): never put in one cluster, however other links chain.
+dataset_apart = sa.Table(
+    "dataset_apart",
+    metadata,
+    sa.Column("low_id", BigId, sa.ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
+    sa.Column(
+        "high_id", BigId, sa.ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    ),
+    sa.Index("ix_dataset_apart_high", "high_id"),
+)
 # Every clustered row's cluster: the smallest dataset id among its members (most rows are alone
 # and have no row here).
 dataset_clusters = sa.Table(

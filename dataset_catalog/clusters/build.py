@@ -76,7 +76,9 @@ def update_clusters(
         report.compared += len(batch)
         progress(f"Compared {report.compared:,} of {len(changed):,} rows.")
     links = stored.stored_links(store)
-    grouping = group({i for a, b, _ in links for i in (a, b)}, [Link(a, b, c) for a, b, c in links])
+    grouping = group(
+        {i for a, b, _ in links for i in (a, b)}, [Link(a, b, c) for a, b, c in links], stored.stored_apart(store)
+    )
     stored.write_clusters(store, grouping.cluster_of)
     sizes: dict[int, int] = {}
     for cluster in grouping.cluster_of.values():
@@ -104,9 +106,11 @@ def _compare_batch(store: CatalogStore, model: str, batch: list[int]) -> int:
     known.update({i: facts_from_json(i, v) for i, v in stored.stored_facts(store, sorted(others)).items()})
     pairs = {p for p in pairs if p[0] in known and p[1] in known}  # a candidate not compared yet meets us later
     similarity = pair_similarities(store, model, pairs)
-    links = []
+    links, apart = [], []
     for a, b in sorted(pairs):
         decision = decide(known[a], known[b], similarity.get((a, b)))
+        if decision.apart:
+            apart.append((a, b))
         if decision.linked:
             evidence = [{"kind": e.kind, "detail": e.detail, "strength": e.strength} for e in decision.evidence]
             links.append(stored.StoredLink(a, b, decision.confidence, evidence))
@@ -114,7 +118,7 @@ def _compare_batch(store: CatalogStore, model: str, batch: list[int]) -> int:
         stored.ComparedRow(int(r["id"]), r["updated_at"], facts_to_json(facts[int(r["id"])]), keys[int(r["id"])])
         for r in rows
     ]
-    stored.write_compared(store, compared, links)
+    stored.write_compared(store, compared, links, apart)
     return len(pairs)
 
 

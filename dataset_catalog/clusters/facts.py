@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dataset_catalog.clusters.links import RowFacts
-from dataset_catalog.clusters.names import name_key, row_names, text_words
+from dataset_catalog.clusters.names import name_key, row_phrases, text_words
 from dataset_catalog.clusters.signals import RowSignals, row_signals
 
 # The columns a row's facts are read from.
@@ -29,7 +29,7 @@ FACT_COLUMNS = (
     "row_count",
     "column_names",
 )
-MAX_WORDS = 400  # of a row's title and description kept for soft name conflicts (names only need a few)
+MAX_WORDS = 400  # the first distinct words of a row's title and description, for near names
 MAX_COLUMNS = 200
 MAX_KEYS = 40  # per row: a card citing hundreds of pages blocks on the first of them
 MAX_KEY_LENGTH = 250
@@ -37,11 +37,10 @@ MAX_KEY_LENGTH = 250
 
 def row_facts(row: Mapping[str, Any]) -> RowFacts:
     """The facts of one catalog row (a dict with FACT_COLUMNS)."""
-    words = text_words(row.get("title"), row.get("subtitle"), (row.get("description") or "")[:5000])
     return RowFacts(
         signals=row_signals(row),
-        names=frozenset(row_names(row.get("title"), row.get("external_id"))),
-        words=frozenset(sorted(words)[:MAX_WORDS]) if len(words) > MAX_WORDS else words,
+        names=frozenset(row_phrases(row.get("title"), row.get("external_id"))),
+        words=text_words(row.get("title"), row.get("subtitle"), row.get("description"), limit=MAX_WORDS),
     )
 
 
@@ -54,7 +53,7 @@ def facts_to_json(facts: RowFacts) -> dict[str, Any]:
         "pwc": s.paperswithcode,
         "rows": s.row_count,
         "columns": sorted(s.columns)[:MAX_COLUMNS],
-        "names": sorted(sorted(n) for n in facts.names),
+        "names": sorted(list(n) for n in facts.names),  # each in its order: the leading word counts
         "words": sorted(facts.words),
     }
 
@@ -69,7 +68,7 @@ def facts_from_json(row_id: int, value: Mapping[str, Any]) -> RowFacts:
         row_count=value.get("rows"),
         columns=frozenset(value.get("columns") or ()),
     )
-    names = frozenset(frozenset(n) for n in value.get("names") or ())
+    names = frozenset(tuple(n) for n in value.get("names") or ())
     return RowFacts(signals=signals, names=names, words=frozenset(value.get("words") or ()))
 
 

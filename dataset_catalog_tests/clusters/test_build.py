@@ -5,7 +5,13 @@ import pytest
 import sqlalchemy as sa
 
 from dataset_catalog.catalog import clusters as stored
-from dataset_catalog.catalog.schema import dataset_cluster_facts, dataset_cluster_keys, dataset_clusters, dataset_links
+from dataset_catalog.catalog.schema import (
+    dataset_apart,
+    dataset_cluster_facts,
+    dataset_cluster_keys,
+    dataset_clusters,
+    dataset_links,
+)
 from dataset_catalog.clusters import build
 from dataset_catalog.clusters.build import update_clusters
 from dataset_catalog_tests.fakes.copies import COPIES as ROWS
@@ -38,6 +44,10 @@ def test_copies_cluster_relatives_stay_apart_and_the_evidence_is_stored(store):
     homes = stored.other_members(store, [ids["ylecun/mnist"]], ("source", "external_id"))
     assert [m["external_id"] for m in homes[ids["ylecun/mnist"]]] == ["554", "oddrationale/mnist-in-csv"]
     assert stored.multi_member_pairs(store)[("huggingface", "openml")] == 1
+    # MNIST and Fashion-MNIST share an origin, rows and columns: stored as kept apart, so no later
+    # link between their clusters can chain them
+    kept_apart = {(ids[a], ids[b]) for a in ("ylecun/mnist",) for b in ("zalando-datasets/fashion_mnist",)}
+    assert {(min(p), max(p)) for p in kept_apart} <= stored.stored_apart(store)
 
 
 def test_a_second_run_compares_only_changed_rows_and_changes_nothing_else(store):
@@ -68,9 +78,9 @@ def test_a_deactivated_copy_leaves_its_cluster(store):
 def test_a_run_killed_half_way_and_rerun_gives_the_same_clusters(store, monkeypatch):
     store.upsert_datasets(ROWS)
     update_clusters(store, MODEL)
-    expected = _clusters(store)
+    expected, expected_apart = _clusters(store), stored.stored_apart(store)
     with store.engine.begin() as conn:  # back to a catalog never clustered
-        for table in (dataset_clusters, dataset_links, dataset_cluster_keys, dataset_cluster_facts):
+        for table in (dataset_clusters, dataset_links, dataset_apart, dataset_cluster_keys, dataset_cluster_facts):
             conn.execute(sa.delete(table))
     calls = {"n": 0}
     real = stored.write_compared
@@ -88,4 +98,4 @@ def test_a_run_killed_half_way_and_rerun_gives_the_same_clusters(store, monkeypa
     assert len(stored.rows_to_compare(store)) == 4  # the first batch is kept
     update_clusters(store, MODEL)
     assert build.stored.rows_to_compare(store) == []
-    assert _clusters(store) == expected
+    assert _clusters(store) == expected and stored.stored_apart(store) == expected_apart

@@ -29,3 +29,12 @@ def test_a_cluster_never_grows_past_its_bound(monkeypatch):
 def test_the_same_links_in_any_order_give_the_same_clusters():
     links = [Link(1, 2, 0.95), Link(2, 3, 0.99), Link(5, 4, 0.92), Link(3, 6, 0.95)]
     assert group(range(1, 7), links).cluster_of == group(range(1, 7), list(reversed(links))).cluster_of
+
+
+def test_rows_kept_apart_never_share_a_cluster_however_links_chain():
+    # 2 ("Wine Quality") links to both 1 ("Wine Quality red") and 3 ("Wine Quality white"); 1 and 3
+    # were found to be different data, so 3 stays out of the cluster 1 and 2 formed.
+    links = [Link(1, 2, 0.96), Link(2, 3, 0.95)]
+    assert group([1, 2, 3], links).cluster_of[3] == 1  # without the pair kept apart it chains
+    result = group([1, 2, 3], links, apart=[(1, 3)])
+    assert result.cluster_of == {1: 1, 2: 1, 3: 3} and result.refused == [Link(2, 3, 0.95)]

@@ -1,7 +1,7 @@
 """Pair decisions on rows shaped as the mappings write them: copies link, relatives do not."""
 
 from dataset_catalog.clusters.links import RowFacts, decide
-from dataset_catalog.clusters.names import row_names, text_words
+from dataset_catalog.clusters.names import row_phrases, text_words
 from dataset_catalog.clusters.signals import row_signals
 
 LECUN = "http://yann.lecun.com/exdb/mnist/"
@@ -66,7 +66,7 @@ KAGGLE_IMDB = {
 def facts(row):
     return RowFacts(
         row_signals(row),
-        frozenset(row_names(row["title"], row["external_id"])),
+        frozenset(row_phrases(row["title"], row["external_id"])),
         text_words(row["title"], row["description"]),
     )
 
@@ -109,3 +109,62 @@ def test_text_similarity_alone_never_links():
     b = {"id": 11, "external_id": "y/beta", "title": "Beta", "description": "Reviews of movies."}
     decision = decide(facts(a), facts(b), similarity=0.99)
     assert [e.kind for e in decision.evidence] == ["text"] and not decision.linked
+
+
+OPENML_IRIS = {
+    "id": 20,
+    "external_id": "61",
+    "title": "iris",
+    "url": "https://www.openml.org/d/61",
+    "description": "Source: [UCI](https://archive.ics.uci.edu/ml/datasets/Iris). The famous iris data.",
+    "row_count": 150,
+    "column_names": ["sepallength", "sepalwidth", "petallength", "petalwidth", "class"],
+}
+
+
+def test_one_catalog_holding_two_rows_of_one_name_holds_variants_not_copies():
+    # OpenML's iris and its binarised version: the same name and rows, a different target
+    binarised = {
+        **OPENML_IRIS,
+        "description": "Binarized version of the original data set (see version 1).",
+        "id": 21,
+        "external_id": "969",
+        "url": "https://www.openml.org/d/969",
+        "column_names": ["sepallength", "sepalwidth", "petallength", "petalwidth", "binaryClass"],
+    }
+    decision = decide(facts(OPENML_IRIS), facts(binarised))
+    assert ("name", "same name in one catalog") in [(e.kind, e.detail) for e in decision.evidence]
+    assert not decision.linked
+    # the same evidence across two catalogs is a copy
+    hub = {**binarised, "external_id": "scikit-learn/iris", "url": "https://huggingface.co/datasets/scikit-learn/iris"}
+    assert decide(facts(OPENML_IRIS), facts(hub)).linked
+
+
+def test_row_counts_far_apart_keep_a_subset_apart_and_are_remembered():
+    subset = {**OPENML_IRIS, "id": 22, "external_id": "x/iris", "url": "https://www.kaggle.com/datasets/x/iris"}
+    assert decide(facts(OPENML_IRIS), facts(subset), similarity=0.95).linked
+    subset["row_count"] = 50
+    decision = decide(facts(OPENML_IRIS), facts(subset), similarity=0.95)
+    assert not decision.linked and decision.apart  # never to be chained into one cluster either
+
+
+def test_a_name_conflict_is_remembered_only_when_the_pair_shares_evidence():
+    assert decide(facts(HF_MNIST), facts(HF_FASHION), similarity=0.93).apart
+    unrelated = {"id": 30, "external_id": "a/fashion-mnist", "title": "Fashion MNIST", "description": "Clothes."}
+    assert not decide(facts(KAGGLE_MNIST_CSV), facts(unrelated)).apart
+
+
+def test_a_card_listing_many_pages_of_a_catalog_is_a_collection_not_a_copy():
+    parts = " ".join(f"https://zenodo.org/records/{4656000 + i}" for i in range(5))
+    collection = {"id": 40, "external_id": "org/archive", "title": "Archive", "description": f"Parts: {parts}"}
+    part = {
+        "id": 41,
+        "external_id": "4656001",
+        "title": "Tourism",
+        "url": "https://zenodo.org/records/4656001",
+        "description": "",
+    }
+    decision = decide(facts(collection), facts(part))
+    assert [e.kind for e in decision.evidence] == ["listed"] and not decision.linked
+    single = {**collection, "description": "Parts: https://zenodo.org/records/4656001"}
+    assert decide(facts(single), facts(part)).evidence[0].kind == "reference"
