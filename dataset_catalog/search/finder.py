@@ -186,7 +186,7 @@ def find(
         )
     candidates = ranked.candidates
     if request.fold:
-        candidates = fold(store, candidates, lambda c: c.id)
+        candidates = fold(store, candidates, lambda c: c.id, lambda c: c.row)
     if request.sort != "relevance":
         candidates = sorted(candidates, key=_SORT_KEYS[request.sort])  # stable: ties keep relevance order
     on_page = candidates[request.offset : request.offset + request.limit]

@@ -1,28 +1,52 @@
 """One hit per dataset however many sites host it: a result list folded by duplicate cluster
 (the `dataset_clusters` asset), and the other homes of the datasets shown.
 
-A cluster is represented by its member the ranking puts first (closest to the query, with
-popularity and documentation breaking near-ties); its other members become the hit's "also on".
+A cluster holds its best-ranked member's place in the list and is shown by its best-documented,
+most-used member among those the ranking found (the most standard fields filled, then downloads
+and likes, then rank); its other members become the hit's "also on".
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from dataset_catalog.catalog import CatalogStore
 from dataset_catalog.catalog.clusters import cluster_ids, links_of, other_members
 from dataset_catalog.common.sources import source_name
+from dataset_catalog.search.ranking import popularity
 
 T = TypeVar("T")
 HOME_COLUMNS = ("source", "external_id", "url", "title")
 
 
-def fold(store: CatalogStore, ranked: Sequence[T], id_of) -> list[T]:
-    """`ranked` with every member of a cluster but the first left out."""
+# Standard fields whose presence makes a copy the better one to show (what a finder filters on).
+DOCUMENTED_FIELDS = ("license", "task_categories", "languages", "file_formats", "size_category")
+
+
+def standing(row: Mapping[str, Any]) -> tuple[int, float]:
+    """How well documented and how used a copy is: fields filled, then popularity."""
+    documented = sum(1 for f in DOCUMENTED_FIELDS if row.get(f) not in (None, "", [], "unknown"))
+    return documented, popularity(row.get("download_count"), row.get("like_count"))
+
+
+def fold(
+    store: CatalogStore, ranked: Sequence[T], id_of: Callable[[T], int], row_of: Callable[[T], Mapping] | None = None
+) -> list[T]:
+    """`ranked` with one item per cluster, in its best-ranked member's place: the member with the
+    best `standing` of its row when `row_of` is given, else the best-ranked one."""
     clusters = cluster_ids(store, [id_of(item) for item in ranked])
     if not clusters:
         return list(ranked)
+    shown: dict[int, T] = {}
+    if row_of is not None:
+        for item in ranked:
+            cluster = clusters.get(id_of(item))
+            if cluster is None:
+                continue
+            best = shown.get(cluster)
+            if best is None or standing(row_of(item)) > standing(row_of(best)):
+                shown[cluster] = item  # ties keep the earlier (better-ranked) copy
     seen: set[int] = set()
     kept = []
     for item in ranked:
@@ -31,6 +55,7 @@ def fold(store: CatalogStore, ranked: Sequence[T], id_of) -> list[T]:
             if cluster in seen:
                 continue
             seen.add(cluster)
+            item = shown.get(cluster, item)
         kept.append(item)
     return kept
 

@@ -58,3 +58,27 @@ def test_the_api_lists_other_homes_and_the_evidence_and_similar_skips_them(clust
         page = client.get("/datasets/openml/554")
         assert "The same data elsewhere" in page.text and "oddrationale/mnist-in-csv" in page.text
         assert client.get("/api/datasets/kaggle/someone/titanic/duplicates").json()["duplicates"] == []
+
+
+def test_a_cluster_is_shown_by_its_best_documented_most_used_copy(store, corpus, encoder):
+    rows = [dict(r) for r in COPIES]
+    for row in rows:  # OpenML's copy, ranked first for this query, documents the least
+        if row["external_id"] == "554":
+            row.update(license=None, task_categories=[], download_count=5, like_count=0)
+            row["description"] = "handwritten digits images: " + row["description"]
+        elif row["external_id"] == "ylecun/mnist":
+            row.update(license="mit", task_categories=["image-classification"], download_count=900, like_count=4)
+            row["description"] = "Card: " + row["description"].split(". ", 1)[1]  # the homepage only
+    store.upsert_datasets(rows)
+    embed_datasets(store, encoder)
+    update_clusters(store, encoder.name)
+    _, every = _hits(store, encoder, fold=False)
+    folded, folded_ids = _hits(store, encoder)
+    mnist_first = min(every.index(i) for i in MNIST)
+    assert every[mnist_first] != "ylecun/mnist"  # the ranking alone would show another copy
+    assert [i for i in folded_ids if i in MNIST] == ["ylecun/mnist"]
+    # the cluster keeps its best-ranked copy's place in the list
+    before = [i for i in every[:mnist_first] if i not in MNIST]
+    assert folded_ids.index("ylecun/mnist") <= len(before)
+    shown = next(h for h in folded.hits if h.external_id == "ylecun/mnist")
+    assert {h["external_id"] for h in shown.also_on} == {"554", "oddrationale/mnist-in-csv"}

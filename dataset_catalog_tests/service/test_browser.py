@@ -8,15 +8,18 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from dataset_catalog.catalog import CatalogStore
+from dataset_catalog.clusters.build import update_clusters
 from dataset_catalog.embeddings.sync import embed_datasets
 from dataset_catalog_tests.browser import CHROMIUM_FLAGS, chromium_binary
 from dataset_catalog_tests.conftest import REPO_ROOT
 from dataset_catalog_tests.defs.dagster_processes import free_port, stop_process_group
+from dataset_catalog_tests.fakes.copies import COPIES
 from dataset_catalog_tests.fakes.corpus import CORPUS
 from dataset_catalog_tests.fakes.service_corpus import SERVICE_ROWS, XSS_TITLE
 
@@ -31,12 +34,9 @@ def artifacts() -> Path:
     return folder
 
 
-@pytest.fixture
-def served(tmp_path, encoder):
-    url = f"sqlite:///{tmp_path / 'catalog.sqlite3'}"
-    with CatalogStore(url) as store:
-        store.upsert_datasets([dict(r) for r in CORPUS + SERVICE_ROWS])
-        embed_datasets(store, encoder)
+@contextmanager
+def _serving(tmp_path, url):
+    """`dataset-catalog serve` over the catalog at `url`, once /healthz says ok: (base URL, log path)."""
     port = free_port()
     log_path = tmp_path / "serve.log"
     env = {**os.environ, "DATASET_CATALOG_DATABASE_URL": url, "HF_HUB_OFFLINE": "1"}
@@ -64,6 +64,28 @@ def served(tmp_path, encoder):
         yield base, log_path
     finally:
         stop_process_group(process, grace_seconds=10)
+
+
+@pytest.fixture
+def served(tmp_path, encoder):
+    url = f"sqlite:///{tmp_path / 'catalog.sqlite3'}"
+    with CatalogStore(url) as store:
+        store.upsert_datasets([dict(r) for r in CORPUS + SERVICE_ROWS])
+        embed_datasets(store, encoder)
+    with _serving(tmp_path, url) as running:
+        yield running
+
+
+@pytest.fixture
+def served_copies(tmp_path, encoder):
+    """The corpus plus COPIES (MNIST on three sources, Fashion-MNIST on two), clusters built."""
+    url = f"sqlite:///{tmp_path / 'catalog.sqlite3'}"
+    with CatalogStore(url) as store:
+        store.upsert_datasets([dict(r) for r in CORPUS + COPIES])
+        embed_datasets(store, encoder)
+        update_clusters(store, encoder.name)
+    with _serving(tmp_path, url) as running:
+        yield running
 
 
 def test_search_page_in_a_browser(served):
@@ -158,3 +180,101 @@ def test_understood_constraints_show_as_chips_that_remove_themselves(served):
         assert any("German" not in hit.inner_text() for hit in page.locator("ol.hits li").all())
         page.screenshot(path=str(folder / "7-chip-removed.png"), full_page=True)
         browser.close()
+
+
+MNIST_PAGES = {
+    "/datasets/huggingface/ylecun/mnist",
+    "/datasets/openml/554",
+    "/datasets/kaggle/oddrationale/mnist-in-csv",
+}
+FASHION_PAGES = {
+    "/datasets/huggingface/zalando-datasets/fashion_mnist",
+    "/datasets/kaggle/zalando-research/fashionmnist",
+}
+
+
+def _shown(page) -> list[dict]:
+    """Each hit on the results page as the browser shows it: its page, title and "Also on" links."""
+    hits = []
+    for hit in page.locator("ol.hits li.hit").all():
+        title = hit.locator(".hit-title a")
+        also_on = hit.locator(".also-on")
+        hits.append(
+            {
+                "page": title.get_attribute("href"),
+                "title": title.inner_text(),
+                "also_on_text": also_on.inner_text() if also_on.count() else "",
+                "also_on": {a.get_attribute("href") for a in also_on.locator("a").all()},
+            }
+        )
+    return hits
+
+
+def _total(page) -> int:
+    return int(page.inner_text(".summary").split(" of ")[1].split()[0])
+
+
+def test_search_folds_duplicate_clusters_and_shows_every_copy_with_fold_off(served_copies):
+    from playwright.sync_api import sync_playwright
+
+    base, _ = served_copies
+    folder = artifacts()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_binary(), args=CHROMIUM_FLAGS[1:])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(base + "/")
+        page.fill("input[name=q]", "handwritten digits")
+        page.press("input[name=q]", "Enter")
+        page.wait_for_selector("ol.hits li")
+        assert "fold=" not in page.url  # folding is the default
+        folded = _shown(page)
+        page.screenshot(path=str(folder / "8-folded-copies.png"), full_page=True)
+
+        # One MNIST hit, its other two homes linked under "Also on".
+        mnist = [h for h in folded if h["page"] in MNIST_PAGES]
+        assert len(mnist) == 1, folded
+        (mnist,) = mnist
+        assert mnist["also_on"] == MNIST_PAGES - {mnist["page"]}
+        assert mnist["also_on_text"].startswith("Also on: ")
+        others = {"huggingface": "Hugging Face", "openml": "OpenML", "kaggle": "Kaggle"}
+        for source, name in others.items():
+            if f"/datasets/{source}/" not in mnist["page"]:
+                assert name in mnist["also_on_text"]
+        # Fashion-MNIST is other data: its own hit (its two copies folded together), not an MNIST home.
+        fashion = [h for h in folded if h["page"] in FASHION_PAGES]
+        assert len(fashion) == 1, folded
+        assert fashion[0]["also_on"] == FASHION_PAGES - {fashion[0]["page"]}
+        assert not mnist["also_on"] & FASHION_PAGES and not fashion[0]["also_on"] & MNIST_PAGES
+        folded_total = _total(page)
+
+        # An "Also on" link opens that copy's dataset page.
+        other = sorted(mnist["also_on"])[0]
+        page.click(f"ol.hits .also-on a[href='{other}']")
+        page.wait_for_url(f"**{other}")
+        assert page.inner_text("h1") in {"MNIST", "mnist_784", "MNIST in CSV"}
+
+        # "Show every copy" (fold=false): every copy is its own hit.
+        page.go_back()
+        page.wait_for_selector("ol.hits li")
+        page.click("p.fold-note a")
+        page.wait_for_url("**fold=false**")
+        page.wait_for_selector("ol.hits li")
+        unfolded = _shown(page)
+        assert {h["page"] for h in unfolded} >= MNIST_PAGES | FASHION_PAGES
+        assert _total(page) == folded_total + 3  # two MNIST copies and one Fashion-MNIST copy were folded
+        page.screenshot(path=str(folder / "9-every-copy.png"), full_page=True)
+
+        # The filter form keeps fold off (here: show 20 a page).
+        page.select_option("aside form select[name=limit]", "20")
+        page.click("aside form button[type=submit]")
+        page.wait_for_url("**limit=20**")
+        assert "fold=false" in page.url
+        assert {h["page"] for h in _shown(page)} >= MNIST_PAGES
+        # and "Show each dataset once" folds again
+        page.click("p.fold-note a")
+        page.wait_for_selector("ol.hits li")
+        assert "fold=" not in page.url
+        assert len([h for h in _shown(page) if h["page"] in MNIST_PAGES]) == 1
+        browser.close()
+    for shot in ("8-folded-copies", "9-every-copy"):
+        assert (folder / f"{shot}.png").stat().st_size > 10_000
