@@ -154,6 +154,14 @@ def test_search_page_in_a_browser(served):
         assert (folder / f"{shot}.png").stat().st_size > 10_000
 
 
+def _search_from_home(page, base: str, query: str) -> None:
+    """Type `query` into the home page's box and wait for the results."""
+    page.goto(base + "/")
+    page.fill("input[name=q]", query)
+    page.press("input[name=q]", "Enter")
+    page.wait_for_selector("ol.hits li")
+
+
 def test_understood_constraints_show_as_chips_that_remove_themselves(served):
     from playwright.sync_api import sync_playwright
 
@@ -162,10 +170,7 @@ def test_understood_constraints_show_as_chips_that_remove_themselves(served):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_binary(), args=CHROMIUM_FLAGS[1:])
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(base + "/")
-        page.fill("input[name=q]", "speech recordings in German")
-        page.press("input[name=q]", "Enter")
-        page.wait_for_selector("ol.hits li")
+        _search_from_home(page, base, "speech recordings in German")
         chip = page.locator("p.understood a.chip[data-key='language:de']")
         assert chip.inner_text() == "language German ✕"
         assert page.inner_text("p.understood").startswith("Understood:")
@@ -222,10 +227,7 @@ def test_search_folds_duplicate_clusters_and_shows_every_copy_with_fold_off(serv
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_binary(), args=CHROMIUM_FLAGS[1:])
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(base + "/")
-        page.fill("input[name=q]", "handwritten digits")
-        page.press("input[name=q]", "Enter")
-        page.wait_for_selector("ol.hits li")
+        _search_from_home(page, base, "handwritten digits")
         assert "fold=" not in page.url  # folding is the default
         folded = _shown(page)
         page.screenshot(path=str(folder / "8-folded-copies.png"), full_page=True)
