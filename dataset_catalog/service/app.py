@@ -152,7 +152,7 @@ def create_app(
     store: CatalogStore | None = None,
 ) -> FastAPI:
     """The app over the configured catalog (or `database_url`, or an open `store`)."""
-    from dataset_catalog.service import api, pages
+    from dataset_catalog.service import api, api_docs, pages
 
     traffic = Traffic()
 
@@ -180,12 +180,13 @@ def create_app(
         summary="Find public machine-learning datasets from Hugging Face, Kaggle and more, by meaning and by words.",
         version="1.0",
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,  # api_docs serves it from local files
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
     app.include_router(api.router)
     app.include_router(pages.router)
+    api_docs.add_api_docs(app)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_parameters(request: Request, exc: RequestValidationError) -> Response:
@@ -245,8 +246,8 @@ def create_app(
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
         response = await call_next(request)
-        if request.url.path == "/api/docs":
-            return response  # the OpenAPI page is Swagger UI, which is script
+        if api_docs.covers(request.url.path):  # Swagger UI is script: the service's files only
+            response.headers.setdefault("Content-Security-Policy", api_docs.ASSETS_POLICY)
         # Pages run no script of ours: a policy that forbids all script makes injected markup inert twice over.
         response.headers.setdefault(
             "Content-Security-Policy",
