@@ -255,7 +255,7 @@ def test_sort_offset_and_the_extra_fields(embedded_url):
         and "more: --offset 2" in text.stdout
         and "  source: " in text.stdout
     )
-    assert "why: close in meaning" in text.stdout and " downloads · " in text.stdout
+    assert "why: matches “" in text.stdout and " downloads · " in text.stdout
 
 
 def test_show_and_similar(embedded_url):

@@ -22,6 +22,8 @@ from dataset_catalog.catalog.store import CatalogStore
 from dataset_catalog.catalog.upsert_statements import json_dumps
 from dataset_catalog.common.languages import language_code
 from dataset_catalog.common.licenses import matches_family, matches_license, normalize_license
+from dataset_catalog.common.modalities import FORMAT_MODALITIES, MODALITIES
+from dataset_catalog.common.sizes import SIZE_CATEGORIES
 
 # What ranking, facets and sorting read for every candidate (no long text).
 CANDIDATE_COLUMNS = (
@@ -38,9 +40,10 @@ CANDIDATE_COLUMNS = (
     "file_formats",
     "reference_count",
     "size_category",
+    "row_count",
 )
 # What a listed hit shows besides those.
-HIT_DETAIL_COLUMNS = ("subtitle", "url", "description", "tags", "size_bytes", "row_count")
+HIT_DETAIL_COLUMNS = ("subtitle", "url", "description", "tags", "size_bytes")
 LICENSE_LABELS_TTL_SECONDS = 60.0
 
 
@@ -57,6 +60,8 @@ class SearchFilters:
     # and any of these Hub size categories ("1K<n<10K") among the dataset's size tags.
     license_families: tuple[str, ...] | None = None
     size_categories: tuple[str, ...] | None = None
+    # A modality (common/modalities.py): any of its tasks, else a format that says it.
+    modality: str | None = None
 
 
 def normalize_label(value: str) -> str:
@@ -76,16 +81,20 @@ def _json_array_contains(store: CatalogStore, column: str, name: str, value: str
     return sa.text(sql.format(norm=norm)).bindparams(sa.bindparam(name, normalize_label(value)))
 
 
-def _json_array_any(store: CatalogStore, column: str, name: str, values: Sequence[str]) -> sa.TextClause:
-    """Whether the JSON array `column` holds any of `values` (compared as normalize_label does)."""
+def _json_array_any(
+    store: CatalogStore, column: str, name: str, values: Sequence[str], present: bool = True
+) -> sa.TextClause:
+    """Whether the JSON array `column` holds any of `values` (compared as normalize_label does);
+    with `present` False, whether it holds none of them."""
+    exists = "EXISTS" if present else "NOT EXISTS"
     if store.dialect == "postgresql":
         array = f"CASE WHEN jsonb_typeof(datasets.{column}) = 'array' THEN datasets.{column} ELSE '[]'::jsonb END"
-        sql = f"EXISTS (SELECT 1 FROM jsonb_array_elements_text({array}) AS j(v) WHERE {{norm}} = ANY(:{name}))"
+        sql = f"{exists} (SELECT 1 FROM jsonb_array_elements_text({array}) AS j(v) WHERE {{norm}} = ANY(:{name}))"
         element = "j.v"
         wanted: Any = sa.bindparam(name, [normalize_label(v) for v in values], type_=sa.ARRAY(sa.Text))
     else:
         sql = (
-            f"EXISTS (SELECT 1 FROM json_each(datasets.{column}) AS j WHERE j.type = 'text' "
+            f"{exists} (SELECT 1 FROM json_each(datasets.{column}) AS j WHERE j.type = 'text' "
             f"AND {{norm}} IN (SELECT value FROM json_each(:{name})))"
         )
         element = "j.value"
@@ -143,9 +152,47 @@ def filter_clauses(store: CatalogStore, filters: SearchFilters) -> list[Any]:
     if filters.file_format:
         clauses.append(_json_array_contains(store, "file_formats", "format_filter", filters.file_format))
     if filters.size_categories:
-        size_tags = [f"size_categories:{size}" for size in filters.size_categories]
-        clauses.append(_json_array_any(store, "tags", "size_filter", size_tags))
+        clauses.append(_size_clause(store, filters.size_categories))
+    if filters.modality:
+        clauses.append(_modality_clause(store, filters.modality))
     return clauses
+
+
+def _size_clause(store: CatalogStore, sizes: Sequence[str]) -> Any:
+    """Rows tagged with any of these Hub size categories, or (sources without them) whose row
+    count falls in one: the same rule as the size facet (common/sizes.py size_category_of)."""
+    size_tags = [f"size_categories:{size}" for size in sizes]
+    ranges = [
+        sa.and_(datasets.c.row_count >= low, datasets.c.row_count < high)
+        if high != float("inf")
+        else datasets.c.row_count >= low
+        for name, low, high in SIZE_CATEGORIES
+        if name in sizes
+    ]
+    by_count = sa.and_(datasets.c.size_category.is_(None), sa.or_(*ranges)) if ranges else sa.false()
+    return sa.or_(
+        datasets.c.size_category.in_(list(sizes)), _json_array_any(store, "tags", "size_filter", size_tags), by_count
+    )
+
+
+def _modality_clause(store: CatalogStore, modality: str) -> Any:
+    """The modality facet's rule (common/modalities.py modalities_of) as SQL: a task of the modality,
+    or, with no task of any modality, a file format that says it."""
+    tasks = MODALITIES.get(modality, ((), frozenset()))[1]
+    formats = [f for f, m in FORMAT_MODALITIES.items() if m == modality]
+    if not tasks and not formats:
+        return sa.false()
+    any_modal_task = sorted(set().union(*(task_set for _, task_set in MODALITIES.values())))
+    by_task = _json_array_any(store, "task_categories", "modality_tasks", sorted(tasks)) if tasks else sa.false()
+    by_format = (
+        sa.and_(
+            _json_array_any(store, "task_categories", "modal_tasks", any_modal_task, present=False),
+            _json_array_any(store, "file_formats", "modality_formats", formats),
+        )
+        if formats
+        else sa.false()
+    )
+    return sa.or_(by_task, by_format)
 
 
 def ids_passing_filters(store: CatalogStore, ids: Sequence[int], filters: SearchFilters) -> set[int]:

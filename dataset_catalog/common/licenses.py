@@ -215,3 +215,30 @@ NON_COMMERCIAL_FAMILIES = frozenset({"cc-by-nc", "cc-by-nc-sa", "cc-by-nc-nd"})
 NO_DERIVATIVES_FAMILIES = frozenset({"cc-by-nd", "cc-by-nc-nd"})
 SHARE_ALIKE_FAMILIES = frozenset({"cc-by-sa", "cc-by-nc-sa", "gpl", "agpl", "lgpl", "odbl", "cdla-sharing"})
 PUBLIC_DOMAIN_FAMILIES = frozenset({"cc0", "public-domain", "pddl", "unlicense"})
+RESPONSIBLE_USE_FAMILIES = frozenset({"openrail", "llama", "gemma"})
+
+
+def what_it_allows(family: str) -> str:
+    """What a license family lets a finder do, in one plain sentence (the dataset page's
+    "license" line), read from the family sets above so the two never disagree."""
+    if family in PUBLIC_DOMAIN_FAMILIES:
+        return "No conditions: use, change and share it for any purpose, commercial use included."
+    if family in NON_COMMERCIAL_FAMILIES:
+        if family in NO_DERIVATIVES_FAMILIES:
+            return "Non-commercial use only, shared unchanged, crediting the authors."
+        if family in SHARE_ALIKE_FAMILIES:
+            return "Non-commercial use only, crediting the authors; share changed versions under the same license."
+        return "Non-commercial use only, crediting the authors."
+    if family in NO_DERIVATIVES_FAMILIES:
+        return "Use and share it unchanged, commercial use included, crediting the authors; changed versions may not be shared."
+    if family in COMMERCIAL_USE_FAMILIES:
+        if family in SHARE_ALIKE_FAMILIES:
+            return "Use, change and share it, commercial use included, crediting the authors; share what you build from it under the same license."
+        return "Use, change and share it for any purpose, commercial use included, crediting the authors."
+    if family in SHARE_ALIKE_FAMILIES:
+        return "Use and change it; whatever you distribute from it must carry the same license (copyleft)."
+    if family in RESPONSIBLE_USE_FAMILIES:
+        return "Use under the license's use restrictions: read its terms before you build on it."
+    if family == UNKNOWN:
+        return "No license stated: only the authors can say how it may be used."
+    return "Its own terms: read them on the source page before you use it."

@@ -28,8 +28,10 @@ from dataset_catalog.common.standard_fields import MAX_FILES, CreatorKind, LoadL
 SOURCE = "huggingface"
 # Bump when map_item (or the common/cleaning.py functions it calls) changes what it derives from
 # an item, so the next sync rewrites every row: the hash covers the raw item, not the row.
-# 3: languages stored as ISO codes; 4: the standard fields (files, creators, citation, load_code)
-MAPPING_VERSION = b"hf-mapping-4"
+# 3: languages stored as ISO codes; 4: the standard fields (files, creators, citation, load_code);
+# 5: load_code a runnable snippet naming the card's first configuration and listing the others
+MAPPING_VERSION = b"hf-mapping-5"
+SHOWN_CONFIGS = 8
 MAX_RAW_META_BYTES = 64 * 1024
 MAX_ID_CHARS = 400
 # Repo ids never contain whitespace, NUL or lone surrogates (from broken JSON escapes; no database takes them).
@@ -124,6 +126,33 @@ def _dataset_info(card: dict) -> tuple[int | None, list[str], list[dict[str, Any
     return (rows or None), list(columns)[:500], files
 
 
+def _configs(card: dict) -> list[str]:
+    """The configuration names a card lists: `configs` (names, or {config_name: ...} entries),
+    else the `dataset_info` entries' config names."""
+    names = []
+    for entry in card.get("configs") or []:
+        name = entry.get("config_name") if isinstance(entry, dict) else entry
+        names.append(clean_text(name, 256))
+    if not names:
+        infos = card.get("dataset_info")
+        for info in infos if isinstance(infos, list) else [infos] if isinstance(infos, dict) else []:
+            names.append(clean_text(info.get("config_name"), 256) if isinstance(info, dict) else None)
+    return list(dict.fromkeys(n for n in names if n))
+
+
+def load_snippet(external_id: str, configs: list[str]) -> str:
+    """Python that loads the dataset with the `datasets` library: the first configuration named
+    (a dataset with several will not load without one), the others listed for the reader."""
+    quoted = [orjson.dumps(external_id).decode()] + ([orjson.dumps(configs[0]).decode()] if configs else [])
+    lines = ["import datasets", "", f"ds = datasets.load_dataset({', '.join(quoted)})"]
+    if len(configs) > 1:
+        # Names are untrusted text: one line each, so none can end the comment and become code.
+        others = ", ".join(" ".join(name.split()) for name in configs[1 : SHOWN_CONFIGS + 1])
+        more = len(configs) - 1 - SHOWN_CONFIGS
+        lines.append(f"# other configurations: {others}" + (f" (+{more} more)" if more > 0 else ""))
+    return "\n".join(lines)
+
+
 def _owner(item: dict, external_id: str) -> str | None:
     """The repo's owner: the Hub's `author`, else the owner part of owner/name."""
     author = item.get("author")
@@ -193,7 +222,7 @@ def map_item(item: Any) -> MappedItem:
         "files": files,
         "creators": creators(_owner(item, external_id), kind=CreatorKind.ORGANIZATION),
         "citation": citation(item.get("citation")),
-        "load_code": f"datasets.load_dataset({orjson.dumps(external_id).decode()})",
+        "load_code": load_snippet(external_id, _configs(card)),
         "load_language": LoadLanguage.PYTHON,
     }
     row["source_meta"], row["sync_hash"] = raw_meta_and_hash(item)

@@ -25,7 +25,8 @@ from dataset_catalog.openml import SOURCE
 
 # Bump when map_row changes what it derives, so the next sync rewrites every row (the hash
 # covers the inputs, not the row).
-MAPPING_VERSION = b"openml-mapping-2"  # 2: the standard fields (files, creators, citation, load_code)
+# 2: the standard fields (files, creators, citation, load_code); 3: load_code a runnable snippet
+MAPPING_VERSION = b"openml-mapping-3"
 DATASET_URL = "https://www.openml.org/d/{id}"
 MAX_COLUMN_NAMES = 500
 # Qualities kept (listing or data/qualities); the listing carries these by default.
@@ -230,7 +231,11 @@ def map_row(entry: ListingEntry, details: dict[str, Any] | None, details_for: li
         "enrichment_status": EnrichmentStatus.ENRICHED,  # nothing more to fetch after the detail calls
         "creators": creators(details.get("creator")),
         "citation": citation(details.get("citation")),
-        "load_code": f"openml.datasets.get_dataset({entry.dataset_id})",
+        "load_code": (
+            "import openml\n\n"
+            f"dataset = openml.datasets.get_dataset({entry.dataset_id})\n"
+            "X, y, categorical, names = dataset.get_data(target=dataset.default_target_attribute)"
+        ),
         "load_language": LoadLanguage.PYTHON,
     }
     row["files"] = _files(details, item.get("format"), row["row_count"])

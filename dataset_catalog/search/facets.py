@@ -1,5 +1,5 @@
 """Facet counts over a result set: how many of its datasets have each source, license,
-license family, task, language and format, each with the filter that selects it."""
+license family, modality, task, language, size and format, each with the filter that selects it."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from typing import Any
 from dataset_catalog.catalog.search_queries import normalize_label
 from dataset_catalog.common.languages import language_code, language_name
 from dataset_catalog.common.licenses import normalize_license
+from dataset_catalog.common.modalities import MODALITY_NAMES, modalities_of
+from dataset_catalog.common.sizes import SIZE_NAMES, size_category_of
 from dataset_catalog.common.sources import source_name
 from dataset_catalog.search.records import label_words
 
@@ -36,7 +38,7 @@ FAMILY_NAMES = {
     "other": "Other",
     "unknown": "Unknown",
 }
-FACETS = ("source", "license", "license_family", "task", "language", "format")
+FACETS = ("source", "license", "license_family", "modality", "task", "language", "size", "format")
 
 
 @dataclass(frozen=True)
@@ -87,14 +89,26 @@ def facet_counts(rows: Iterable[Mapping[str, Any]], selected: dict[str, str | No
         counts["license"][license_key] += 1
         labels["license"][license_key] = lic.name if lic.id else family_name(lic.family)
         counts["license_family"][lic.family] += 1
-        for task in {_task_key(t) for t in _strings(row.get("task_categories"))}:
+        tasks = {_task_key(t) for t in _strings(row.get("task_categories"))}
+        for task in tasks:
             counts["task"][task] += 1
+        formats = {_format_key(f) for f in _strings(row.get("file_formats"))}
+        for modality in modalities_of(tasks, formats):
+            counts["modality"][modality] += 1
+        size = size_category_of(row.get("size_category"), row.get("row_count"))
+        if size:
+            counts["size"][size] += 1
         for code in {c for c in map(language_code, _strings(row.get("languages"))) if c}:
             counts["language"][code] += 1
-        for file_format in {_format_key(f) for f in _strings(row.get("file_formats"))}:
+        for file_format in formats:
             counts["format"][file_format] += 1
     labels["source"] = {v: source_name(v) for v in counts["source"]}
     labels["license_family"] = {v: family_name(v) for v in counts["license_family"]}
     labels["task"] = {v: label_words(v) for v in counts["task"]}
     labels["language"] = {v: language_name(v) for v in counts["language"]}
-    return {name: _buckets(counts[name], labels[name], selected.get(name)) for name in FACETS}
+    labels["modality"] = MODALITY_NAMES
+    labels["size"] = SIZE_NAMES
+    buckets = {name: _buckets(counts[name], labels[name], selected.get(name)) for name in FACETS}
+    sizes = list(SIZE_NAMES)
+    buckets["size"].sort(key=lambda b: sizes.index(b.value) if b.value in sizes else len(sizes))  # small to large
+    return buckets

@@ -37,6 +37,7 @@ from dataset_catalog.common.standard_fields import CREATOR_KEYS, FILE_KEYS
 from dataset_catalog.embeddings.encoder import Encoder, configured_model_name
 from dataset_catalog.search.facets import FacetBucket, facet_counts
 from dataset_catalog.search.folding import duplicates_of, fold, other_homes
+from dataset_catalog.search.getting_started import citation_of, license_terms, tag_groups
 from dataset_catalog.search.query_understanding import Interpretation, understand
 from dataset_catalog.search.ranking import (
     MAX_LIMIT,
@@ -150,6 +151,8 @@ def _selected(filters: SearchFilters) -> dict[str, str | None]:
         "task": filters.task,
         "language": language,
         "format": filters.file_format,
+        "modality": filters.modality,
+        "size": filters.size_categories[0] if filters.size_categories and len(filters.size_categories) == 1 else None,
     }
 
 
@@ -257,7 +260,7 @@ def dataset_details(store: CatalogStore, source: str, external_id: str) -> dict[
     if row is None:
         return None
     record = record_from_row(row)
-    return {
+    details = {
         "record": record,
         "row": row,
         "subtitle": row.get("subtitle"),
@@ -284,6 +287,11 @@ def dataset_details(store: CatalogStore, source: str, external_id: str) -> dict[
             "attempts": row.get("enrichment_attempts"),
         },
     }
+    # What gets a finder started (search/getting_started.py), worked out once for every reader.
+    details["cite"] = citation_of(details, record.url or record.page_path)
+    details["tag_groups"] = tag_groups(details["tags"])
+    details["license_terms"] = license_terms(record)
+    return details
 
 
 def details_to_dict(details: dict[str, Any]) -> dict[str, Any]:
@@ -303,6 +311,9 @@ def details_to_dict(details: dict[str, Any]) -> dict[str, Any]:
         "files": details["files"],
         "creators": details["creators"],
         "citation": details["citation"],
+        "cite_as": details["cite"].to_dict(),
+        "tag_groups": details["tag_groups"],
+        "license_terms": details["license_terms"],
         "other_homes": details["duplicates"],
         "load": details["load"],
         "views": details["views"],

@@ -26,6 +26,8 @@ import langcodes
 from dataset_catalog.catalog.search_queries import SearchFilters, normalize_label
 from dataset_catalog.common import licenses
 from dataset_catalog.common.languages import language_code, language_name
+from dataset_catalog.common.modalities import MODALITIES
+from dataset_catalog.common.sizes import SIZE_CATEGORIES
 from dataset_catalog.common.sources import source_aliases, source_name
 from dataset_catalog.search.query_vocabulary import (
     FILLER,
@@ -33,10 +35,8 @@ from dataset_catalog.search.query_vocabulary import (
     LANGUAGE_ALIASES,
     LANGUAGE_CODE,
     LICENSE_INTENTS,
-    MODALITIES,
     MULTIPLIERS,
     NARROW,
-    SIZE_CATEGORIES,
     SIZE_PATTERN,
     SOURCE_PREFIX,
     TASKS,

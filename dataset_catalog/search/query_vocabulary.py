@@ -71,45 +71,6 @@ TASKS: dict[str, tuple[str, ...]] = {
 NARROW = frozenset({"sentiment", "sentiment analysis", "named entity recognition", "named entities", "named entity"})
 NARROW |= frozenset({"entity recognition", "ner", "part of speech", "parts of speech", "pos tagging", "vqa"})
 NARROW |= frozenset({"semantic segmentation", "instance segmentation", "image captioning", "reading comprehension"})
-# Modalities (the Hub's modality tags) as the task categories that carry them: a boost.
-MODALITIES: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
-    "audio": (
-        ("audio", "speech", "spoken", "sound", "sounds"),
-        frozenset(
-            {"automatic-speech-recognition", "audio-classification", "text-to-speech", "audio-to-audio"}
-            | {"text-to-audio", "voice-activity-detection"}
-        ),
-    ),
-    "image": (
-        ("images", "image", "photos", "pictures", "vision"),
-        frozenset(
-            {"image-classification", "object-detection", "image-segmentation", "image-to-text", "text-to-image"}
-            | {"image-to-image", "visual-question-answering", "zero-shot-image-classification", "depth-estimation"}
-        ),
-    ),
-    "tabular": (
-        ("tabular", "table", "tables", "spreadsheet"),
-        frozenset(
-            {"tabular-classification", "tabular-regression", "table-question-answering", "table-to-text"}
-            | {"time-series-forecasting"}
-        ),
-    ),
-    "video": (("video", "videos"), frozenset({"video-classification", "text-to-video", "image-to-video"})),
-}
-# The Hub's size categories, as (lowest, highest) example counts.
-SIZE_CATEGORIES: tuple[tuple[str, int, float], ...] = (
-    ("n<1K", 0, 1e3),
-    ("1K<n<10K", 1e3, 1e4),
-    ("10K<n<100K", 1e4, 1e5),
-    ("100K<n<1M", 1e5, 1e6),
-    ("1M<n<10M", 1e6, 1e7),
-    ("10M<n<100M", 1e7, 1e8),
-    ("100M<n<1B", 1e8, 1e9),
-    ("1B<n<10B", 1e9, 1e10),
-    ("10B<n<100B", 1e10, 1e11),
-    ("100B<n<1T", 1e11, 1e12),
-    ("n>1T", 1e12, float("inf")),
-)
 LICENSE_INTENTS: tuple[tuple[str, str, frozenset[str], str], ...] = (
     # (pattern, value, families, label); the first that matches a span wins
     (

@@ -156,25 +156,36 @@ def record_from_row(row: Mapping[str, Any], tokens: list[str] | None = None) -> 
     return record
 
 
+def _quoted(words: list[str]) -> str:
+    return "“" + " ".join(words) + "”"
+
+
 def why_matched(record: DatasetRecord, row: Mapping[str, Any], tokens: list[str]) -> list[str]:
-    """Plain reasons a hit is in the list: meaning, which words in which fields, popularity."""
+    """Why a hit is in the list, in plain words: which of the query's words it matches where,
+    whether it is close in meaning, and how much it is used."""
     reasons = []
-    if record.semantic_rank is not None:
-        reasons.append(f"close in meaning (similarity {record.similarity:.2f}, #{record.semantic_rank})")
     if record.keyword_rank is not None:
         fields = {
-            "title": row.get("title") or record.external_id,
-            "subtitle": row.get("subtitle"),
-            "tags": " ".join(_list(row.get("tags"))),
-            "tasks": " ".join(record.task_names),
-            "description": (row.get("description") or "")[:20_000],
+            "the title": row.get("title") or record.external_id,
+            "the subtitle": row.get("subtitle"),
+            "its tasks": " ".join(record.task_names),
+            "its tags": " ".join(_list(row.get("tags"))),
+            "the description": (row.get("description") or "")[:20_000],
         }
-        matched = [name for name, text in fields.items() if match_spans(text or "", tokens)]
-        reasons.append(
-            "words in " + ", ".join(matched) + f" (#{record.keyword_rank})"
-            if matched
-            else f"keyword match (#{record.keyword_rank})"
-        )
+        seen: set[str] = set()
+        for name, text in fields.items():
+            words = [t for t in tokens if t not in seen and match_spans(text or "", [t])]
+            if words:
+                reasons.append(f"matches {_quoted(words)} in {name}")
+                seen.update(words)
+            if len(reasons) == 2:
+                break
+        if not reasons:
+            reasons.append("matches words of your search")
+    if record.semantic_rank is not None:
+        reasons.append("close in meaning to your search")
     if (record.downloads or 0) >= 10_000 or (record.likes or 0) >= 100:
-        reasons.append("popular")
+        used = [f"{human_count(record.downloads)} downloads" if record.downloads else None]
+        used.append(f"{human_count(record.likes)} likes" if record.likes and not record.downloads else None)
+        reasons.append("widely used (" + ", ".join(u for u in used if u) + ")")
     return reasons

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from dataset_catalog.catalog.search_queries import SearchFilters
 from dataset_catalog.common.cleaning import has_control_characters
+from dataset_catalog.common.sizes import SIZE_NAMES
 from dataset_catalog.search.finder import MAX_OFFSET, SearchRequest
 from dataset_catalog.search.ranking import MAX_LIMIT, MAX_QUERY_CHARS
 
@@ -31,6 +32,12 @@ class SearchParams(BaseModel):
     task: str | None = Field(None, description="Task category, e.g. text-classification.", **_LABEL)
     language: str | None = Field(None, description="ISO code or name: de, deu, German.", max_length=64)
     format: str | None = Field(None, description="File format, e.g. parquet, csv.", max_length=64)
+    modality: Literal["text", "image", "audio", "tabular", "video"] | None = Field(
+        None, description="What the data is: text, image, audio, tabular or video."
+    )
+    size: Literal[tuple(SIZE_NAMES)] | None = Field(  # type: ignore[valid-type]
+        None, description="A size category by rows (the Hub's): n<1K, 1K<n<10K, ... 100B<n<1T, n>1T."
+    )
     min_downloads: int | None = Field(None, ge=0, le=2**63 - 1)
     sort: Literal["relevance", "downloads", "likes", "updated"] = "relevance"
     offset: int = Field(
@@ -62,6 +69,8 @@ class SearchParams(BaseModel):
             min_downloads=self.min_downloads,
             license_family=blank(self.license_family),
             language=blank(self.language),
+            size_categories=(self.size,) if self.size else None,
+            modality=self.modality,
         )
 
     def ignored(self) -> tuple[str, ...]:

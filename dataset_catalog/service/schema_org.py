@@ -15,6 +15,7 @@ from typing import Any
 
 from dataset_catalog.common.languages import language_name
 from dataset_catalog.common.standard_fields import CreatorKind
+from dataset_catalog.search.getting_started import citation_of
 from dataset_catalog.search.records import DatasetRecord, label_words
 
 CROISSANT_CONTEXT = {
@@ -125,8 +126,6 @@ def croissant(details: dict[str, Any], page_url: str) -> dict[str, Any]:
     """Metadata-only Croissant 1.0 of one dataset (validated by mlcroissant in the tests)."""
     jsonld = dataset_jsonld(details, page_url)
     record: DatasetRecord = details["record"]
-    year = record.updated_at or details.get("created_at")
-    authors = " and ".join(c["name"] for c in details["creators"]) or record.source_name  # BibTeX's separator
     data = {
         "@context": CROISSANT_CONTEXT,
         "@type": "sc:Dataset",
@@ -137,14 +136,7 @@ def croissant(details: dict[str, Any], page_url: str) -> dict[str, Any]:
             if k not in ("@context", "@type", "distribution", "includedInDataCatalog", "citation")
         },
         # The source's own citation, else the dataset cited as its source page (BibTeX @misc, as the Hub does).
-        "citeAs": details["citation"]
-        or (
-            f"@misc{{{record.source}_{''.join(c if c.isalnum() else '_' for c in record.external_id)}, "
-            f"title={{{record.title}}}, author={{{authors}}}, "
-            f"howpublished={{\\url{{{record.url or page_url}}}}}"
-            + (f", year={{{year.year}}}" if isinstance(year, datetime) else "")
-            + "}"
-        ),
+        "citeAs": citation_of(details, page_url).text,
     }
     if "creator" in data:
         creators = data["creator"] if isinstance(data["creator"], list) else [data["creator"]]

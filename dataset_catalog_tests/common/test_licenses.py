@@ -1,6 +1,6 @@
 import pytest
 
-from dataset_catalog.common.licenses import matches_family, matches_license, normalize_license
+from dataset_catalog.common.licenses import matches_family, matches_license, normalize_license, what_it_allows
 
 SAME_LICENSE = [
     # (Kaggle label, Hub id) pairs that are one license
@@ -71,3 +71,22 @@ def test_labels_without_a_license_id_are_other_or_unknown_and_never_crash():
 def test_zenodo_and_openml_labels_in_words(label, spdx, family):
     lic = normalize_license(label)
     assert (lic.id, lic.family) == (spdx, family)
+
+
+@pytest.mark.parametrize(
+    ("label", "allows"),
+    [
+        ("cc0-1.0", "No conditions: use, change and share it for any purpose, commercial use included."),
+        ("MIT", "Use, change and share it for any purpose, commercial use included, crediting the authors."),
+        ("cc-by-sa-4.0", "share what you build from it under the same license."),
+        ("cc-by-nc-4.0", "Non-commercial use only, crediting the authors."),
+        ("cc-by-nc-nd-4.0", "Non-commercial use only, shared unchanged, crediting the authors."),
+        ("cc-by-nd-4.0", "changed versions may not be shared."),
+        ("gpl-3.0", "must carry the same license (copyleft)."),
+        ("openrail", "use restrictions"),
+        ("", "No license stated"),
+        ("Some custom terms", "Its own terms"),
+    ],
+)
+def test_what_a_license_allows_in_one_sentence(label, allows):
+    assert allows in what_it_allows(normalize_license(label).family)

@@ -47,7 +47,11 @@ def test_hub_rows_carry_the_split_files_owner_card_citation_and_load_dataset(dat
     ]
     assert record["creators"] == [{"name": "lab", "kind": "organization"}]
     assert record["citation"] == item["citation"] and record["url"] == "https://huggingface.co/datasets/lab/asr"
-    assert record["load"] == {"code": 'datasets.load_dataset("lab/asr")', "language": "python"}
+    # Runnable as it stands, with the card's one configuration named.
+    assert record["load"] == {
+        "code": 'import datasets\n\nds = datasets.load_dataset("lab/asr", "clean")',
+        "language": "python",
+    }
     assert jsonld["creator"] == {"@type": "Organization", "name": "lab"} and jsonld["citation"] == item["citation"]
     assert jsonld["distribution"][0] == {
         "@type": "DataDownload",
@@ -102,7 +106,11 @@ def test_openml_rows_carry_the_data_files_creator_citation_and_get_dataset(datab
     ]
     assert record["creators"] == [{"name": "R.A. Fisher", "kind": "person"}]
     assert record["citation"] == "Doe, J. (2014)." and record["url"] == "https://www.openml.org/d/61"
-    assert record["load"] == {"code": "openml.datasets.get_dataset(61)", "language": "python"}
+    assert record["load"] == {
+        "code": "import openml\n\ndataset = openml.datasets.get_dataset(61)\n"
+        "X, y, categorical, names = dataset.get_data(target=dataset.default_target_attribute)",
+        "language": "python",
+    }
     assert [d["contentUrl"] for d in jsonld["distribution"]] == [f["url"] for f in record["files"]]
     assert jsonld["creator"] == {"@type": "Person", "name": "R.A. Fisher"} and card["citeAs"] == "Doe, J. (2014)."
     assert card["version"] == "1.0.0"

@@ -21,6 +21,7 @@ from dataset_catalog_tests.conftest import REPO_ROOT
 from dataset_catalog_tests.defs.dagster_processes import free_port, stop_process_group
 from dataset_catalog_tests.fakes.copies import COPIES
 from dataset_catalog_tests.fakes.corpus import CORPUS
+from dataset_catalog_tests.fakes.getting_started import GETTING_STARTED_ROWS
 from dataset_catalog_tests.fakes.service_corpus import SERVICE_ROWS, XSS_TITLE
 
 pytestmark = pytest.mark.slow  # a server subprocess and a browser
@@ -280,3 +281,108 @@ def test_search_folds_duplicate_clusters_and_shows_every_copy_with_fold_off(serv
         browser.close()
     for shot in ("8-folded-copies", "9-every-copy"):
         assert (folder / f"{shot}.png").stat().st_size > 10_000
+
+
+@pytest.fixture
+def served_started(tmp_path, encoder):
+    """The corpus plus one dataset of each source with the standard fields (fakes/getting_started.py)."""
+    url = f"sqlite:///{tmp_path / 'catalog.sqlite3'}"
+    with CatalogStore(url) as store:
+        store.upsert_datasets([dict(r) for r in CORPUS + GETTING_STARTED_ROWS])
+        embed_datasets(store, encoder)
+    with _serving(tmp_path, url) as running:
+        yield running
+
+
+def _fits_width(page) -> bool:
+    """Whether the page needs no sideways scrolling at its viewport's width."""
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_home_dataset_and_results_pages_get_a_finder_started(served_started):
+    from playwright.sync_api import sync_playwright
+
+    base, _ = served_started
+    folder = artifacts()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_binary(), args=CHROMIUM_FLAGS[1:])
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+        # Home: examples that work, browse links with counts, recent datasets, coverage.
+        page.goto(base + "/")
+        assert page.locator("a.chip.example").count() >= 1
+        assert page.locator(".coverage li").count() == 4  # one line per source
+        page.screenshot(path=str(folder / "11-home.png"), full_page=True)
+        task_link = page.locator(".browse-group[data-facet=task] a:has-text('Text classification')")
+        count = int(task_link.locator(".n").inner_text())
+        task_link.click()
+        page.wait_for_url("**task=text-classification**")
+        assert int(page.inner_text(".summary").split(" of ")[1].split()[0]) == count
+        for hit in page.locator("ol.hits li").all():
+            assert "Text classification" in hit.inner_text()
+
+        # The dataset page of each source: open link, load snippet (copied by its button), citation.
+        expected = {
+            "/datasets/huggingface/nyu-mll/glue-bench": (
+                'ds = datasets.load_dataset("nyu-mll/glue-bench", "cola")',
+                "@inproceedings{wang2019glue",
+            ),
+            "/datasets/kaggle/someone/titanic-evaluation": (
+                "kaggle datasets download -d someone/titanic-evaluation",
+                "@misc{kaggle_someone_titanic_evaluation",
+            ),
+            "/datasets/openml/61": ("dataset = openml.datasets.get_dataset(61)", "Fisher, R.A. (1936)"),
+            "/datasets/zenodo/4242": (None, "Rossi, M.; Bianchi, L. (2024)"),
+        }
+        for n, (path, (load, citation)) in enumerate(expected.items()):
+            page.goto(base + path)
+            assert page.locator("a.open-source").inner_text().startswith("Open on ")
+            if load:
+                assert load in page.inner_text("#load-code")
+                page.click("button[data-copy=load-code]")
+                page.wait_for_function("document.querySelector('button[data-copy=load-code]').textContent == 'Copied'")
+                assert load in page.evaluate("navigator.clipboard.readText()")
+            else:
+                assert page.locator(".load-link a").get_attribute("href") == "https://doi.org/10.5281/zenodo.4242"
+            assert page.inner_text("#citation").startswith(citation)
+            assert not page.locator("details.catalog-details").evaluate("d => d.open")  # operator fields folded away
+            page.screenshot(path=str(folder / f"12-dataset-page-{n + 1}.png"), full_page=True)
+
+        # Results: one license facet whose families expand; long language lists collapsed; no wrapping.
+        page.goto(base + "/?q=evaluation+benchmark&understand=false")
+        page.wait_for_selector("ol.hits li")
+        family = page.locator("ul.licences details", has=page.locator("summary:has-text('CC BY (any version)')"))
+        assert not family.locator("ul.facet[data-facet=license]").is_visible()
+        family.locator("summary").click()
+        assert family.locator("a:has-text('CC-BY-3.0')").is_visible()
+        page.screenshot(path=str(folder / "13-license-facet-open.png"), full_page=True)
+        family.locator("a:has-text('CC-BY-3.0')").click()
+        page.wait_for_url("**license=CC-BY-3.0**")
+        assert page.locator("ol.hits .hit-title").all_inner_texts() == ["Titanic passengers evaluation benchmark"]
+        page.goto(base + "/?q=multilingual+parliament+translation&understand=false")
+        assert page.locator("ol.hits .badge.languages").first.inner_text() == "English, German + 29 more"
+        tops = page.evaluate(
+            "[...document.querySelectorAll('aside form .controls > *')].map(e => e.getBoundingClientRect().top)"
+        )
+        assert len(tops) == 3 and max(tops) - min(tops) < 4  # Sort, Show and Apply on one line at 1280 px
+        inside = "document.querySelector('aside form .controls').getBoundingClientRect().right <= document.querySelector('aside').getBoundingClientRect().right"
+        assert page.evaluate(inside)  # and within the filters' column, not over the results
+        assert _fits_width(page)
+
+        # A phone-width screen: nothing runs off the side; the results come before the filters.
+        page.set_viewport_size({"width": 375, "height": 800})
+        for path in ("/", "/?q=evaluation+benchmark&understand=false", "/datasets/huggingface/nyu-mll/glue-bench"):
+            page.goto(base + path)
+            assert _fits_width(page), path
+        results_top = page.evaluate("document.querySelector('section.results').getBoundingClientRect().top")
+        similar_top = page.evaluate("document.querySelector('aside').getBoundingClientRect().top")
+        assert results_top < similar_top
+        page.goto(base + "/?q=evaluation+benchmark&understand=false")
+        page.screenshot(path=str(folder / "14-results-375px.png"), full_page=True)
+        browser.close()
+    assert errors == []
