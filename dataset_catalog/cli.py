@@ -9,6 +9,7 @@
     dataset-catalog stats [--json]
     dataset-catalog serve [--host 127.0.0.1] [--port 8000] [--workers 1] [--log-level info] [--no-access-log]
                           [--header-timeout SECONDS] [--max-connections N] [--threads N]
+    dataset-catalog mcp [--transport stdio|http] [--host 127.0.0.1] [--port 8000] [--log-level warning]
 
 The database is $DATASET_CATALOG_DATABASE_URL (else the SQLite file in $DATASET_CATALOG_HOME);
 the model is $DATASET_CATALOG_EMBEDDING_MODEL (else all-MiniLM-L6-v2). Exit codes: 0 success,
@@ -142,7 +143,43 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="requests worked on at once per process (default $DATASET_CATALOG_SERVICE_THREADS, else 8)",
     )
+    mcp = commands.add_parser("mcp", help="serve search to coding agents as Model Context Protocol tools (read-only)")
+    mcp.add_argument(
+        "--transport", choices=("stdio", "http"), default="stdio", help="stdio (default) or streamable HTTP"
+    )
+    mcp.add_argument("--host", default="127.0.0.1", help="HTTP: address to bind (default 127.0.0.1: this machine only)")
+    mcp.add_argument("--port", type=int, default=8000, help="HTTP: port (default 8000); the endpoint is /mcp")
+    mcp.add_argument("--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug"))
     return parser
+
+
+def _mcp(args) -> int:
+    import logging
+
+    if not 0 < args.port < 65536:
+        print(f"dataset-catalog mcp: error: --port must be 1-65535, got {args.port}", file=sys.stderr)
+        return EXIT_USAGE
+    from dataset_catalog.mcp_server.server import run_mcp
+
+    # stderr only: on stdio, stdout carries the protocol.
+    logging.basicConfig(
+        level=args.log_level.upper(), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        run_mcp(transport=args.transport, host=args.host, port=args.port, log_level=args.log_level)
+    except DatasetCatalogError as exc:  # the catalog or a setting, before any client is answered
+        print(f"dataset-catalog mcp: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except (OSError, SystemExit) as exc:  # the port is taken (uvicorn logs why and exits 3), or not this machine's
+        if isinstance(exc, SystemExit) and not exc.code:
+            return 0
+        reason = (exc.strerror or exc) if isinstance(exc, OSError) else "the line above says why"
+        print(
+            f"dataset-catalog mcp: error: cannot listen on {args.host}:{args.port}: {reason}. Pick another --port or --host.",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    return 0
 
 
 def _serve(args) -> int:
@@ -350,6 +387,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "mcp":
+        return _mcp(args)
     # Imported here: `--help` and usage errors stay instant.
     from dataset_catalog.catalog import CatalogStore
     from dataset_catalog.catalog.summary import catalog_summary
