@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import sqlalchemy as sa
@@ -31,6 +31,15 @@ from dataset_catalog.catalog.search_queries import SearchFilters, filter_clauses
 from dataset_catalog.catalog.store import CatalogStore
 from dataset_catalog.catalog.vector_matrix import nearest_in_matrix
 from dataset_catalog.errors import CatalogConfigError
+
+
+class Unit(Protocol):
+    """A slice of the catalog's rows: one source's rows whose id % buckets == bucket (embeddings/units.py)."""
+
+    source: str
+    bucket: int
+    buckets: int
+
 
 HNSW_INDEX = "ix_dataset_embeddings_hnsw"
 HNSW_EF_SEARCH = 800
@@ -144,9 +153,16 @@ def _bump_generation(conn: sa.Connection) -> None:
         conn.execute(sa.insert(embedding_generation).values(**values))
 
 
-def remove_inactive_embeddings(store: CatalogStore) -> int:
+def _in_unit(unit: Unit | None) -> list[Any]:
+    """Clauses on `datasets` that keep the rows of one embedding unit (embeddings/units.py), if any."""
+    if unit is None:
+        return []
+    return [datasets.c.source == unit.source, datasets.c.id % unit.buckets == unit.bucket]
+
+
+def remove_inactive_embeddings(store: CatalogStore, unit: Unit | None = None) -> int:
     """Deactivated datasets leave search: drop their vectors (deleted ones go by ON DELETE CASCADE)."""
-    inactive = sa.select(datasets.c.id).where(datasets.c.is_active.is_(False))
+    inactive = sa.select(datasets.c.id).where(datasets.c.is_active.is_(False), *_in_unit(unit))
     with store.engine.begin() as conn:
         removed = conn.execute(sa.delete(dataset_embeddings).where(dataset_embeddings.c.dataset_id.in_(inactive)))
         if removed.rowcount:
@@ -154,8 +170,11 @@ def remove_inactive_embeddings(store: CatalogStore) -> int:
     return removed.rowcount or 0
 
 
-def iter_embedding_state(store: CatalogStore, page_size: int = 5000) -> Iterator[list[dict[str, Any]]]:
-    """Pages of active datasets with their text columns and stored (model, content_hash), by id."""
+def iter_embedding_state(
+    store: CatalogStore, page_size: int = 5000, unit: Unit | None = None
+) -> Iterator[list[dict[str, Any]]]:
+    """Pages of active datasets (of one unit, if given) with their text columns and stored
+    (model, content_hash), by id."""
     e = dataset_embeddings
     columns = [datasets.c.id, *(datasets.c[c] for c in TEXT_COLUMNS), e.c.model, e.c.content_hash]
     after = None
@@ -164,7 +183,7 @@ def iter_embedding_state(store: CatalogStore, page_size: int = 5000) -> Iterator
             query = (
                 sa.select(*columns)
                 .select_from(datasets.outerjoin(e, e.c.dataset_id == datasets.c.id))
-                .where(datasets.c.is_active.is_(True))
+                .where(datasets.c.is_active.is_(True), *_in_unit(unit))
                 .order_by(datasets.c.id)
                 .limit(page_size)
             )
@@ -338,3 +357,22 @@ def vector_value(store: CatalogStore, value) -> np.ndarray:
     if store.dialect == "postgresql":
         return np.asarray(value, dtype=np.float32)
     return np.frombuffer(value, "<f4").copy()
+
+
+def units_with_changes(store: CatalogStore, model: str, buckets: int) -> list[tuple[str, int]]:
+    """(source, bucket) of every embedding unit with work: an active row without a vector of
+    `model`, or written since its vector was, or an inactive row that still has one. The unit's
+    run then compares text hashes, so a row written without a text change costs no encoding."""
+    e = dataset_embeddings
+    bucket = (datasets.c.id % buckets).label("bucket")
+    joined = datasets.outerjoin(e, e.c.dataset_id == datasets.c.id)
+    stale = sa.or_(
+        sa.and_(
+            datasets.c.is_active.is_(True),
+            sa.or_(e.c.dataset_id.is_(None), e.c.model != model, datasets.c.updated_at > e.c.embedded_at),
+        ),
+        sa.and_(datasets.c.is_active.is_(False), e.c.dataset_id.is_not(None)),
+    )
+    query = sa.select(datasets.c.source, bucket).select_from(joined).where(stale).group_by(datasets.c.source, bucket)
+    with store.engine.connect() as conn:
+        return sorted((source, int(b)) for source, b in conn.execute(query))

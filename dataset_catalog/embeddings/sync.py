@@ -21,6 +21,7 @@ from dataset_catalog.catalog.enrichment_log import log_attempts
 from dataset_catalog.catalog.schema import EnrichmentResult
 from dataset_catalog.embeddings.encoder import Encoder
 from dataset_catalog.embeddings.text import build_embedding_text, content_hash
+from dataset_catalog.embeddings.units import EmbeddingUnit
 
 logger = logging.getLogger(__name__)
 DEFAULT_CHUNK_SIZE = 512
@@ -86,8 +87,10 @@ def embed_datasets(
     encode: Callable[[Sequence[str]], np.ndarray] | None = None,
     run_id: str | None = None,
     log: logging.Logger | Any = logger,
+    unit: EmbeddingUnit | None = None,
 ) -> EmbedReport:
-    """Bring the stored vectors up to date with the catalog for `encoder`'s model.
+    """Bring the stored vectors up to date with the catalog for `encoder`'s model (of one
+    embedding unit's rows only, if given: units never share a row, so they run side by side).
 
     `limit` caps rows embedded in this run (the rest follow next run). `encode` defaults to the
     encoder's; a chunk that fails is bisected so one bad row never fails its neighbours.
@@ -96,7 +99,7 @@ def embed_datasets(
     encode = encode or encoder.encode
     report = EmbedReport(model=encoder.name, dimension=encoder.dimension)
     vector_store.ensure_embedding_schema(store, report.dimension)
-    report.removed = vector_store.remove_inactive_embeddings(store)
+    report.removed = vector_store.remove_inactive_embeddings(store, unit)
     pending: list[_Pending] = []
 
     def flush() -> None:
@@ -112,7 +115,7 @@ def embed_datasets(
         log.info(f"Embedded {report.embedded} so far ({report.unchanged} unchanged, {report.failed} failed)")
         pending.clear()
 
-    for page in vector_store.iter_embedding_state(store):
+    for page in vector_store.iter_embedding_state(store, unit=unit):
         for row in page:
             try:
                 text = build_embedding_text(row)

@@ -33,6 +33,7 @@ SOURCE_OF = {
 SOURCE_ASSETS = set(SOURCE_OF)
 ASSETS = SOURCE_ASSETS | {
     "dataset_embeddings",
+    "dataset_embedding_units",
     "dataset_clusters",
     "dataset_link_status",
     "remove_old_cache",
@@ -114,9 +115,12 @@ def test_catalog_wide_assets_run_after_every_source_asset():
     graph = defs.get_repository_def().asset_graph
     declared = {key.to_user_string() for key in catalog_source_asset_keys()}
     assert declared == SOURCE_ASSETS
-    for consumer in ("dataset_embeddings", "dataset_link_status"):
+    for consumer in ("dataset_embedding_units", "dataset_link_status"):
         parents = {key.to_user_string() for key in graph.get(dg.AssetKey(consumer)).parent_keys}
         assert parents == SOURCE_ASSETS, consumer
+    # The whole-catalog step follows the units (and still every source, for a run of its own).
+    parents = {key.to_user_string() for key in graph.get(dg.AssetKey("dataset_embeddings")).parent_keys}
+    assert parents == SOURCE_ASSETS | {"dataset_embedding_units"}
 
 
 @pytest.mark.slow
@@ -177,7 +181,7 @@ def test_a_new_source_folder_is_picked_up_without_editing_anything_else(tmp_path
         from dataset_catalog.definitions import defs
         graph = defs.get_repository_def().asset_graph
         print(json.dumps({name: sorted(k.to_user_string() for k in graph.get(dg.AssetKey(name)).parent_keys)
-                          for name in ("dataset_embeddings", "dataset_link_status")}))
+                          for name in ("dataset_embedding_units", "dataset_link_status")}))
     """)
     env = {**_env(tmp_path), "PYTHONPATH": str(project), "PYTHONNOUSERSITE": "1"}
     result = subprocess.run(
@@ -186,7 +190,9 @@ def test_a_new_source_folder_is_picked_up_without_editing_anything_else(tmp_path
     assert result.returncode == 0, result.stderr[-2000:]
     parents = json.loads(result.stdout.strip().splitlines()[-1])
     assert (
-        parents["dataset_embeddings"] == parents["dataset_link_status"] == sorted({*SOURCE_ASSETS, "example_datasets"})
+        parents["dataset_embedding_units"]
+        == parents["dataset_link_status"]
+        == sorted({*SOURCE_ASSETS, "example_datasets"})
     )
 
 

@@ -37,11 +37,7 @@ EXPECTED = {
     "zenodo_datasets_daily": ("30 1 * * *", "STOPPED", {"zenodo_datasets", *ZENODO_CHECKS}),
     "openml_datasets_weekly": ("0 4 * * 1", "STOPPED", {"openml_datasets", *OPENML_CHECKS}),
     "dataset_clusters_daily": ("30 5 * * *", "STOPPED", {"dataset_clusters"}),
-    "dataset_embeddings_every_30_minutes": (
-        "*/30 * * * *",
-        "STOPPED",
-        {"dataset_embeddings", "dataset_embeddings:embedding_coverage"},
-    ),
+    "dataset_embeddings_every_30_minutes": ("*/30 * * * *", "STOPPED", {"dataset_embedding_units"}),
 }
 
 

@@ -66,6 +66,10 @@ class DeadRunsFirstExecutor(Executor):
     def __init__(self, inner: Executor):
         self._inner = inner
 
+    def __getattr__(self, name: str):
+        # The rest is the inner executor's: dagster-celery's loop asks the executor it runs for its broker settings.
+        return getattr(self._inner, name)
+
     @property
     def retries(self):
         return self._inner.retries
@@ -109,4 +113,5 @@ def dead_run_monitor(context: dg.SensorEvaluationContext) -> dg.SkipReason:
     return dg.SkipReason(f"Marked {len(failed)} dead run(s) failed: {', '.join(failed)}" if failed else "No dead runs")
 
 
-defs = dg.Definitions(executor=dead_runs_first_executor, sensors=[dead_run_monitor])
+# The executor is chosen by defs/common/executor.py (this one, or Celery wrapped the same way).
+defs = dg.Definitions(sensors=[dead_run_monitor])
