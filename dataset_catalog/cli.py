@@ -24,6 +24,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+from dataset_catalog.common.modalities import MODALITY_NAMES
+from dataset_catalog.common.sizes import SIZE_NAMES
 from dataset_catalog.common.sources import catalog_sources
 from dataset_catalog.errors import DatasetCatalogError
 
@@ -66,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--language", type=_plain_text, help="ISO code or name, e.g. de or German")
     search.add_argument("--task", type=_plain_text, help="task category, e.g. text-classification")
     search.add_argument("--format", dest="file_format", type=_plain_text, help="file format, e.g. parquet, csv")
+    search.add_argument("--modality", choices=list(MODALITY_NAMES), help="what the data is")
+    search.add_argument("--size", choices=list(SIZE_NAMES), help="rows, as the Hub's size categories: 1K<n<10K, ...")
     search.add_argument("--min-downloads", type=_non_negative, metavar="N")
     search.add_argument(
         "--sort",
@@ -253,6 +257,8 @@ def _search_request(args):
         args.min_downloads,
         license_family=args.license_family,
         language=args.language,
+        size_categories=(args.size,) if args.size else None,
+        modality=args.modality,
     )
     return SearchRequest(
         args.query,

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from dataset_catalog.catalog.schema import datasets
+from dataset_catalog.common.modalities import modalities_of
 from dataset_catalog.embeddings.sync import embed_datasets
 
 pytestmark = pytest.mark.slow  # a CLI subprocess per test
@@ -172,6 +173,16 @@ def test_search_filters_by_license_family_and_rejects_unknown_languages(embedded
     assert found == {r["external_id"] for r in corpus if r["license"] == "cc-by-4.0"}  # not cc-by-sa
     bad = cli("search", "speech", "--language", "Notalanguage123", database_url=embedded_url, offline_model=True)
     assert bad.returncode == 2 and "unknown language" in bad.stderr.lower() and "Traceback" not in bad.stderr
+
+
+def test_search_filters_by_modality_and_size(embedded_url, corpus):
+    images = cli("search", "data", "--modality", "image", "--limit", "20", "--json", database_url=embedded_url)
+    assert images.returncode == 0, images.stderr
+    hits = json.loads(images.stdout)["hits"]
+    assert hits and all("image" in modalities_of(h["tasks"], h["formats"]) for h in hits)
+    assert "ylecun/mnist" in {h["external_id"] for h in hits}
+    wrong = cli("search", "data", "--size", "huge", database_url=embedded_url)
+    assert wrong.returncode == 2 and "1K<n<10K" in wrong.stderr and "Traceback" not in wrong.stderr
 
 
 def test_second_search_uses_the_onnx_export_without_torch_and_prints_no_progress(embedded_url):
