@@ -5,6 +5,7 @@ facets and collapsed language lists."""
 
 import html as html_lib
 import re
+import time
 from urllib.parse import unquote_plus
 
 import pytest
@@ -134,3 +135,25 @@ def test_a_long_language_list_is_collapsed(started):
     html = started.get("/", params={"q": "multilingual parliament translation", "understand": "false"}).text
     assert '<span class="badge languages" title="English, German, French' in html
     assert ">English, German + 29 more</span>" in html
+
+
+def test_the_home_page_is_refreshed_in_the_background_once_stale(started, database_url):
+    from dataset_catalog.catalog import CatalogStore
+    from dataset_catalog.service.home import HOME_TTL_SECONDS
+    from dataset_catalog_tests.fakes.corpus import ds
+
+    def zenodo_line() -> str:
+        return re.search(r"<strong>Zenodo</strong>: (\d+) datasets", started.get("/").text).group(1)
+
+    assert zenodo_line() == "1"
+    with CatalogStore(database_url) as writer:
+        writer.upsert_datasets([ds("zenodo", "4343", "Glacier melt series", "Melt measurements of alpine glaciers.")])
+    assert zenodo_line() == "1"  # fresh: served from the cache
+    state = started.app.state
+    state.home["at"] -= HOME_TTL_SECONDS + 1
+    stale_at = state.home["at"]
+    assert zenodo_line() == "1"  # stale: still served at once, while a thread works out the next
+    deadline = time.monotonic() + 60
+    while state.home["at"] == stale_at and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert zenodo_line() == "2"
