@@ -6,6 +6,12 @@ saved file by a freshly opened store (as a restarted service would), and semanti
 end-to-end latency with the index vs the exact numpy scan over the same matrix.
 
     PYTHONPATH=. python benchmarks/bench_search_latency.py [N=500000] [--pg] [--queries 200]
+    PYTHONPATH=. python benchmarks/bench_search_latency.py --catalog PATH [--queries 100]
+
+With --catalog, an existing SQLite catalog (a clustered one: bench_clusters.py --scale-catalog
+--keep PATH) is searched as it is, and only end-to-end latency with duplicate folding on
+(the default) vs off is measured, the two alternating query by query so load changes hit both;
+on the synthetic queries and on queries naming clustered datasets (their titles).
 
 With BENCH_PG_DATA=/some/dir and --pg, the PostgreSQL database is kept there and reused by
 later runs (loading 500k rows and building HNSW takes ~10 minutes on 2 cores).
@@ -37,15 +43,67 @@ from dataset_catalog.search.finder import SearchRequest, find
 from dataset_catalog.search.ranking import query_tokens
 
 
-def search(store, query_encoder, query: str, filters: SearchFilters | None = None):
+def search(store, query_encoder, query: str, filters: SearchFilters | None = None, fold: bool = True):
     """One search as the CLI and the service run it (a first page of 10, with facets)."""
-    return find(store, SearchRequest(query, filters or SearchFilters(), limit=10), encoder=query_encoder)
+    return find(store, SearchRequest(query, filters or SearchFilters(), limit=10, fold=fold), encoder=query_encoder)
+
+
+def _shown(page) -> set[tuple[str, str]]:
+    return {(h.source, h.external_id) for h in page.hits}
+
+
+def fold_latency(path: str, n_queries: int) -> None:
+    """Folded vs unfolded end-to-end latency on an existing (clustered) SQLite catalog."""
+    import sqlalchemy as sa
+
+    from dataset_catalog.catalog.schema import dataset_clusters, datasets
+    from dataset_catalog.embeddings.encoder import DEFAULT_MODEL
+
+    query_encoder = load_serving_query_encoder()
+    store = CatalogStore(f"sqlite:///{path}")
+    prepared = prepare_vectors(store, DEFAULT_MODEL)
+    print(f"{path}: {prepared['vectors']} vectors, index {prepared['index']} in {prepared['index_seconds']:.1f} s")
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(sa.func.count()).select_from(datasets)).scalar_one()
+        clustered = conn.execute(sa.select(sa.func.count()).select_from(dataset_clusters)).scalar_one()
+        titles = list(
+            conn.execute(
+                sa.select(datasets.c.title)
+                .join(dataset_clusters, dataset_clusters.c.dataset_id == datasets.c.id)
+                .where(dataset_clusters.c.cluster_id == datasets.c.id)  # one title per cluster
+                .order_by(datasets.c.id)
+                .limit(n_queries // 2)
+            ).scalars()
+        )
+    print(f"{rows} rows, {clustered} in clusters of several rows")
+    synthetic = make_queries(n_queries + 20)
+    for q in synthetic[:20]:  # warm-up: caches, index pages, both paths
+        search(store, query_encoder, q, fold=True)
+        search(store, query_encoder, q, fold=False)
+    for label, queries in (("synthetic queries", synthetic[20:]), ("titles of clustered datasets", titles)):
+        times: dict[bool, list[float]] = {True: [], False: []}
+        folded_away = 0
+        print(f"measuring {len(queries)} {label}, folded and unfolded alternately; {load_conditions()}")
+        for i, q in enumerate(queries):
+            pages = {}
+            for fold in (True, False) if i % 2 == 0 else (False, True):
+                t0 = time.perf_counter()
+                pages[fold] = search(store, query_encoder, q, fold=fold)
+                times[fold].append((time.perf_counter() - t0) * 1000)
+            folded_away += len(_shown(pages[False]) - _shown(pages[True]))
+        print(f"  FOLDED   (fold=True, the default): {percentiles(times[True])}  [target p50 <= 50, p95 <= 150]")
+        print(f"  UNFOLDED (fold=False):             {percentiles(times[False])}")
+        print(f"  first-page hits of the unfolded lists not on the folded ones: {folded_away}; {load_conditions()}")
+    store.close()
 
 
 def main() -> None:
     args = sys.argv[1:]
     n = int(next((a for a in args if a.isdigit()), 500_000))
     n_queries = int(args[args.index("--queries") + 1]) if "--queries" in args else 200
+    if "--catalog" in args:
+        fold_latency(args[args.index("--catalog") + 1], n_queries)
+        return
     use_pg = "--pg" in args
     encoder = load_encoder()  # embeds the synthetic catalog
     query_encoder = load_serving_query_encoder()  # encodes queries, as the service and the CLI do (ONNX)
