@@ -117,6 +117,8 @@ def build_server(service: CatalogService, log_level: str = "WARNING") -> MCPServ
         task: _filter("Task category, e.g. text-classification, automatic-speech-recognition.") = None,
         language: _filter("ISO code or name: de, deu, German.") = None,
         format: _filter("File format, e.g. parquet, csv.") = None,
+        modality: _filter("What the data is: text, image, audio, tabular or video.") = None,
+        size: _filter("Rows, as the Hub's size categories: n<1K, 1K<n<10K, 10K<n<100K, ... n>1T.") = None,
         limit: SearchLimit = 10,
         offset: Annotated[int, Field(description="Hits to skip, for the next page (next_offset).")] = 0,
         fold: Annotated[
@@ -136,6 +138,8 @@ def build_server(service: CatalogService, log_level: str = "WARNING") -> MCPServ
             task=task,
             language=language,
             format=format,
+            modality=modality,
+            size=size,
             limit=limit,
             offset=offset,
             fold=fold,

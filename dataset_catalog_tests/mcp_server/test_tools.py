@@ -10,6 +10,7 @@ import pytest
 
 from dataset_catalog.common.languages import language_code
 from dataset_catalog.common.licenses import normalize_license
+from dataset_catalog.common.modalities import modalities_of
 from dataset_catalog.mcp_server import tools
 from dataset_catalog.mcp_server.tools import ToolInputError
 from dataset_catalog.search.finder import find
@@ -47,6 +48,12 @@ def test_filters_paging_and_long_lists(mcp_service):
     assert not {h["external_id"] for h in first["hits"]} & {h["external_id"] for h in second["hits"]}
     licensed = tools.search_datasets(mcp_service, "speech", license_family="cc-by-sa", limit=50)
     assert licensed["hits"] and {h["license"]["family"] for h in licensed["hits"]} == {"cc-by-sa"}
+    audio = tools.search_datasets(mcp_service, "speech", modality="audio", limit=50)
+    assert audio["hits"] and all(
+        "audio" in modalities_of(h.get("tasks", []), h.get("formats", [])) for h in audio["hits"]
+    )
+    small = tools.search_datasets(mcp_service, "speech", size="100K<n<1M", limit=50)
+    assert all(100_000 <= h.get("row_count", 100_000) < 1_000_000 for h in small["hits"])
     polyglot = tools.search_datasets(mcp_service, "parallel sentences for machine translation", limit=3)
     hit = next(h for h in polyglot["hits"] if h["external_id"] == BIG["external_id"])
     assert len(hit["languages"]) == tools.HIT_LIST_ITEMS and hit["languages_total"] == len(LANGUAGES)
