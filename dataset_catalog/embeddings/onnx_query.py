@@ -36,27 +36,54 @@ QUERY_ENCODER_ENV = "DATASET_CATALOG_QUERY_ENCODER"  # auto (default) | torch
 EXPORT_VERSION = "1"  # bump when the export changes: old exports are then ignored
 
 
-class OnnxQueryEncoder:
-    """Encodes texts like the sentence-transformers model it was exported from: unit-length float32 rows."""
+def onnx_session(path: Path, threads: int = 1):
+    """An onnxruntime CPU session of `path` on `threads` intra-op threads (0: onnxruntime's choice,
+    one per physical core)."""
+    import onnxruntime
 
-    def __init__(self, name: str, folder: Path):
-        import onnxruntime
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    if threads != 1:  # on shared cores a thread spinning for work takes the CPU its peers need
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def mean_pool(hidden: np.ndarray, mask: np.ndarray, normalize: bool) -> np.ndarray:
+    """sentence-transformers' mean pooling (-> normalize) of a padded batch's last hidden state."""
+    weights = mask[..., None].astype(np.float32)
+    vectors = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+    if normalize:
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return vectors.astype(np.float32)
+
+
+class OnnxQueryEncoder:
+    """Encodes texts like the sentence-transformers model it was exported from: unit-length float32 rows.
+
+    `model_file` names another ONNX file of the export folder (the int8 copy of the document
+    encoder, embeddings/onnx_documents.py); `threads` its session's intra-op threads."""
+
+    def __init__(self, name: str, folder: Path, *, model_file: str = "model.onnx", threads: int = 1):
         from tokenizers import Tokenizer
 
         meta = json.loads((folder / "meta.json").read_text())
         self.name, self.folder = name, folder
         self.dimension = int(meta["dimension"])
         self.normalize = bool(meta["normalize"])
+        self.max_seq_length = int(meta["max_seq_length"])
+        self.pad_id = int(meta.get("pad_id", 0))
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self.tokenizer.enable_truncation(int(meta["max_seq_length"]))
-        self.tokenizer.enable_padding(pad_id=int(meta.get("pad_id", 0)))
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 1  # one query at a time: a second thread mostly waits
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        self.session = onnxruntime.InferenceSession(
-            str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
-        )
+        self.tokenizer.enable_truncation(self.max_seq_length)
+        self.tokenizer.enable_padding(pad_id=self.pad_id)
+        # one query at a time by default: a second thread mostly waits
+        self.session = onnx_session(folder / model_file, threads)
+
+    def run(self, ids: np.ndarray, mask: np.ndarray, types: np.ndarray) -> np.ndarray:
+        """Vectors of one padded batch of token ids (int64 arrays of one shape)."""
+        hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})[0]
+        return mean_pool(hidden, mask, self.normalize)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -65,12 +92,7 @@ class OnnxQueryEncoder:
         ids = np.array([e.ids for e in batch], dtype=np.int64)
         mask = np.array([e.attention_mask for e in batch], dtype=np.int64)
         types = np.array([e.type_ids for e in batch], dtype=np.int64)
-        hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})[0]
-        weights = mask[..., None].astype(np.float32)
-        vectors = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-        if self.normalize:
-            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        return vectors.astype(np.float32)
+        return self.run(ids, mask, types)
 
 
 def _fingerprint(name: str, source: str) -> str:
