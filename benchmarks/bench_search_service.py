@@ -87,17 +87,15 @@ def search_path(query: str, **params) -> str:
     return "/api/search?" + urlencode({"q": query, **params})
 
 
-def main() -> None:
-    args = sys.argv[1:]
-    n = int(next((a for a in args if a.isdigit()), 500_000))
-    clients = int(args[args.index("--clients") + 1]) if "--clients" in args else 4
-    n_requests = int(args[args.index("--requests") + 1]) if "--requests" in args else 400
-    workers = args[args.index("--workers") + 1] if "--workers" in args else "1"
-    url = catalog_file(n)
+LOG_PATH = OUT / "service-bench.log"
+
+
+def start_service(url: str, workers: str = "1") -> tuple[subprocess.Popen, int, float]:
+    """`dataset-catalog serve` over `url` on a free port, its output in LOG_PATH, once it answers
+    /healthz: (process, port, seconds from start to healthy). Stop it with stop_process_group."""
     port = free_port()
-    log_path = OUT / "service-bench.log"
     env = {**os.environ, "DATASET_CATALOG_DATABASE_URL": url}
-    with open(log_path, "w") as log:
+    with open(LOG_PATH, "w") as log:
         process = subprocess.Popen(
             [
                 sys.executable,
@@ -125,9 +123,29 @@ def main() -> None:
                         break
                 except OSError:
                     pass
-                assert process.poll() is None, log_path.read_text()
+                assert process.poll() is None, LOG_PATH.read_text()
                 time.sleep(0.5)
-        print(f"service up in {start.seconds:.1f} s (process start to healthy)")
+    except BaseException:
+        stop_process_group(process, grace_seconds=10)
+        raise
+    return process, port, start.seconds
+
+
+def startup_lines() -> list[str]:
+    """The service's start-up lines (model + vectors load, or errors) from LOG_PATH."""
+    return [line for line in LOG_PATH.read_text().splitlines() if "ready" in line or "Error" in line][-3:]
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    n = int(next((a for a in args if a.isdigit()), 500_000))
+    clients = int(args[args.index("--clients") + 1]) if "--clients" in args else 4
+    n_requests = int(args[args.index("--requests") + 1]) if "--requests" in args else 400
+    workers = args[args.index("--workers") + 1] if "--workers" in args else "1"
+    url = catalog_file(n)
+    process, port, started = start_service(url, workers)
+    try:
+        print(f"service up in {started:.1f} s (process start to healthy)")
         queries = list(dict.fromkeys(make_queries(4 * n_requests, seed=7)))
         warm, fresh = queries[:40], queries[40 : 40 + n_requests]
         run_clients(port, [search_path(q) for q in warm], clients)  # warm-up: caches, pages, threads
@@ -160,8 +178,7 @@ def main() -> None:
         )
     finally:
         stop_process_group(process, grace_seconds=10)
-    startup = [line for line in log_path.read_text().splitlines() if "ready" in line or "Error" in line]
-    print("service start-up:", *startup[-3:], sep="\n  ")
+    print("service start-up:", *startup_lines(), sep="\n  ")
 
 
 if __name__ == "__main__":

@@ -60,26 +60,30 @@ class Timer:
         self.seconds = time.perf_counter() - self.start
 
 
-def load_catalog(store, n: int, encoder, *, batch: int = 5000, log=print):
+def load_catalog(store, n: int, encoder, *, batch: int = 5000, log=print, timings: dict | None = None):
     """Fill an empty catalog with n synthetic rows and their (synthetic) vectors, as the asset
     would have stored them (same content hashes), bulk-style: rows, then the keyword index,
-    then vectors, then the HNSW index. Returns the vector matrix (row i = dataset id i + 1)."""
+    then vectors, then the HNSW index. Returns the vector matrix (row i = dataset id i + 1).
+    `timings`, if given, gets each phase's seconds: rows, keyword_index, vectors (, hnsw)."""
     import numpy as np
     from synthetic import make_row, make_vectors, phrase_embeddings
 
     from dataset_catalog.catalog import keyword_index, vector_store
     from dataset_catalog.embeddings.text import build_embedding_text, content_hash
 
+    timings = {} if timings is None else timings
     phrases = phrase_embeddings(encoder)
     with Timer() as t:
         for start in range(0, n, batch):
             store.upsert_datasets([make_row(i) for i in range(start, min(n, start + batch))])
+    timings["rows"] = t.seconds
     log(f"  inserted {n} rows in {t.seconds:.1f} s")
     ids = store.fetch_datasets(external_ids=[make_row(0)["external_id"], make_row(n - 1)["external_id"]])
     assert [r["id"] for r in ids] in ([1, n], [n, 1]) or sorted(r["id"] for r in ids) == [1, n], "ids not sequential"
     with Timer() as t:
         keyword_index.ensure_keyword_index(store)
         keyword_index.refresh_statistics(store)
+    timings["keyword_index"] = t.seconds
     log(f"  keyword index built (and statistics refreshed) in {t.seconds:.1f} s")
     vector_store.ensure_embedding_schema(store, encoder.dimension)
     if store.dialect == "postgresql":
@@ -95,10 +99,12 @@ def load_catalog(store, n: int, encoder, *, batch: int = 5000, log=print):
                 for j, i in enumerate(span)
             ]
             vector_store.write_embeddings(store, encoder.name, rows)
+    timings["vectors"] = t.seconds
     log(f"  wrote {n} vectors in {t.seconds:.1f} s")
     if store.dialect == "postgresql":
         with Timer() as t:
             vector_store.rebuild_hnsw_index(store, maintenance_work_mem="3GB")
+        timings["hnsw"] = t.seconds
         log(f"  HNSW index built in {t.seconds:.1f} s")
     return matrix
 
