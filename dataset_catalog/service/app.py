@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from threadpoolctl import threadpool_limits
 
 from dataset_catalog import settings
 from dataset_catalog.catalog import CatalogStore
@@ -54,6 +55,9 @@ def open_service(store: CatalogStore, model: str | None = None, encoder: Encoder
     """Prepare `store` for serving: keyword index, read-only connections, model and vectors loaded."""
     model_name = encoder.name if encoder else configured_model_name(model)
     service = CatalogService(store=store, model=model_name)
+    # A search multiplies a few hundred vectors at a time; OpenBLAS's extra threads then spin
+    # waiting for more work, doubling a search's CPU time and starving concurrent searches.
+    threadpool_limits(limits=1, user_api="blas")
     started = time.perf_counter()
     ensure_keyword_index(store)
     store.make_read_only()

@@ -12,6 +12,7 @@ import anyio.to_thread
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
+from threadpoolctl import threadpool_info
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from dataset_catalog.catalog import CatalogStore
@@ -192,3 +193,12 @@ def test_request_threads_are_bounded_and_idle_memory_is_given_back(catalog, monk
         assert traffic.trims == 1 and traffic.served == 3 and traffic.in_flight == 0
         time.sleep(0.6)
         assert traffic.trims == 1  # once per burst, not on every tick
+
+
+def test_the_service_keeps_numpy_blas_on_one_thread(catalog):
+    # Idle OpenBLAS threads spin after each small product a search makes, taking the CPU that
+    # concurrent searches need (benchmarks/bench_search_service.py). numpy's default: one per core.
+    with TestClient(create_app(store=catalog)) as client:
+        assert client.get("/healthz").status_code == 200
+        blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+        assert blas and all(pool["num_threads"] == 1 for pool in blas), blas
