@@ -214,9 +214,12 @@ def rank_catalog(
     boosts: Sequence[Constraint] = (),
     priors: str = "bounded",
     nearest_only: int | None = None,
+    best_keyword_only: int | None = None,
 ) -> RankedList:
     """Every fused candidate for `query` (the top `window` of each side), scored and sorted;
-    see the module docstring for the formula. `boosts`: constraints a candidate is rewarded for meeting."""
+    see the module docstring for the formula. `boosts`: constraints a candidate is rewarded for meeting.
+    `nearest_only` / `best_keyword_only`: look for rows passing the filters among about that many
+    rows nearest to the query / best keyword matches only (None: among all rows)."""
     text = validate_query(query)
     filters = filters or SearchFilters()
     model_name = encoder.name if encoder else configured_model_name(model)
@@ -226,7 +229,7 @@ def rank_catalog(
     semantic: list[tuple[int, float]] = []
     # The keyword query (SQL) runs beside query embedding + nearest-neighbour search (torch /
     # numpy): both release the GIL, so the two halves overlap instead of adding up.
-    keyword_future = _keyword_pool.submit(keyword_candidates, store, tokens, filters, window)
+    keyword_future = _keyword_pool.submit(keyword_candidates, store, tokens, filters, window, best_keyword_only)
     if stored_dimension(store, model_name) is None:
         result.notes.append(
             f"No embeddings for model {model_name!r} yet: keyword results only (materialize dataset_embeddings)."
