@@ -168,7 +168,8 @@ def _ranked_matches(
     filters: SearchFilters,
     limit: int,
     best_only: int | None = None,
-) -> list[tuple[int, float]]:
+) -> tuple[list[tuple[int, float]], bool]:
+    """(the best `limit` matches passing the filters, whether every match was looked at)."""
     if store.dialect == "postgresql":
         binds = [sa.bindparam(f"kw{i}", token) for i, token in enumerate(tokens)]
         joiner = " && " if mode == "all" else " || "
@@ -184,7 +185,7 @@ def _ranked_matches(
             .order_by(score.desc(), datasets.c.id)
             .limit(limit)
         )
-        return [(r[0], float(r[1])) for r in conn.execute(stmt)]
+        return [(r[0], float(r[1])) for r in conn.execute(stmt)], True
     match = (" " if mode == "all" else " OR ").join(_fts_phrase(t) for t in tokens)
     fts = sa.table("datasets_fts", sa.column("rowid"))
     score = sa.literal_column(f"bm25(datasets_fts, {BM25_WEIGHTS})").label("score")
@@ -214,9 +215,9 @@ def _ranked_matches(
         # bm25 is "lower is better" (negative): flip so every backend reports higher = better.
         found += [(r[0], -float(r[1])) for r in chunk if r[0] in passing]
         if len(found) >= limit:
-            return found[:limit]
+            return found[:limit], len(ranked) < window
     if len(ranked) < window or best_only is not None:
-        return found
+        return found, len(ranked) < window
     # Too few of the best matches pass a selective filter: every match's row, ranked in SQL.
     stmt = (
         sa.select(datasets.c.id, score)
@@ -226,7 +227,7 @@ def _ranked_matches(
         .order_by(sa.literal_column("score"), datasets.c.id)
         .limit(limit)
     )
-    return [(r[0], -float(r[1])) for r in conn.execute(stmt)]
+    return [(r[0], -float(r[1])) for r in conn.execute(stmt)], True
 
 
 FILTERED_WINDOW_FACTOR = 8  # with filters, the best 8 x limit matches are checked before all of them
@@ -278,10 +279,13 @@ def _keyword_candidates(
         if not present:
             return []
         found: list[tuple[int, float]] = []
+        complete = True
         cap, budget_left = DF_CAP[store.dialect], OR_MATCH_BUDGET[store.dialect]
         if len(present) == len(tokens) and df[present[0]] <= cap:
-            found = _ranked_matches(conn, store, tokens, "all", filters, limit, best_only)
-        if len(found) < limit:
+            found, complete = _ranked_matches(conn, store, tokens, "all", filters, limit, best_only)
+        # Looking among the best matches only, and more rows have every word than were looked
+        # at: rows with only some of the words mostly rank below those (500k: ~15 ms a query saved).
+        if len(found) < limit and complete:
             rare, budget = [], 0
             for token in present:
                 if df[token] > cap or budget + df[token] > budget_left:
@@ -290,7 +294,7 @@ def _keyword_candidates(
                 budget += df[token]
             if rare and (len(rare) > 1 or len(tokens) > 1 or not found):
                 seen = {i for i, _ in found}
-                more = _ranked_matches(conn, store, rare, "any", filters, limit, best_only)
+                more, _ = _ranked_matches(conn, store, rare, "any", filters, limit, best_only)
                 found += [(i, s) for i, s in more if i not in seen][: limit - len(found)]
     return found
 

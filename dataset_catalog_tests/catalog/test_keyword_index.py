@@ -54,8 +54,11 @@ def ranked_by_sql(store: CatalogStore, task: str, limit: int) -> list[int]:
 
 
 def statements(store: CatalogStore) -> list[str]:
+    """Every statement the database receives from now on, with its parameters."""
     seen: list[str] = []
-    sa.event.listen(store.engine, "before_cursor_execute", lambda _c, _k, sql, *_a: seen.append(sql))
+    sa.event.listen(
+        store.engine, "before_cursor_execute", lambda _c, _k, sql, params, *_a: seen.append(f"{sql} {params}")
+    )
     return seen
 
 
@@ -76,7 +79,10 @@ def test_an_understood_filter_is_looked_for_among_the_best_matches_only(weather)
     limit = 5
     best_only = FILTERED_WINDOW_FACTOR * limit
     filters = SearchFilters(task="summarization")  # its rows rank 238th-240th
+    seen = statements(weather)
     assert keyword_candidates(weather, TOKENS, filters, limit, best_only=best_only) == []
+    # More rows have both words than were looked at: rows with one of them are not looked for.
+    assert not [s for s in seen if " OR " in s], seen
     assert [i for i, _ in keyword_candidates(weather, TOKENS, filters, limit, best_only=ROWS)] == ranked_by_sql(
         weather, "summarization", limit
     )
