@@ -22,6 +22,7 @@ from dataset_catalog.catalog.engine import in_list
 from dataset_catalog.catalog.schema import datasets
 from dataset_catalog.catalog.search_queries import SearchFilters, filter_clauses
 from dataset_catalog.catalog.store import CatalogStore
+from dataset_catalog.errors import CatalogConfigError
 
 FTS_COLUMNS = ("title", "subtitle", "description", "tags", "task_categories")
 BM25_WEIGHTS = "10.0, 4.0, 1.0, 2.0, 2.0"  # title, subtitle, description, tags, task categories
@@ -49,6 +50,10 @@ def ensure_keyword_index(store: CatalogStore) -> None:
     """Create the keyword index (and fill it from existing rows) if missing; checked once per store."""
     if store.keyword_index_ready:
         return
+    if store.server_read_only:  # a read replica: its primary's writer creates the index
+        _check_keyword_index(store)
+        store.keyword_index_ready = True
+        return
     with store.lock, store.engine.begin() as conn:
         if store.dialect == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(7426005)"))
@@ -73,6 +78,22 @@ def ensure_keyword_index(store: CatalogStore) -> None:
             if not existed:
                 conn.execute(sa.text("INSERT INTO datasets_fts(datasets_fts) VALUES ('rebuild')"))
     store.keyword_index_ready = True
+
+
+def _check_keyword_index(store: CatalogStore) -> None:
+    with store.engine.connect() as conn:
+        column = conn.execute(
+            sa.text(
+                "SELECT 1 FROM pg_attribute WHERE attrelid = 'datasets'::regclass "
+                "AND attname = 'search_tsv' AND NOT attisdropped"
+            )
+        ).first()
+    if column is None:
+        raise CatalogConfigError(
+            f"The catalog database {store.display_url} is read-only (a hot standby or read-only server) and has "
+            "no keyword index (datasets.search_tsv) yet. Materialize dataset_embeddings against the primary "
+            "first, which creates it, wait for the replica to replay it, then start this again."
+        )
 
 
 # Ranking every match of a very common word costs ~1 us per match (bm25/ts_rank), so the

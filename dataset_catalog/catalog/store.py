@@ -34,7 +34,8 @@ SQLITE_READER_MMAP_BYTES = 1 << 40
 
 
 class CatalogStore:
-    """The catalog database, ready to use: the schema is created or upgraded when it opens.
+    """The catalog database, ready to use: the schema is created or upgraded when it opens
+    (only checked on a server that refuses writes, such as a read replica).
 
     `database_url` unset means `$DATASET_CATALOG_DATABASE_URL`, else the embedded SQLite file;
     an in-memory SQLite database is refused unless `allow_in_memory` (for tests).
@@ -57,6 +58,9 @@ class CatalogStore:
         self.license_labels: tuple[float, list[str]] | None = None  # catalog/search_queries.py
         self.stored_dimensions: dict[str, tuple[float, int]] = {}  # catalog/vector_store.py
         self.read_only = False  # make_read_only()
+        # The server itself refuses writes (a PostgreSQL hot standby, a read-only server): the
+        # schema was checked, never created, and the keyword index is only checked too.
+        self.server_read_only = False
         self.keyword_results: OrderedDict[Any, tuple[float, list]] = OrderedDict()  # keyword_index.py, read-only stores
         self.token_counts: OrderedDict[str, tuple[float, int]] = OrderedDict()  # keyword_index.py, read-only stores
         try:
@@ -107,9 +111,14 @@ class CatalogStore:
 
     # -- schema ---------------------------------------------------------------------------
     def _create_or_upgrade_schema(self) -> None:
-        """Create missing tables, columns and indexes; safe when several processes open at once."""
+        """Create missing tables, columns and indexes; safe when several processes open at once.
+        On a server that refuses writes (a read replica) only check that the tables and columns exist."""
         try:
             with self.engine.begin() as conn:
+                if self.dialect == "postgresql" and _server_refuses_writes(conn):
+                    self.server_read_only = True
+                    _check_schema(conn, self.display_url)
+                    return
                 if self.dialect == "postgresql":
                     # Serialise concurrent first runs: CREATE TABLE IF NOT EXISTS still races on types.
                     conn.execute(sa.text("SELECT pg_advisory_xact_lock(7426001)"))
@@ -186,6 +195,32 @@ class CatalogStore:
             query = query.where(datasets.c.source == source)
         with self.engine.connect() as conn:
             return conn.execute(query).scalar_one()
+
+
+def _server_refuses_writes(conn: sa.Connection) -> bool:
+    """A hot standby (in recovery), or a server or role whose transactions are read-only."""
+    return conn.execute(
+        sa.text("SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on'")
+    ).scalar_one()
+
+
+def _check_schema(conn: sa.Connection, display_url: str) -> None:
+    """CatalogConfigError unless every table and column of this version exists: a read-only
+    server cannot create them, its primary's writer has to. A missing index only slows reads."""
+    inspector = sa.inspect(conn)
+    present = set(inspector.get_table_names())
+    missing = [t.name for t in metadata.sorted_tables if t.name not in present]
+    for table in metadata.sorted_tables:
+        if table.name in present:
+            columns = {c["name"] for c in inspector.get_columns(table.name)}
+            missing += [f"{table.name}.{c.name}" for c in table.columns if c.name not in columns]
+    if missing:
+        shown = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
+        raise CatalogConfigError(
+            f"The catalog database {display_url} is read-only (a hot standby or read-only server) and lacks "
+            f"what this version reads: {shown}. Run the writer against the primary first (a source sync, "
+            "or materialize dataset_embeddings), wait for the replica to replay it, then start this again."
+        )
 
 
 def _add_missing_columns(conn: sa.Connection) -> None:
