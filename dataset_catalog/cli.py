@@ -24,14 +24,11 @@ import os
 import sys
 from collections.abc import Sequence
 
+from dataset_catalog.cli_servers import EXIT_ERROR, EXIT_USAGE, run_mcp_command, run_serve_command
 from dataset_catalog.common.modalities import MODALITY_NAMES
 from dataset_catalog.common.sizes import SIZE_NAMES
 from dataset_catalog.common.sources import catalog_sources
 from dataset_catalog.errors import DatasetCatalogError
-
-EXIT_ERROR = 1
-EXIT_USAGE = 2
-
 
 MAX_COUNT = 2**63 - 1  # the largest count a catalog column holds
 
@@ -155,79 +152,6 @@ def build_parser() -> argparse.ArgumentParser:
     mcp.add_argument("--port", type=int, default=8000, help="HTTP: port (default 8000); the endpoint is /mcp")
     mcp.add_argument("--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug"))
     return parser
-
-
-def _mcp(args) -> int:
-    import logging
-
-    if not 0 < args.port < 65536:
-        print(f"dataset-catalog mcp: error: --port must be 1-65535, got {args.port}", file=sys.stderr)
-        return EXIT_USAGE
-    from dataset_catalog.mcp_server.server import run_mcp
-
-    # stderr only: on stdio, stdout carries the protocol.
-    logging.basicConfig(
-        level=args.log_level.upper(), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    try:
-        run_mcp(transport=args.transport, host=args.host, port=args.port, log_level=args.log_level)
-    except DatasetCatalogError as exc:  # the catalog or a setting, before any client is answered
-        print(f"dataset-catalog mcp: error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except (OSError, SystemExit) as exc:  # the port is taken (uvicorn logs why and exits 3), or not this machine's
-        if isinstance(exc, SystemExit) and not exc.code:
-            return 0
-        reason = (exc.strerror or exc) if isinstance(exc, OSError) else "the line above says why"
-        print(
-            f"dataset-catalog mcp: error: cannot listen on {args.host}:{args.port}: {reason}. Pick another --port or --host.",
-            file=sys.stderr,
-        )
-        return EXIT_ERROR
-    return 0
-
-
-def _serve(args) -> int:
-    import logging
-    import os
-
-    from dataset_catalog import settings
-    from dataset_catalog.service.server import run_service
-
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if not 0 < args.port < 65536 or not 1 <= args.workers <= 64:
-        print(
-            f"dataset-catalog serve: error: --port must be 1-65535 and --workers 1-64, got {args.port} and {args.workers}",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
-    # An option overrides its environment setting, through the environment: worker processes
-    # and the HTTP protocol read the settings there.
-    for option, name in (
-        (args.header_timeout, settings.SERVICE_HEADER_TIMEOUT_ENV),
-        (args.max_connections, settings.SERVICE_MAX_CONNECTIONS_ENV),
-        (args.threads, settings.SERVICE_THREADS_ENV),
-    ):
-        if option is not None:
-            os.environ[name] = str(option)
-    try:
-        run_service(
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            log_level=args.log_level,
-            access_log=not args.no_access_log,
-        )
-    except DatasetCatalogError as exc:  # the catalog or a setting, before anything listens
-        print(f"dataset-catalog serve: error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except OSError as exc:  # the port is taken, or the address is not this machine's
-        print(
-            f"dataset-catalog serve: error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}. "
-            "Pick another --port or --host.",
-            file=sys.stderr,
-        )
-        return EXIT_ERROR
-    return 0
 
 
 EMPTY_CATALOG = (
@@ -391,10 +315,8 @@ def _evaluate(args, store) -> int:
 
 def run(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "serve":
-        return _serve(args)
-    if args.command == "mcp":
-        return _mcp(args)
+    if args.command in ("serve", "mcp"):
+        return run_serve_command(args) if args.command == "serve" else run_mcp_command(args)
     # Imported here: `--help` and usage errors stay instant.
     from dataset_catalog.catalog import CatalogStore
     from dataset_catalog.catalog.summary import catalog_summary
